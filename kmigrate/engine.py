@@ -1,0 +1,278 @@
+"""One file: parse once per pass, run the enabled rules in one traversal, apply fixes, re-check.
+
+`fix_text` works on Python text (a .py file or one notebook cell); `process_file` reads a file,
+dispatches .py / .ipynb, and turns every failure into a KM000 finding with the file untouched.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .rule import FileContext, Finding, Report, Rule, Safety, Severity
+from .source import Source, SourceError
+
+MAX_PASSES = 8
+ERROR_CODE = "KM000"
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:\s*,\s*[A-Z]+[0-9]*)*))?", re.IGNORECASE)
+
+
+class FileError(Exception):
+    """The file cannot be processed; it is left as it was and reported as KM000."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1):
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the engine needs from the configuration (picklable, for worker processes)."""
+
+    rules: tuple[type[Rule], ...]
+    target: str = "tensorflow.keras"
+    to: str | None = None
+    unsafe_fixes: bool = False
+
+
+@dataclass
+class TextResult:
+    text: str
+    findings: list[Finding]
+
+    def changed(self, original: str) -> bool:
+        return self.text != original
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    old: bytes | None = None
+    new: bytes | None = None  # None: nothing to write
+    error: bool = False
+    diff: str | None = None  # readable diff (notebooks give per-cell diffs)
+
+    @property
+    def changed(self) -> bool:
+        return self.new is not None and self.new != self.old
+
+
+# ------------------------------------------------------------------------------ text level
+
+
+def active_rules(text: str, options: Options, context: FileContext) -> list[type[Rule]]:
+    """Cheap pre-check: a rule runs only if one of its trigger strings occurs in the text."""
+    return [r for r in options.rules if r.wants(context) and any(t in text for t in r.triggers)]
+
+
+def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = False) -> TextResult:
+    """Run the rules over `text` until no fix applies; findings are those of the original text."""
+    context = FileContext(path=path, text=text, target=options.target, to=options.to,
+                          unsafe_fixes=options.unsafe_fixes, is_notebook=is_notebook)
+    rules = active_rules(text, options, context)
+    if not rules:
+        return TextResult(text, [])
+    check_syntax(text, path, is_notebook)
+
+    findings: list[Finding] | None = None
+    current = text
+    for _ in range(MAX_PASSES):
+        module = _parse(current)
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        context.text = current
+        visitors = [rule(context) for rule in rules]
+        for v in visitors:
+            v.module = wrapper.module
+        wrapper.visit_batched(visitors)
+        positions = wrapper.resolve(PositionProvider)
+        reports = [r for v in visitors for r in v.reports if not _suppressed(r, positions, current)]
+        fixable = [r for r in reports if r.has_fix and _allowed(r, options)]
+        if findings is None:
+            findings = [_finding(r, positions, path, fixed=r in fixable) for r in reports]
+        if not fixable:
+            break
+        new = _apply(wrapper.module, fixable, positions)
+        if new == current:
+            break
+        current = new
+    else:
+        raise FileError(f"fixes did not settle after {MAX_PASSES} passes (a kmigrate bug); file left as is")
+
+    findings = findings or []
+    if current != text:
+        verify_output(current, path, is_notebook)
+    return TextResult(current, sorted(findings, key=lambda f: (f.line, f.column, f.code)))
+
+
+def check_syntax(text: str, path: str, is_notebook: bool = False) -> None:
+    try:
+        flags = ast.PyCF_ONLY_AST | (ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if is_notebook else 0)
+        compile(text, path, "exec", flags=flags, dont_inherit=True)
+    except SyntaxError as exc:
+        hint = " (Python 2 code? kmigrate reads Python 3)" if _looks_python2(exc) else ""
+        raise FileError(f"syntax error: {exc.msg}{hint}", exc.lineno or 1, exc.offset or 1) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise FileError(f"cannot parse: {type(exc).__name__}: {exc}") from None
+
+
+def verify_output(text: str, path: str, is_notebook: bool = False) -> None:
+    """The fixed text must parse and compile, or nothing is written."""
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if is_notebook else 0
+    try:
+        compile(text, path, "exec", flags=flags, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError) as exc:
+        line = getattr(exc, "lineno", 1) or 1
+        raise FileError(f"fixed code would not compile ({exc}); a kmigrate bug, file left as is", line) from None
+
+
+def _looks_python2(exc: SyntaxError) -> bool:
+    return "Missing parentheses" in (exc.msg or "") or "print" in (exc.text or "") or "except" in (exc.text or "")
+
+
+def _parse(text: str) -> cst.Module:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise FileError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
+    except RecursionError:
+        raise FileError("cannot parse: expression nested too deeply") from None
+
+
+def _allowed(report: Report, options: Options) -> bool:
+    return report.safety is Safety.SAFE or (report.safety is Safety.UNSAFE and options.unsafe_fixes)
+
+
+def _suppressed(report: Report, positions, text: str) -> bool:
+    pos = positions.get(report.node)
+    if pos is None:
+        return False
+    lines = text.splitlines()
+    for lineno in {pos.start.line, pos.end.line}:
+        if 0 < lineno <= len(lines):
+            m = _NOQA.search(lines[lineno - 1])
+            if m and "#" in lines[lineno - 1]:
+                codes = m.group("codes")
+                if not codes or any(report.rule.code.startswith(c.strip().upper()) for c in codes.split(",")):
+                    return True
+    return False
+
+
+def _finding(report: Report, positions, path: str, fixed: bool) -> Finding:
+    pos = positions.get(report.node)
+    start_line, start_col, end_line, end_col = (
+        (pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1) if pos else (1, 1, 1, 1)
+    )
+    rule = report.rule
+    return Finding(
+        path=path, line=start_line, column=start_col, end_line=end_line, end_column=end_col,
+        code=rule.code, name=rule.name, message=report.message, severity=report.severity.value,
+        fix_safety=report.safety.value, fix_applied=fixed,
+    )
+
+
+class _Apply(cst.CSTTransformer):
+    def __init__(self, replacements: dict[cst.CSTNode, object]):
+        super().__init__()
+        self.replacements = replacements
+
+    def on_leave(self, original_node, updated_node):
+        if original_node in self.replacements:
+            return self.replacements[original_node]
+        return updated_node
+
+
+def _apply(module: cst.Module, fixes: Sequence[Report], positions) -> str:
+    """Apply the fixes whose source ranges do not overlap (others wait for the next pass)."""
+    chosen: dict[cst.CSTNode, object] = {}
+    taken: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    imports: list = []
+    for r in sorted(fixes, key=lambda r: _span(positions, r.node)):
+        span = _span(positions, r.node)
+        if r.replacement is not None:
+            if r.node in chosen or any(span[0] < t[1] and t[0] < span[1] for t in taken):
+                continue
+            if span[0] == span[1] == (0, 0) and not isinstance(r.node, cst.Module):
+                continue
+            chosen[r.node] = r.replacement
+            taken.append(span)
+        imports.extend(r.imports)
+    new = module.visit(_Apply(chosen)) if chosen else module
+    if imports:
+        new = _apply_imports(new, imports)
+    return new.code
+
+
+def _span(positions, node):
+    pos = positions.get(node)
+    if pos is None:
+        return ((0, 0), (0, 0))
+    return ((pos.start.line, pos.start.column), (pos.end.line, pos.end.column))
+
+
+def _apply_imports(module: cst.Module, edits) -> cst.Module:
+    ctx = CodemodContext()
+    adds = [ImportItem(e.module, e.obj, e.asname) for e in edits if not e.remove]
+    removes = [(e.module, e.obj, e.asname) for e in edits if e.remove]
+    if adds:
+        module = AddImportsVisitor(ctx, adds).transform_module(module)
+    if removes:
+        module = RemoveImportsVisitor(ctx, removes).transform_module(module)
+    return module
+
+
+# ------------------------------------------------------------------------------ file level
+
+
+def process_file(path: str, options: Options, display: str | None = None) -> FileResult:
+    """Read, fix and verify one file; never raises; never writes (the caller writes `new`)."""
+    display = display or path
+    result = FileResult(path=display)
+    try:
+        if os.path.islink(path):
+            raise FileError("is a symbolic link; not followed (pass the file it points to)")
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            raise FileError(f"cannot read: {exc.strerror or exc}") from None
+        result.old = raw
+        if path.endswith(".ipynb"):
+            from . import notebook  # imported only when a notebook is met
+
+            new, findings, diff = notebook.process_notebook(raw, display, options)
+            result.findings, result.diff = findings, diff
+        else:
+            source = Source.from_bytes(raw)
+            out = fix_text(source.text, display, options)
+            result.findings = out.findings
+            new = source.to_bytes(out.text) if out.text != source.text else raw
+        result.new = new if new != raw else None
+    except SourceError as exc:
+        _fail(result, display, exc.message, exc.line, exc.column)
+    except FileError as exc:
+        _fail(result, display, exc.message, exc.line, exc.column)
+    except RecursionError:
+        _fail(result, display, "code nested too deeply to process")
+    except Exception as exc:  # a rule crash must not stop the run or touch the file
+        _fail(result, display, f"internal error ({type(exc).__name__}: {exc}); file left as is")
+    return result
+
+
+def _fail(result: FileResult, path: str, message: str, line: int = 1, column: int = 1) -> None:
+    result.error = True
+    result.new = None
+    result.findings = [error_finding(path, message, line, column)]
+
+
+def error_finding(path: str, message: str, line: int = 1, column: int = 1, cell: int | None = None) -> Finding:
+    return Finding(path=path, line=line, column=column, end_line=line, end_column=column,
+                   code=ERROR_CODE, name="file-error", message=message,
+                   severity=Severity.ERROR.value, cell=cell)

@@ -1,0 +1,49 @@
+"""Report writers: one small module per format, all written from the same Finding type.
+
+A writer is a class `Writer(stream)` with `file_done(result)` (called as each file finishes,
+so a run streams) and `close(summary)`. Formats are looked up lazily so start-up stays fast.
+"""
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+FORMATS = {
+    "text": "kmigrate.report.text",
+    "json": "kmigrate.report.json_array",
+}
+
+
+@dataclass
+class Summary:
+    files: int = 0
+    changed: int = 0
+    errors: int = 0
+    fixed: int = 0
+    remaining: int = 0  # error/warning findings left (info excluded)
+    by_code: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    mode: str = "fix"  # fix | diff | check
+    quiet: bool = False  # findings only, no summary line
+
+    def add(self, result) -> None:
+        self.files += 1
+        if result.error:
+            self.errors += 1
+        if result.changed:
+            self.changed += 1
+        for f in result.findings:
+            self.by_code[f.code] += 1
+            if f.fix_applied:
+                self.fixed += 1
+            elif f.severity != "info":
+                self.remaining += 1
+
+
+def writer(fmt: str, stream):
+    try:
+        module = importlib.import_module(FORMATS[fmt])
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}") from None
+    return module.Writer(stream)

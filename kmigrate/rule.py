@@ -1,0 +1,211 @@
+"""The Rule base class, Finding, Fix and its safety, examples, and the rule registry."""
+from __future__ import annotations
+
+import enum
+import importlib
+import pkgutil
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterable, Sequence, Union
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+
+class Safety(str, enum.Enum):
+    SAFE = "safe"  # applied by default: behaviour is unchanged
+    UNSAFE = "unsafe"  # applied only with --unsafe-fixes: may change behaviour
+    NONE = "none"  # report only
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"  # never fails a run
+
+
+@dataclass(frozen=True)
+class ImportEdit:
+    """An import the engine adds (or removes if unused) once, after node fixes are applied."""
+
+    module: str
+    obj: str | None = None
+    asname: str | None = None
+    remove: bool = False
+
+
+Replacement = Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]
+
+
+@dataclass
+class Report:
+    """What a rule said about one node during one pass (engine-internal)."""
+
+    rule: "Rule"
+    node: cst.CSTNode
+    message: str
+    severity: Severity
+    safety: Safety
+    replacement: Replacement | None = None
+    imports: tuple[ImportEdit, ...] = ()
+
+    @property
+    def has_fix(self) -> bool:
+        return self.safety is not Safety.NONE and (self.replacement is not None or bool(self.imports))
+
+
+@dataclass
+class Finding:
+    """One diagnostic, the single internal type every report format is written from."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    name: str
+    message: str
+    severity: str = Severity.WARNING.value
+    fix_safety: str = Safety.NONE.value
+    fix_applied: bool = False
+    cell: int | None = None  # 1-based code-cell number for notebooks
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "severity": self.severity,
+            "fix_applied": self.fix_applied,
+            "fix_safety": self.fix_safety,
+        }
+        if self.cell is not None:
+            d["cell"] = self.cell
+        return d
+
+    @property
+    def location(self) -> str:
+        cell = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.path}:{cell}{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A rule example: `before` must produce a finding; `after` is the fixed source (None: unchanged)."""
+
+    before: str
+    after: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # e.g. {"unsafe_fixes": True, "target": "keras"}
+
+
+@dataclass
+class FileContext:
+    """What a rule may know about the file and the run (no TensorFlow, no user code execution)."""
+
+    path: str
+    text: str
+    target: str = "tensorflow.keras"  # or "keras"
+    to: str | None = None  # "functional" | "sequential" | None
+    unsafe_fixes: bool = False
+    is_notebook: bool = False
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """Base class. Subclasses set the class attributes and implement visit_*/leave_* methods.
+
+    The docstring is the rule's documentation page and must have the sections
+    *What it does*, *Why is this bad*, *Example*, *Fix safety*.
+    """
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    severity: ClassVar[Severity] = Severity.WARNING
+    fix_safety: ClassVar[Safety] = Safety.SAFE
+    # Substrings of which at least one must occur in the source for the rule to run at all.
+    triggers: ClassVar[tuple[str, ...]] = ("keras",)
+    # Opt-in rules (model-style conversion) run only when `wants(context)` says so.
+    opt_in: ClassVar[bool] = False
+    VALID: ClassVar[Sequence[Union[str, Example]]] = ()
+    INVALID: ClassVar[Sequence[Example]] = ()
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, context: FileContext):
+        super().__init__()
+        self.context = context
+        self.module: cst.Module = cst.Module(body=())  # the module being visited; set by the engine
+        self.reports: list[Report] = []
+
+    @classmethod
+    def wants(cls, context: FileContext) -> bool:
+        """Whether the rule runs for this file at all (beyond triggers); opt-in rules override."""
+        return not cls.opt_in
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        replacement: Replacement | None = None,
+        *,
+        imports: Iterable[ImportEdit] = (),
+        safety: Safety | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        imports = tuple(imports)
+        if safety is None:
+            safety = self.fix_safety if (replacement is not None or imports) else Safety.NONE
+        self.reports.append(
+            Report(self, node, message, severity or self.severity, safety, replacement, imports)
+        )
+
+    @classmethod
+    def documentation(cls) -> str:
+        doc = textwrap.dedent(cls.__doc__ or "").strip()
+        head = f"{cls.code} ({cls.name})\n\n{cls.summary}\n\nFix safety: {cls.fix_safety.value}"
+        return f"{head}\n\n{doc}\n"
+
+
+# ---------------------------------------------------------------------------- registry
+
+_REGISTRY: dict[str, type[Rule]] | None = None
+
+
+def all_rules() -> dict[str, type[Rule]]:
+    """Every rule class in kmigrate.rules (one module per rule or family), by code."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        import kmigrate.rules as pkg
+
+        found: dict[str, type[Rule]] = {}
+        for info in pkgutil.iter_modules(pkg.__path__, pkg.__name__ + "."):
+            if info.ispkg:
+                continue
+            module = importlib.import_module(info.name)
+            for obj in vars(module).values():
+                if isinstance(obj, type) and issubclass(obj, Rule) and obj.code and obj.__module__ == module.__name__:
+                    if obj.code in found:
+                        raise RuntimeError(f"duplicate rule code {obj.code}")
+                    found[obj.code] = obj
+        _REGISTRY = dict(sorted(found.items()))
+    return _REGISTRY
+
+
+def select_rules(select: Sequence[str], ignore: Sequence[str]) -> list[type[Rule]]:
+    """Codes or prefixes; the most specific matching prefix wins (as in Ruff), ignore on ties."""
+
+    def best(code: str, prefixes: Sequence[str]) -> int:
+        return max((len(p) for p in prefixes if code.startswith(p)), default=-1)
+
+    chosen = []
+    for code, rule in all_rules().items():
+        s, i = best(code, select), best(code, ignore)
+        if s >= 0 and s > i:
+            chosen.append(rule)
+    return chosen

@@ -1,0 +1,1 @@
+"""Rename / argument tables as data; each one is checked against the installed TensorFlow by tests."""
