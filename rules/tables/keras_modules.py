@@ -1,0 +1,59 @@
+"""KM102 data: Keras module paths that are gone, and the public module holding their names today.
+
+Paths are relative to the Keras root (`keras.` or `tensorflow.keras.`). A value of None means
+the module's names are spread over several homes: each imported name is looked up in
+NAME_HOMES. Every target is checked against the installed TensorFlow by
+tests/test_keras_modules_table.py.
+"""
+
+MOVED_MODULES = {
+    "layers.core": "layers",
+    "layers.convolutional": "layers",
+    "layers.convolutional_recurrent": "layers",
+    "layers.recurrent": "layers",
+    "layers.recurrent_v2": "layers",
+    "layers.cudnn_recurrent": "layers",
+    "layers.normalization": "layers",
+    "layers.normalization_v2": "layers",
+    "layers.embeddings": "layers",
+    "layers.pooling": "layers",
+    "layers.advanced_activations": "layers",
+    "layers.noise": "layers",
+    "layers.merge": "layers",
+    "layers.wrappers": "layers",
+    "layers.local": "layers",
+    "layers.dense_attention": "layers",
+    "layers.experimental.preprocessing": "layers",
+    "layers.experimental": "layers",
+    "engine": None,
+    "engine.topology": None,
+    "engine.training": None,
+    "engine.network": None,
+    "engine.functional": None,
+    "engine.sequential": None,
+    "engine.input_layer": None,
+    "engine.base_layer": None,
+    "engine.input_spec": None,
+    "utils.np_utils": "utils",
+    "utils.data_utils": "utils",
+    "utils.generic_utils": "utils",
+    "utils.vis_utils": "utils",
+    "utils.layer_utils": "utils",
+    "utils.io_utils": "utils",
+    "objectives": "losses",
+    "initializations": "initializers",
+}
+
+# Where a name of keras.engine.* lives today.
+NAME_HOMES = {
+    "Layer": "layers",
+    "InputSpec": "layers",
+    "Input": "layers",
+    "InputLayer": "layers",
+    "Model": "models",
+    "Sequential": "models",
+    "get_source_inputs": "utils",
+}
+
+# Old roots that are private spellings of today's tensorflow.keras.
+PRIVATE_ROOTS = ("tensorflow.python.keras", "tensorflow.contrib.keras", "tensorflow.contrib.keras.api.keras")
