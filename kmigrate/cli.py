@@ -63,7 +63,9 @@ def run_command(paths, diff, check, select, extend_select, ignore, unsafe_fixes,
     try:
         config = cfg.load(paths[0], config_path)
         config = cfg.merge(
-            config, select=select or None, ignore=(config.ignore + list(ignore)) if ignore else None,
+            # As in Ruff, a command-line --select starts a new selection: the file's ignores go too.
+            config, select=select or None,
+            ignore=(list(ignore) if select else config.ignore + list(ignore)) if (ignore or select) else None,
             extend_select=extend_select or None, unsafe_fixes=unsafe_fixes, target=target, to=to,
             format=fmt, exclude=(config.exclude + list(exclude)) if exclude else None, jobs=jobs,
             respect_gitignore=False if no_respect_gitignore else None, cache=False if no_cache else None,

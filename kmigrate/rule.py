@@ -143,6 +143,14 @@ class Rule(cst.BatchableCSTVisitor):
         self.module: cst.Module = cst.Module(body=())  # the module being visited; set by the engine
         self.reports: list[Report] = []
 
+    def get_visitors(self):
+        """LibCST's version inspects every attribute of every instance; the names are per class."""
+        names = type(self).__dict__.get("_visitor_names")
+        if names is None:
+            names = tuple(n for n, _ in super().get_visitors().items())
+            type(self)._visitor_names = names
+        return {n: getattr(self, n) for n in names}
+
     @classmethod
     def wants(cls, context: FileContext) -> bool:
         """Whether the rule runs for this file at all (beyond triggers); opt-in rules override."""
