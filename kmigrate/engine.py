@@ -151,7 +151,7 @@ def _allowed(report: Report, options: Options) -> bool:
 
 
 def _suppressed(report: Report, positions, text: str) -> bool:
-    pos = positions.get(report.node)
+    pos = positions.get(report.anchor or report.node)
     if pos is None:
         return False
     lines = text.splitlines()
@@ -166,7 +166,7 @@ def _suppressed(report: Report, positions, text: str) -> bool:
 
 
 def _finding(report: Report, positions, path: str, fixed: bool) -> Finding:
-    pos = positions.get(report.node)
+    pos = positions.get(report.anchor or report.node)
     start_line, start_col, end_line, end_col = (
         (pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1) if pos else (1, 1, 1, 1)
     )

@@ -48,6 +48,7 @@ class Report:
     safety: Safety
     replacement: Replacement | None = None
     imports: tuple[ImportEdit, ...] = ()
+    anchor: cst.CSTNode | None = None  # where the finding points, if not at `node` (e.g. a block is replaced)
 
     @property
     def has_fix(self) -> bool:
@@ -165,12 +166,14 @@ class Rule(cst.BatchableCSTVisitor):
         imports: Iterable[ImportEdit] = (),
         safety: Safety | None = None,
         severity: Severity | None = None,
+        at: cst.CSTNode | None = None,
     ) -> None:
+        """`at`: the node the finding points to when it is not `node` (the replaced node)."""
         imports = tuple(imports)
         if safety is None:
             safety = self.fix_safety if (replacement is not None or imports) else Safety.NONE
         self.reports.append(
-            Report(self, node, message, severity or self.severity, safety, replacement, imports)
+            Report(self, node, message, severity or self.severity, safety, replacement, imports, at)
         )
 
     @classmethod
