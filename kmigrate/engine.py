@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .result import ERROR_CODE, FileResult, error_finding  # noqa: F401  (re-exported)
 from .rule import FileContext, Finding, Report, Rule, Safety, Severity
 from .source import Source, SourceError
 
 MAX_PASSES = 8
-ERROR_CODE = "KM000"
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:\s*,\s*[A-Z]+[0-9]*)*))?", re.IGNORECASE)
 
 
@@ -49,20 +47,6 @@ class TextResult:
 
     def changed(self, original: str) -> bool:
         return self.text != original
-
-
-@dataclass
-class FileResult:
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    old: bytes | None = None
-    new: bytes | None = None  # None: nothing to write
-    error: bool = False
-    diff: str | None = None  # readable diff (notebooks give per-cell diffs)
-
-    @property
-    def changed(self) -> bool:
-        return self.new is not None and self.new != self.old
 
 
 # ------------------------------------------------------------------------------ text level
@@ -218,6 +202,10 @@ def _span(positions, node):
 
 
 def _apply_imports(module: cst.Module, edits) -> cst.Module:
+    # libcst.codemod pulls in libcst.matchers (~0.3 s to import): only when an import is edited.
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
+
     ctx = CodemodContext()
     adds = [ImportItem(e.module, e.obj, e.asname) for e in edits if not e.remove]
     removes = [(e.module, e.obj, e.asname) for e in edits if e.remove]
@@ -249,6 +237,7 @@ def process_file(path: str, options: Options, display: str | None = None) -> Fil
 
             new, findings, diff = notebook.process_notebook(raw, display, options)
             result.findings, result.diff = findings, diff
+            result.error = any(f.code == ERROR_CODE for f in findings)  # a cell that could not be processed
         else:
             source = Source.from_bytes(raw)
             out = fix_text(source.text, display, options)
@@ -270,9 +259,3 @@ def _fail(result: FileResult, path: str, message: str, line: int = 1, column: in
     result.error = True
     result.new = None
     result.findings = [error_finding(path, message, line, column)]
-
-
-def error_finding(path: str, message: str, line: int = 1, column: int = 1, cell: int | None = None) -> Finding:
-    return Finding(path=path, line=line, column=column, end_line=line, end_column=column,
-                   code=ERROR_CODE, name="file-error", message=message,
-                   severity=Severity.ERROR.value, cell=cell)

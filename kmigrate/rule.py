@@ -11,6 +11,8 @@ from typing import Any, ClassVar, Iterable, Sequence, Union
 import libcst as cst
 from libcst.metadata import PositionProvider
 
+from .result import Finding  # noqa: F401  (re-exported: it lives in a LibCST-free module)
+
 
 class Safety(str, enum.Enum):
     SAFE = "safe"  # applied by default: behaviour is unchanged
@@ -53,47 +55,6 @@ class Report:
     @property
     def has_fix(self) -> bool:
         return self.safety is not Safety.NONE and (self.replacement is not None or bool(self.imports))
-
-
-@dataclass
-class Finding:
-    """One diagnostic, the single internal type every report format is written from."""
-
-    path: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    code: str
-    name: str
-    message: str
-    severity: str = Severity.WARNING.value
-    fix_safety: str = Safety.NONE.value
-    fix_applied: bool = False
-    cell: int | None = None  # 1-based code-cell number for notebooks
-
-    def to_dict(self) -> dict[str, Any]:
-        d = {
-            "path": self.path,
-            "line": self.line,
-            "column": self.column,
-            "end_line": self.end_line,
-            "end_column": self.end_column,
-            "code": self.code,
-            "name": self.name,
-            "message": self.message,
-            "severity": self.severity,
-            "fix_applied": self.fix_applied,
-            "fix_safety": self.fix_safety,
-        }
-        if self.cell is not None:
-            d["cell"] = self.cell
-        return d
-
-    @property
-    def location(self) -> str:
-        cell = f"cell {self.cell}:" if self.cell is not None else ""
-        return f"{self.path}:{cell}{self.line}:{self.column}"
 
 
 @dataclass(frozen=True)
