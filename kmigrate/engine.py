@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -82,6 +83,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
         if findings is None:
             findings = [_finding(r, positions, path, fixed=r in fixable) for r in reports]
         if not fixable:
+            findings = _still_open(findings, reports)
             break
         new = _apply(wrapper.module, fixable, positions)
         if new == current:
@@ -94,6 +96,24 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
     if current != text:
         verify_output(current, path, is_notebook)
     return TextResult(current, sorted(findings, key=lambda f: (f.line, f.column, f.code)))
+
+
+def _still_open(findings: list[Finding], final: list[Report]) -> list[Finding]:
+    """Drop unfixed findings of the original text that another rule's fix made moot.
+
+    Findings keep the original positions; one counts as still open when the final text has a
+    report with the same code and message.
+    """
+    left = Counter((r.rule.code, r.message) for r in final)
+    out = []
+    for f in findings:
+        key = (f.code, f.message)
+        if f.fix_applied:
+            out.append(f)
+        elif left[key]:
+            left[key] -= 1
+            out.append(f)
+    return out
 
 
 def check_syntax(text: str, path: str, is_notebook: bool = False) -> None:

@@ -57,3 +57,21 @@ NAME_HOMES = {
 
 # Old roots that are private spellings of today's tensorflow.keras.
 PRIVATE_ROOTS = ("tensorflow.python.keras", "tensorflow.contrib.keras", "tensorflow.contrib.keras.api.keras")
+
+# What to do instead, for names and modules that Keras 3 dropped (used in KM104's message).
+GONE_HINTS = {
+    "model_from_yaml": "YAML model configs are gone; use model_from_json or .keras files",
+    "multi_gpu_model": "use tf.distribute.MirroredStrategy",
+    "CuDNNLSTM": "use LSTM (it uses cuDNN automatically)",
+    "CuDNNGRU": "use GRU (it uses cuDNN automatically)",
+    "conv_utils": "private Keras 2 helpers; copy the function you need",
+    "interfaces": "Keras 2's legacy-argument decorators; drop them",
+    "_obtain_input_shape": "private Keras 2 helper; pass input shapes explicitly",
+    "model_from_config": "use keras.models.model_from_json or keras.saving.deserialize_keras_object",
+    "Container": "use keras.Model",
+    "get_from_module": "removed; use keras.utils.get_registered_object",
+    "scikit_learn": "use keras.wrappers.SKLearnClassifier / SKLearnRegressor",
+    "LocallyConnected1D": "removed in Keras 3; rewrite with Conv1D or a custom layer",
+    "LocallyConnected2D": "removed in Keras 3; rewrite with Conv2D or a custom layer",
+    "engine": "use keras.layers (Layer, InputSpec) and keras.models (Model)",
+}
