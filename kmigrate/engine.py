@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -20,6 +21,7 @@ from .rule import FileContext, Finding, Report, Rule, Safety, Severity
 from .source import Source, SourceError
 
 MAX_PASSES = 8
+RECURSION_LIMIT = 8000
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:\s*,\s*[A-Z]+[0-9]*)*))?", re.IGNORECASE)
 
 
@@ -53,19 +55,77 @@ class TextResult:
 # ------------------------------------------------------------------------------ text level
 
 
-def active_rules(text: str, options: Options, context: FileContext) -> list[type[Rule]]:
-    """Cheap pre-check: a rule runs only if one of its trigger strings occurs in the text."""
-    return [r for r in options.rules if r.wants(context) and any(t in text for t in r.triggers)]
+def active_rules(text: str, options: Options, context: FileContext,
+                 tree: ast.AST | None = None) -> list[type[Rule]]:
+    """Cheap pre-check: a rule runs only if one of its trigger strings occurs in the text.
+
+    Given the file's `ast` tree too (the syntax check builds it anyway), a rule whose triggers
+    are identifier-like (`keras`, `fit_generator`) and whose `code_triggers` is true (the
+    default) also needs one of them in the code: in a name, attribute, import, keyword or a
+    string literal that is not a docstring, not only in comments or docstrings. Only the rules
+    left need LibCST and their metadata.
+    """
+    rules = [r for r in options.rules if r.wants(context) and any(t in text for t in r.triggers)]
+    if not rules or tree is None:
+        return rules
+    words: str | None = None
+    out = []
+    for r in rules:
+        present = [t for t in r.triggers if t in text]
+        if not getattr(r, "code_triggers", True) or not all(_IDENTIFIER.fullmatch(t) for t in present):
+            out.append(r)
+            continue
+        if words is None:
+            words = _code_words(tree)
+        if any(t in words for t in present):
+            out.append(r)
+    return out
+
+
+def needs_parsing(text: str, path: str, options: Options, *, is_notebook: bool = False) -> bool:
+    """The text pre-check alone: False means `fix_text` would return the text as it is."""
+    return bool(active_rules(text, options, _context(text, path, options, is_notebook)))
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _code_words(tree: ast.AST) -> str:
+    """Every identifier and string literal of the code (docstrings excluded), one per line."""
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                docstrings.add(id(body[0].value))
+    words = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and id(node) not in docstrings:
+                words.append(node.value)
+            continue
+        for _, value in ast.iter_fields(node):
+            if isinstance(value, str):
+                words.append(value)
+    return "\n".join(words)
+
+
+def _context(text: str, path: str, options: Options, is_notebook: bool) -> FileContext:
+    return FileContext(path=path, text=text, target=options.target, to=options.to,
+                       unsafe_fixes=options.unsafe_fixes, is_notebook=is_notebook)
 
 
 def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = False) -> TextResult:
     """Run the rules over `text` until no fix applies; findings are those of the original text."""
-    context = FileContext(path=path, text=text, target=options.target, to=options.to,
-                          unsafe_fixes=options.unsafe_fixes, is_notebook=is_notebook)
+    context = _context(text, path, options, is_notebook)
     rules = active_rules(text, options, context)
     if not rules:
         return TextResult(text, [])
-    check_syntax(text, path, is_notebook)
+    tree = check_syntax(text, path, is_notebook)
+    rules = active_rules(text, options, context, tree)
+    if not rules:
+        return TextResult(text, [])
 
     findings: list[Finding] | None = None
     current = text
@@ -116,10 +176,11 @@ def _still_open(findings: list[Finding], final: list[Report]) -> list[Finding]:
     return out
 
 
-def check_syntax(text: str, path: str, is_notebook: bool = False) -> None:
+def check_syntax(text: str, path: str, is_notebook: bool = False) -> ast.Module:
+    """The `ast` tree of `text`, or FileError."""
     try:
         flags = ast.PyCF_ONLY_AST | (ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if is_notebook else 0)
-        compile(text, path, "exec", flags=flags, dont_inherit=True)
+        return compile(text, path, "exec", flags=flags, dont_inherit=True)
     except SyntaxError as exc:
         hint = " (Python 2 code? kmigrate reads Python 3)" if _looks_python2(exc) else ""
         raise FileError(f"syntax error: {exc.msg}{hint}", exc.lineno or 1, exc.offset or 1) from None
@@ -243,6 +304,9 @@ def process_file(path: str, options: Options, display: str | None = None) -> Fil
     """Read, fix and verify one file; never raises; never writes (the caller writes `new`)."""
     display = display or path
     result = FileResult(path=display)
+    # LibCST walks trees recursively: deep (but valid) nesting needs more than Python's 1000 frames.
+    if sys.getrecursionlimit() < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
     try:
         if os.path.islink(path):
             raise FileError("is a symbolic link; not followed (pass the file it points to)")
@@ -268,7 +332,7 @@ def process_file(path: str, options: Options, display: str | None = None) -> Fil
         _fail(result, display, exc.message, exc.line, exc.column)
     except FileError as exc:
         _fail(result, display, exc.message, exc.line, exc.column)
-    except RecursionError:
+    except (RecursionError, MemoryError):
         _fail(result, display, "code nested too deeply to process")
     except Exception as exc:  # a rule crash must not stop the run or touch the file
         _fail(result, display, f"internal error ({type(exc).__name__}: {exc}); file left as is")

@@ -92,6 +92,10 @@ class Rule(cst.BatchableCSTVisitor):
     fix_safety: ClassVar[Safety] = Safety.SAFE
     # Substrings of which at least one must occur in the source for the rule to run at all.
     triggers: ClassVar[tuple[str, ...]] = ("keras",)
+    # True: identifier-like triggers must also occur in the code (names, attributes, imports,
+    # keywords, non-docstring strings), not only in comments or docstrings (checked with `ast`).
+    # A rule that looks at comments or docstrings sets it to False.
+    code_triggers: ClassVar[bool] = True
     # Opt-in rules (model-style conversion) run only when `wants(context)` says so.
     opt_in: ClassVar[bool] = False
     VALID: ClassVar[Sequence[Union[str, Example]]] = ()

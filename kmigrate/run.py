@@ -5,16 +5,18 @@ import difflib
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, TextIO
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, TextIO
 
 from . import report as reporting
 from .config import Config
-from .engine import FileResult, Options, error_finding, process_file
 from .files import iter_files
-from .rule import select_rules
+from .result import FileResult, error_finding
 from .source import Source, SourceError, atomic_write
+
+if TYPE_CHECKING:  # engine and rule import LibCST: only loaded when a file needs parsing
+    from .cache import Cache
+    from .engine import Options
 
 
 @dataclass
@@ -23,21 +25,23 @@ class Outcome:
     exit_code: int
 
 
-def options_from(config: Config) -> Options:
+def options_from(config: Config) -> "Options":
+    from .engine import Options
+    from .rule import select_rules
+
     rules = select_rules(config.select + config.extend_select, config.ignore)
     return Options(rules=tuple(rules), target=config.target, to=config.to, unsafe_fixes=config.unsafe_fixes)
 
 
-def results(files: list[str], options: Options, jobs: int) -> Iterator[FileResult]:
-    """Process files, in parallel when it pays; results stream back in file order."""
-    jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(files) < 4:
-        for f in files:
-            yield process_file(f, options)
-        return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        chunk = max(1, min(16, len(files) // (jobs * 8)))
-        yield from pool.map(process_file, files, [options] * len(files), chunksize=chunk)
+def results(files: list[str], options, jobs: int = 0, cache: Optional["Cache"] = None) -> Iterator[FileResult]:
+    """Process files (cache, text pre-check, then worker processes); stream results in file order.
+
+    `options`: Options, or a callable building them only once a file needs the rules.
+    See kmigrate/pipeline.py.
+    """
+    from .pipeline import results as pipeline_results
+
+    return pipeline_results(files, options, jobs, cache)
 
 
 def unified_diff(result: FileResult) -> str:
@@ -75,11 +79,15 @@ def run(
 ) -> Outcome:
     """mode: 'fix' writes files, 'diff' prints diffs, 'check' only reports."""
     start = time.perf_counter()
-    options = options_from(config)
     files = list(iter_files(paths, config.exclude, config.respect_gitignore))
+    cache = None
+    if config.cache:
+        from .cache import Cache
+
+        cache = Cache.for_config(config)
     writer = reporting.writer(config.format, report_stream)
     summary = reporting.Summary(mode=mode, quiet=quiet)
-    for done, result in enumerate(results(files, options, config.jobs), 1):
+    for done, result in enumerate(results(files, lambda: options_from(config), config.jobs, cache), 1):
         if result.changed:
             if mode == "fix":
                 try:

@@ -221,7 +221,8 @@ def test_atomic_write_keeps_mode_and_leaves_no_temp_files(tmp_tree):
     cli(root)
     assert (root / "a.py").read_text() == NEW
     assert os.stat(root / "a.py").st_mode & 0o777 == 0o751
-    assert sorted(os.listdir(root)) == ["a.py"]
+    assert sorted(os.listdir(root)) == [".kmigrate_cache", "a.py"]  # the results cache (gitignored)
+    assert not [f for _, _, fs in os.walk(root) for f in fs if f.startswith((".tmp-", ".kmigrate-"))]
 
 
 @pytest.mark.parametrize("name,raw,needle", [
