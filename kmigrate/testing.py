@@ -20,6 +20,7 @@ from .engine import Options, TextResult, fix_text
 from .rule import select_rules
 
 _HEADER = re.compile(r"#\s*kmigrate:\s*(?P<opts>.*)")
+_CODE_DIR = re.compile(r"[A-Z]+[0-9]+")  # fixtures/<CODE>/; other folders (fixtures/scripts/) are not rule cases
 
 
 def options_for(code: str, **opts: Any) -> Options:
@@ -72,7 +73,7 @@ class FixtureCase:
 
 def fixture_cases(root: Path) -> list[FixtureCase]:
     cases = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and _CODE_DIR.fullmatch(p.name)):
         for f in sorted(folder.glob("*.py")):
             if not f.name.endswith(".fixed.py"):
                 cases.append(FixtureCase(folder.name, f))
