@@ -41,7 +41,7 @@ def main():
               help="The Keras the code should end up on (default tensorflow.keras).")
 @click.option("--to", "to", type=click.Choice(["functional", "sequential"]), default=None,
               help="Convert model definitions to this style (opt-in, KM4xx).")
-@click.option("--format", "fmt", default=None, help="Report format: text, json, ...")
+@click.option("--format", "fmt", default=None, help="Report format: text, json, json-lines, sarif, github, junit.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to this file instead of stdout.")
 @click.option("--exclude", multiple=True, help="Gitignore-style patterns to skip (adds to the config's).")
@@ -55,7 +55,8 @@ def run_command(paths, diff, check, select, extend_select, ignore, unsafe_fixes,
                 output, exclude, no_respect_gitignore, config_path, jobs, no_cache, quiet):
     """Fix (default), --diff or --check the .py / .ipynb files under PATHS."""
     from . import config as cfg
-    from .report import FORMATS
+    from . import progress
+    from .report import FORMATS, summary_text
     from .run import run
 
     if diff and check:
@@ -78,8 +79,12 @@ def run_command(paths, diff, check, select, extend_select, ignore, unsafe_fixes,
     stream = open(output, "w", encoding="utf-8") if output else None
     try:
         report_stream = stream or (sys.stderr if mode == "diff" and config.format == "text" else sys.stdout)
+        bar = progress.for_terminal(sys.stderr, quiet=quiet)
         outcome = run(paths, config, mode=mode, report_stream=report_stream, diff_stream=sys.stdout,
-                      quiet=quiet)
+                      quiet=quiet, progress=bar)
+        if bar is not None and (config.format != "text" or stream is not None):
+            # an interactive run whose report went elsewhere still ends with the summary
+            click.echo(summary_text(outcome.summary), err=True)
     finally:
         if stream:
             stream.close()

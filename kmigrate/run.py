@@ -58,6 +58,13 @@ def unified_diff(result: FileResult) -> str:
     return "".join(out)
 
 
+def _tty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _text(raw: bytes | None) -> str:
     if not raw:
         return ""
@@ -85,9 +92,13 @@ def run(
         from .cache import Cache
 
         cache = Cache.for_config(config)
-    writer = reporting.writer(config.format, report_stream)
+    writer = reporting.writer(config.format, report_stream, mode=mode)
     summary = reporting.Summary(mode=mode, quiet=quiet)
+    # a progress bar erases itself before output that goes to the terminal, and at the end
+    clear = getattr(progress, "clear", None) if _tty(report_stream) or (mode == "diff" and _tty(diff_stream)) else None
     for done, result in enumerate(results(files, lambda: options_from(config), config.jobs, cache), 1):
+        if clear and (result.findings or result.changed):
+            clear()
         if result.changed:
             if mode == "fix":
                 try:
@@ -105,6 +116,8 @@ def run(
         if progress:
             progress(done, len(files))
     summary.seconds = time.perf_counter() - start
+    if getattr(progress, "close", None):
+        progress.close()
     writer.close(summary)
     if summary.errors:
         code = 2

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 FORMATS = {
     "text": "kmigrate.report.text",
     "json": "kmigrate.report.json_array",
+    "json-lines": "kmigrate.report.json_lines",
+    "sarif": "kmigrate.report.sarif",
+    "github": "kmigrate.report.github",
+    "junit": "kmigrate.report.junit",
 }
 
 
@@ -41,9 +45,26 @@ class Summary:
                 self.remaining += 1
 
 
-def writer(fmt: str, stream):
+def writer(fmt: str, stream, mode: str = "fix"):
     try:
         module = importlib.import_module(FORMATS[fmt])
     except KeyError:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}") from None
-    return module.Writer(stream)
+    w = module.Writer(stream)
+    w.mode = mode  # fix | diff | check: whether a fixable finding was fixed or only could be
+    return w
+
+
+def summary_text(s: Summary) -> str:
+    """The closing summary: files scanned, changed, findings fixed/remaining, errors, time, by code."""
+    verb = {"fix": "Fixed", "diff": "Would fix", "check": "Would fix"}[s.mode]
+    changed = {"fix": "changed", "diff": "would change", "check": "would change"}[s.mode]
+    parts = [f"{s.files} file{'s' if s.files != 1 else ''} scanned", f"{s.changed} {changed}"]
+    if s.fixed:
+        parts.append(f"{verb.lower()} {s.fixed} finding{'s' if s.fixed != 1 else ''}")
+    parts.append(f"{s.remaining} remaining")
+    if s.errors:
+        parts.append(f"{s.errors} file error{'s' if s.errors != 1 else ''}")
+    codes = ", ".join(f"{c}: {n}" for c, n in sorted(s.by_code.items()))
+    line = "; ".join(parts) + f" ({s.seconds:.2f}s)"
+    return line + (f"\nBy code: {codes}" if codes else "")
