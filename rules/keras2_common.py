@@ -185,6 +185,13 @@ class ModelIndex:
             return self._units(layer) if k in UNITS_LAYERS else None
         return None
 
+    def _int(self, expr: cst.BaseExpression) -> Optional[int]:
+        """An int literal, or a name assigned once to one (`nb_classes = 10`)."""
+        if isinstance(expr, cst.Name):
+            value = self.value_of(expr.value)
+            return int_literal(value) if value is not None else None
+        return int_literal(expr)
+
     def _width_of_tensor(self, expr, depth: int) -> Optional[int]:
         if depth > 8 or expr is None:
             return None
@@ -199,10 +206,9 @@ class ModelIndex:
                 return self._width_of_tensor(expr.args[0].value, depth + 1)
         return None
 
-    @staticmethod
-    def _units(layer: cst.Call) -> Optional[int]:
+    def _units(self, layer: cst.Call) -> Optional[int]:
         units = kwarg(layer, "units") or kwarg(layer, "output_dim")
         if units is not None:
-            return int_literal(units.value)
+            return self._int(units.value)
         pos = positional(layer)
-        return int_literal(pos[0].value) if pos else None
+        return self._int(pos[0].value) if pos else None

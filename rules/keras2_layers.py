@@ -98,14 +98,13 @@ class InputShapeOnLayer(KerasRule):
             return
         if node in self.handled or not _is_layer(k):
             return
-        present = [a for a in node.args if a.keyword is not None and a.keyword.value in _SHAPE_KWS]
-        if k in INPUT_DIM_IS_NOT_SHAPE:
-            present = [a for a in present if a.keyword.value != "input_dim"]
+        # Only what Keras 3 rejects; `input_shape`/`input_dim` it ignores past the first layer (KM504's lint).
+        rejected = ("batch_input_shape",) if k in INPUT_DIM_IS_NOT_SHAPE else ("batch_input_shape", "input_length")
+        present = [a for a in node.args if a.keyword is not None and a.keyword.value in rejected]
         if present:
             names = ", ".join(f"`{a.keyword.value}=`" for a in present)
-            self.report(node, f"{names} on a layer that is not visibly the first of a Sequential model: "
-                        "declare the input with `keras.Input(shape=...)` instead (Keras 3 rejects "
-                        "`batch_input_shape`/`input_length` and ignores the others past the first layer)")
+            self.report(node, f"{names} on a layer that is not visibly the first of a Sequential model: Keras 3 "
+                        "rejects it; declare the input with `keras.Input(shape=...)` / `Input(batch_shape=...)`")
 
     def _split(self, layer: cst.Call) -> Optional[tuple[cst.Call, list[cst.Arg]]]:
         """(layer without the shape keywords, Input(...) arguments) or None if nothing to move."""
@@ -155,7 +154,9 @@ class InputShapeOnLayer(KerasRule):
 
     def _input_binding(self) -> Optional[str]:
         for stmt in self.module.body:
-            for small in getattr(stmt, "body", ()):
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
                 if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
                     for alias in small.names:
                         bound = alias.evaluated_alias or alias.evaluated_name

@@ -8,7 +8,7 @@ import libcst as cst
 
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras2_common import (
-    KerasRule, code_of, has_star, kwarg, make_kw, method, positional, rename_kw, with_args,
+    KerasRule, code_of, has_star, kwarg, make_kw, method, positional, rename_kw, walk, with_args,
 )
 from kmigrate.rules.tables.keras2_api import (
     GENERATOR_METHODS, KERAS1_GENERATOR_POSITIONAL, KERAS1_ONLY_KEYWORDS, KERAS2_GENERATOR_POSITIONAL,
@@ -80,7 +80,9 @@ class GeneratorMethods(KerasRule):
     size. kmigrate uses it when the generator call shows it (`datagen.flow(x, y, batch_size=32)`);
     otherwise it reports the call and says what to write. Positional arguments after the
     generator become keywords (Keras 1 and Keras 2 gave them different meanings, so a call whose
-    version cannot be told from its keywords is reported instead).
+    version cannot be told from its keywords is reported instead). `predict_generator` over a
+    Python generator (a generator expression or a generator function of this file) gets its
+    batches wrapped in tuples, since Keras 2 took bare `x` batches and Keras 3 only takes tuples.
 
     ## Why is this bad
     Keras 3 (TensorFlow 2.16+) removed the `*_generator` methods:
@@ -121,6 +123,8 @@ class GeneratorMethods(KerasRule):
                 "model.fit(gen, steps_per_epoch=10, epochs=2, validation_data=val, validation_steps=3)\n"),
         Example("s = model.evaluate_generator(gen, steps=5)\np = model.predict_generator(gen, 5)\n",
                 "s = model.evaluate(gen, steps=5)\np = model.predict_generator(gen, 5)\n"),
+        Example("p = model.predict_generator((x for x in xs), steps=2)\n",
+                "p = model.predict((b if isinstance(b, tuple) else (b,) for b in (x for x in xs)), steps=2)\n"),
         Example("p = model.predict_generator(make_gen(x, batch_size=8), val_samples=64)\n",
                 "import math\n\np = model.predict(make_gen(x, batch_size=8), steps=math.ceil(64 / 8))\n",
                 {"unsafe_fixes": True}),
@@ -179,9 +183,23 @@ class GeneratorMethods(KerasRule):
         if problems:
             self.report(node, f"`{old}` is gone; use `{new}`. " + "; ".join(problems))
             return
+        if old == "predict_generator" and self._python_generator(args[0].value):
+            # Keras 2 took bare `x` batches from a generator; Keras 3 wants tuples: (x,)
+            wrapped = cst.parse_expression(
+                f"(b if isinstance(b, tuple) else (b,) for b in {code_of(args[0].value)})")
+            args[0] = args[0].with_changes(value=wrapped)
         call = with_args(node, args).with_changes(func=node.func.with_changes(attr=cst.Name(new)))
         self.report(node, f"`{old}` is gone in Keras 3; `{new}` takes generators", call,
                     imports=imports, safety=safety)
+
+    def _python_generator(self, expr) -> bool:
+        """A generator expression, or a call of a generator function defined in this file."""
+        if isinstance(expr, cst.GeneratorExp):
+            return True
+        if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name)):
+            return False
+        defs = [n for n in walk(self.module) if isinstance(n, cst.FunctionDef) and n.name.value == expr.func.value]
+        return len(defs) == 1 and any(isinstance(n, (cst.Yield,)) for n in walk(defs[0].body))
 
     def _batch_size(self, source) -> tuple[Optional[cst.BaseExpression], str]:
         if not isinstance(source, cst.Call):
