@@ -11,7 +11,8 @@ from kmigrate.rule import Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras2_common import KerasRule, kwarg, rename_kw
 from kmigrate.rules.removed_modules import split_root
 from kmigrate.rules.tables.keras2_api import (
-    BACKEND_GONE, BACKEND_TF_ONLY_HINTS, BACKEND_TO_OPS, DEPRECATED_PREPROCESSING, KERAS3_BACKEND,
+    BACKEND_GONE, BACKEND_TF_ONLY_HINTS, BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL, DEPRECATED_PREPROCESSING,
+    KERAS3_BACKEND,
     OLD_NAMES_BY_TARGET, SKLEARN_MODULE, SKLEARN_WRAPPERS, TO_CATEGORICAL, TO_CATEGORICAL_KEYWORDS,
     UNSAFE_ALIASES,
 )
@@ -121,7 +122,18 @@ class BackendOnlyInTfKeras(KerasRule):
                 "from keras import backend as K\nimport keras\n\ny = keras.ops.sum(keras.ops.square(x), axis=-1)\n",
                 {"target": "keras"}),
         Example("from keras import backend as K\ns = K.int_shape(x)\n", options={"target": "keras"}),
+        Example("from keras import backend as K\ny = K.maximum(x, 0.0)\nz = K.maximum(x=a, y=b)\n",
+                "from keras import backend as K\nimport keras\n\ny = keras.ops.maximum(x, 0.0)\nz = K.maximum(x=a, y=b)\n",
+                {"target": "keras"}),
     ]
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.positional_calls: set[cst.CSTNode] = set()  # `K.f` nodes called with positional arguments only
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.context.target == "keras" and all(a.keyword is None and not a.star for a in node.args):
+            self.positional_calls.add(node.func)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if self.context.target != "keras":
@@ -132,9 +144,13 @@ class BackendOnlyInTfKeras(KerasRule):
         fn = k.split(".")[1]
         if fn in KERAS3_BACKEND or fn in BACKEND_GONE:
             return
-        if fn in BACKEND_TO_OPS:
-            self.report(node, f"`keras.backend.{fn}` is gone from Keras 3; use `keras.ops.{BACKEND_TO_OPS[fn]}`",
-                        cst.parse_expression(f"keras.ops.{BACKEND_TO_OPS[fn]}"), imports=[ImportEdit("keras")])
+        if fn in BACKEND_TO_OPS or (fn in BACKEND_TO_OPS_POSITIONAL and node in self.positional_calls):
+            new = BACKEND_TO_OPS.get(fn) or BACKEND_TO_OPS_POSITIONAL[fn]
+            self.report(node, f"`keras.backend.{fn}` is gone from Keras 3; use `keras.ops.{new}`",
+                        cst.parse_expression(f"keras.ops.{new}"), imports=[ImportEdit("keras")])
+        elif fn in BACKEND_TO_OPS_POSITIONAL:
+            self.report(node, f"`keras.backend.{fn}` is gone from Keras 3; use `keras.ops.{fn}` "
+                        "(its parameters have other names: pass them by position)")
         elif fn in BACKEND_TF_ONLY_HINTS:
             self.report(node, f"`keras.backend.{fn}` is gone from Keras 3: {BACKEND_TF_ONLY_HINTS[fn]}")
 

@@ -61,8 +61,7 @@ TRAINING_METHODS = ("fit", "evaluate", "predict", "fit_generator", "evaluate_gen
 PREDICT_CLASSES = "predict_classes"
 PREDICT_PROBA = "predict_proba"
 # Constructors/loaders whose result is a Keras model (receiver of model methods).
-MODEL_FACTORIES = frozenset({"models.Sequential", "models.Model", "Sequential", "Model",
-                             "models.load_model", "saving.load_model"})
+MODEL_FACTORIES = frozenset({"models.Sequential", "models.Model", "Sequential", "Model", "models.load_model"})
 # Layers whose first argument is the output width (`units`), to read a model's output size.
 UNITS_LAYERS = frozenset({"layers.Dense"})
 # Layers that keep the width of their input (they may follow the last Dense).
@@ -134,21 +133,25 @@ BACKEND_GONE = {
     "manual_variable_initialization": "variables are initialized on creation in TensorFlow 2; drop it",
     "normalize_batch_in_training": "use a `BatchNormalization` layer or `tf.nn.moments` + `tf.nn.batch_normalization`",
     "reset_uids": "drop it (layer names are uniquified with `keras.backend.clear_session()`)",
+    "logsumexp": "use `keras.ops.logsumexp` (or `tf.reduce_logsumexp`)",
+    "is_tensor": "use `keras.ops.is_tensor` (or `tf.is_tensor`)",
 }
 # keras.backend functions that survive only in TF 2.21's tf.keras.backend: with --target keras
 # they move to keras.ops (same semantics for the listed signatures).
 BACKEND_TO_OPS = {
-    "abs": "abs", "all": "all", "any": "any", "arange": "arange", "argmax": "argmax",
-    "argmin": "argmin", "cast": "cast", "clip": "clip", "concatenate": "concatenate", "cos": "cos",
-    "cumsum": "cumsum", "dot": "dot", "equal": "equal", "exp": "exp", "expand_dims": "expand_dims",
-    "greater": "greater", "greater_equal": "greater_equal", "less": "less", "less_equal": "less_equal",
-    "log": "log", "max": "max", "maximum": "maximum", "mean": "mean", "min": "min",
-    "minimum": "minimum", "not_equal": "not_equal", "ones_like": "ones_like", "prod": "prod",
-    "relu": "relu", "reshape": "reshape", "round": "round", "sigmoid": "sigmoid", "sign": "sign",
-    "sin": "sin", "softmax": "softmax", "softplus": "softplus", "softsign": "softsign",
-    "sqrt": "sqrt", "square": "square", "squeeze": "squeeze", "stack": "stack", "std": "std",
-    "sum": "sum", "tanh": "tanh", "tile": "tile", "transpose": "transpose", "var": "var",
-    "zeros_like": "zeros_like", "stop_gradient": "stop_gradient", "shape": "shape",
+    name: name for name in (
+        "abs", "all", "any", "cast", "cos", "exp", "log", "max", "mean", "min", "prod", "round",
+        "sigmoid", "sign", "sin", "softmax", "softplus", "softsign", "sqrt", "square", "stack", "std",
+        "sum", "tanh", "transpose", "var",
+    )
+}
+# Same parameters by position (and defaults) but other names: rewritten only in calls that pass
+# them by position.
+BACKEND_TO_OPS_POSITIONAL = {
+    name: name for name in (
+        "clip", "dot", "equal", "greater", "greater_equal", "less", "less_equal", "maximum", "minimum",
+        "not_equal", "reshape", "tile", "stop_gradient",
+    )
 }
 # Surviving only in tf.keras.backend (2.21) and with no one-to-one keras.ops twin: --target keras reports.
 BACKEND_TF_ONLY_HINTS = {
@@ -196,8 +199,17 @@ BACKEND_TF_ONLY_HINTS = {
     "dtype": "use `x.dtype`",
     "cast_to_floatx": "use `keras.ops.cast(x, keras.config.floatx())`",
     "moving_average_update": "use `x.assign(x * momentum + value * (1 - momentum))`",
-    "logsumexp": "use `keras.ops.logsumexp`",
-    "is_tensor": "use `keras.ops.is_tensor`",
+    "shape": "use `keras.ops.shape(x)` (it returns a tuple, `K.shape` returned a tensor)",
+    "arange": "use `keras.ops.arange` (its `dtype` default differs: pass `dtype=\"int32\"`)",
+    "argmax": "use `keras.ops.argmax(x, axis=-1)` (its default axis is None)",
+    "argmin": "use `keras.ops.argmin(x, axis=-1)` (its default axis is None)",
+    "concatenate": "use `keras.ops.concatenate(xs, axis=-1)` (its default axis is 0)",
+    "cumsum": "use `keras.ops.cumsum(x, axis=0)` (its default axis is None)",
+    "expand_dims": "use `keras.ops.expand_dims(x, axis=-1)` (axis is required)",
+    "squeeze": "use `keras.ops.squeeze(x, axis)`",
+    "relu": "use `keras.ops.relu` (no `alpha`/`max_value`; `keras.activations.relu` has them)",
+    "ones_like": "use `keras.ops.ones_like(x, dtype)`",
+    "zeros_like": "use `keras.ops.zeros_like(x, dtype)`",
     "spatial_2d_padding": "use `keras.ops.pad`",
     "foldl": "use a Python loop or `tf.foldl`",
 }
