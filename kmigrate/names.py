@@ -87,6 +87,7 @@ class NameResolver:
     """
 
     METADATA = (QualifiedNameProvider, ScopeProvider)
+    _assigns: Optional[tuple] = None  # (module, {assign target: Assign}) of the last module walked
 
     def __init__(self, visitor: cst.MetadataDependent):
         self._v = visitor
@@ -138,12 +139,17 @@ class NameResolver:
     def _parent_assign(self, name: cst.Name) -> Optional[cst.Assign]:
         # Assignment.node for `x = ...` is the Name target; its Assign comes from one lazy walk
         # of the module (only when a local alias is met), cheaper than ParentNodeProvider.
-        if not hasattr(self, "_assign_of"):
-            self._assign_of: dict[cst.CSTNode, cst.Assign] = {}
-            for assign in _iter_assigns(self._v.module):
+        # The map is kept per module (the last one seen), not per resolver: rules that build a
+        # NameResolver per node would otherwise walk the whole module again each time.
+        module = self._v.module
+        cached = NameResolver._assigns
+        if cached is None or cached[0] is not module:
+            assign_of: dict[cst.CSTNode, cst.Assign] = {}
+            for assign in _iter_assigns(module):
                 for t in assign.targets:
-                    self._assign_of[t.target] = assign
-        return self._assign_of.get(name)
+                    assign_of[t.target] = assign
+            cached = NameResolver._assigns = (module, assign_of)
+        return cached[1].get(name)
 
     def keras_name(self, node: cst.CSTNode) -> Optional[str]:
         """Canonical Keras path ('layers.Dense', 'backend.sum', 'Model') or None."""

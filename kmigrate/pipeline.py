@@ -17,6 +17,7 @@ answered from the cache, or a tree without Keras, never imports LibCST.
 """
 from __future__ import annotations
 
+import itertools
 import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -43,15 +44,16 @@ def results(files: Iterable[str], options: OptionsLike, jobs: int = 0,
     `options` may be a callable that builds them: it is only called when a file needs the
     rules, so a run answered from the cache imports neither the rules nor LibCST.
     """
-    files = files if isinstance(files, list) else list(files)
     jobs = jobs or os.cpu_count() or 1
     pre = _Precheck(options, cache)
-    if jobs <= 1 or len(files) < 4:
-        for path in files:
+    it = iter(files)
+    first = list(itertools.islice(it, 4))  # `files` may be a lazy iterator: it is read as needed
+    if jobs <= 1 or len(first) < 4:
+        for path in itertools.chain(first, it):
             result = pre.answer(path)
             yield result if result is not None else _process(path, pre.options(), cache)
         return
-    yield from _parallel(files, pre, jobs, cache)
+    yield from _parallel(itertools.chain(first, it), pre, jobs, cache)
 
 
 class _Precheck:
@@ -134,7 +136,7 @@ class _Chunk:
         self.future: Optional[Future] = None
 
 
-def _parallel(files: list[str], pre: _Precheck, jobs: int, cache: Optional["Cache"]) -> Iterator[FileResult]:
+def _parallel(files: Iterator[str], pre: _Precheck, jobs: int, cache: Optional["Cache"]) -> Iterator[FileResult]:
     pool: Optional[ProcessPoolExecutor] = None
     slots: deque = deque()  # FileResult (ready) or (chunk, index)
     running: set[Future] = set()
