@@ -64,6 +64,17 @@ def _keywords(call: cst.Call) -> dict[str, cst.Arg]:
     return {a.keyword.value: a for a in call.args if a.keyword is not None}
 
 
+def _keras1_extras(call: cst.Call, cls: Optional[str]) -> dict[str, cst.Arg]:
+    """Keras 1 positional arguments after the kernel of a Keras-1-named conv layer, by name
+    (`Deconvolution2D(3, 3, 3, shape)` -> {'output_shape': <arg>}); KM305 makes them keywords."""
+    order = KERAS1_POSITIONAL.get(cls or "")
+    dims = POSITIONAL_KERNEL.get(cls or "")
+    if not order or not dims or has_star(call):
+        return {}
+    pos = positional(call)
+    return {order[i]: a for i, a in enumerate(pos[1 + dims:]) if i < len(order)}
+
+
 # ---------------------------------------------------------------------------------- KM301
 
 
@@ -388,9 +399,8 @@ class Keras1Merge(Keras1Rule):
             return
         order = _MERGE_CLASS_ORDER if is_class else _MERGE_ORDER
         pos = positional(node)
-        if len(pos) > 2:
-            self.report(node, f"{what} is gone; rewrite with `add`/`concatenate`/`dot`/... (pass its "
-                              "options by keyword)", safety=Safety.NONE)
+        if len(pos) > len(order):
+            self.report(node, f"{what} is gone; rewrite with `add`/`concatenate`/`dot`/...", safety=Safety.NONE)
             return
         bound: dict[str, cst.Arg] = {order[i]: a for i, a in enumerate(pos)}
         bound.update(_keywords(node))
@@ -638,8 +648,8 @@ class ConvKernelPositional(Keras1Rule):
         n_pos_parts = max(0, min(len(pos) - 1, dims))
         kw_parts = [present.get(k) for k in kws[n_pos_parts:]]
         has_kw_parts = any(present.get(k) is not None for k in kws)
-        if n_pos_parts < 2 and not has_kw_parts:
-            return  # Conv2D(32, (3, 3)) / Conv2D(32, 3): today's form
+        if n_pos_parts < dims and not has_kw_parts:
+            return  # Conv2D(32, (3, 3)) / Conv2D(32, 3) / Conv3D(8, 3, 1): today's form
         if not all(kw_parts):
             missing = [k for k, a in zip(kws[n_pos_parts:], kw_parts) if a is None]
             self.report(node, f"Keras 1 kernel arguments without `{'`, `'.join(missing)}`: write "
@@ -766,24 +776,34 @@ class DimOrdering(Keras1Rule):
             return
         arg = kwarg(node, "dim_ordering")
         if arg is None:
+            arg = _keras1_extras(node, cls).get("dim_ordering")
+            if arg is not None and self._mapped(arg) is None:
+                self.report(arg, self._by_hand(arg))  # KM305 makes it a keyword first
             return
         if kwarg(node, "data_format") is not None:
             self.report(arg, "`dim_ordering=` (Keras 1) and `data_format=` both given: keep `data_format=`")
             return
-        value = string_value(arg.value)
-        new_value: Optional[cst.BaseExpression] = None
-        if value in DIM_ORDERING_VALUES:
-            mapped = DIM_ORDERING_VALUES[value]
-            new_value = cst.Name("None") if mapped is None else requote(arg.value, mapped)
-        elif (isinstance(arg.value, cst.Call) and not arg.value.args and isinstance(arg.value.func, cst.Attribute)
-              and self.kname(arg.value.func) == "backend.image_dim_ordering"):
-            new_value = arg.value.with_changes(func=arg.value.func.with_changes(attr=cst.Name("image_data_format")))
+        new_value = self._mapped(arg)
         if new_value is None:
-            self.report(arg, f"`dim_ordering={code_of(arg.value)}` (Keras 1): pass `data_format=` with the value "
-                             "mapped ('tf' -> 'channels_last', 'th' -> 'channels_first')")
+            self.report(arg, self._by_hand(arg))
             return
         self.report(arg, f"`dim_ordering=` (Keras 1) is `data_format={code_of(new_value)}`",
                     make_kw("data_format", new_value, like=arg))
+
+    @staticmethod
+    def _by_hand(arg: cst.Arg) -> str:
+        return (f"`dim_ordering={code_of(arg.value)}` (Keras 1): pass `data_format=` with the value mapped "
+                "('tf' -> 'channels_last', 'th' -> 'channels_first')")
+
+    def _mapped(self, arg: cst.Arg) -> Optional[cst.BaseExpression]:
+        value = string_value(arg.value)
+        if value in DIM_ORDERING_VALUES:
+            mapped = DIM_ORDERING_VALUES[value]
+            return cst.Name("None") if mapped is None else requote(arg.value, mapped)
+        if (isinstance(arg.value, cst.Call) and not arg.value.args and isinstance(arg.value.func, cst.Attribute)
+                and self.kname(arg.value.func) == "backend.image_dim_ordering"):
+            return arg.value.with_changes(func=arg.value.func.with_changes(attr=cst.Name("image_data_format")))
+        return None
 
 
 # ---------------------------------------------------------------------------------- KM307
@@ -1024,7 +1044,7 @@ class DeconvOutputShape(Keras1Rule):
     summary = "`Deconvolution2D(output_shape=)` (Keras 1) is gone"
     severity = Severity.ERROR
     fix_safety = Safety.UNSAFE
-    triggers = ("output_shape",)
+    triggers = ("output_shape", "Deconvolution2D", "Conv2DTranspose")
 
     VALID = ["from keras.layers import Conv2DTranspose\nConv2DTranspose(3, (3, 3), output_padding=1)\n",
              "from keras.layers import Lambda\nLambda(f, output_shape=(3,))\n"]
@@ -1033,12 +1053,19 @@ class DeconvOutputShape(Keras1Rule):
                 "from keras.layers import Conv2DTranspose\nConv2DTranspose(3, (3, 3), strides=2)\n",
                 {"unsafe_fixes": True}),
         Example("from keras.layers import Conv2DTranspose\nConv2DTranspose(3, (3, 3), output_shape=s)\n"),
+        Example("from keras.layers import Deconvolution2D\nDeconvolution2D(3, 3, 3, s)\n"),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
         cls = self.call_class(node)
-        arg = kwarg(node, "output_shape")
-        if arg is None or "output_shape" not in KEYWORDS.get(cls or "", {}):
+        if "output_shape" not in KEYWORDS.get(cls or "", {}):
             return
-        _remove_arg(self, node, arg, "`output_shape=` (Keras 1 Deconvolution2D) is gone: the shape is computed "
-                                     "from strides and padding; removed (if yours differed, set `output_padding=`)")
+        message = ("`output_shape` (Keras 1 Deconvolution2D) is gone: the shape is computed from strides and "
+                   "padding; remove it (if yours differed, set `output_padding=`)")
+        arg = kwarg(node, "output_shape")
+        if arg is not None:
+            _remove_arg(self, node, arg, message)
+            return
+        arg = _keras1_extras(node, cls).get("output_shape")
+        if arg is not None:  # positional: KM305 makes it a keyword first; the same finding stays open
+            self.report(arg, message, safety=Safety.NONE)
