@@ -125,7 +125,8 @@ KEYWORDS = {
     },
     "PReLU": {"init": "alpha_initializer"},
     # consume_less: value mapped by KM307; SimpleRNN takes no `implementation` today (dropped).
-    "SimpleRNN": {**_RNN, "consume_less": None},
+    # SimpleRNN has no gate, so no inner_activation (then or now).
+    "SimpleRNN": {**{k: v for k, v in _RNN.items() if k != "inner_activation"}, "consume_less": None},
     "GRU": {**_RNN, "consume_less": "implementation"},
     "LSTM": {**_RNN, "consume_less": "implementation", "forget_bias_init": "unit_forget_bias"},
     "ConvLSTM2D": _CONVLSTM,
