@@ -356,15 +356,19 @@ class Masked:
     originals: dict[int, tuple[str, str]]  # placeholder id -> (indent used, original line)
     token: str
     skip: str | None = None  # why the cell is not Python (a cell magic such as %%bash)
+    cell_magic: bool = False  # the first line is a %%magic with a Python body
 
     def placeholder(self, k: int) -> str:
-        return f"{self.token}{k}__()"
+        # An import statement: valid at any indentation, and LibCST's AddImportsVisitor sees it as
+        # part of the leading import block, so an added import goes after `%%time` / `%matplotlib`
+        # lines and an existing import after them is recognised.
+        return f"import {self.token}{k}__"
 
     def restore(self, text: str) -> str | None:
         """Put the IPython lines back; None if a placeholder went missing or moved."""
         if not self.originals:
             return text
-        pattern = re.compile(rf"^([ \t]*){re.escape(self.token)}(\d+)__\(\)(\r?\n|$)", re.M)
+        pattern = re.compile(rf"^([ \t]*)import {re.escape(self.token)}(\d+)__(\r?\n|$)", re.M)
         seen: set[int] = set()
 
         def put_back(m: re.Match) -> str:
@@ -382,7 +386,7 @@ class Masked:
 
 
 def mask_ipython(source: str) -> Masked:
-    """Replace IPython-only lines with `__kmigrate_ipython_N__()` calls, one per line."""
+    """Replace IPython-only lines with `import __kmigrate_ipython_N__` placeholders, one per line."""
     token = "__kmigrate_ipython_"
     while token in source:
         token = "_" + token
@@ -407,6 +411,7 @@ def mask_ipython(source: str) -> Masked:
             return masked
         out.extend(lines[:first])
         mask(first, lines[first], "")
+        masked.cell_magic = True
         start = first + 1
 
     scanner = _Scanner()
@@ -514,6 +519,7 @@ def process_notebook(raw: bytes, display: str, options: "Options") -> tuple[byte
         return raw, [], None
     findings: list[Finding] = []
     new_sources: dict[int, str] = {}
+    imports: list[str] = []  # top-level imports of the cells so far: the namespace later cells run in
     for cell in nb.cells:
         if cell.language or not cell.text.strip():
             continue
@@ -521,11 +527,12 @@ def process_notebook(raw: bytes, display: str, options: "Options") -> tuple[byte
         if masked.skip:
             continue
         try:
-            out = fix_text(masked.text, display, options, is_notebook=True)
+            out = _fix_cell(masked, imports, display, options)
         except FileError as exc:
             findings.append(error_finding(display, f"cell not processed: {exc.message}", exc.line, exc.column,
                                           cell=cell.number))
             continue
+        imports.extend(i for i in _top_level_imports(out.text) if i not in imports)
         for f in out.findings:
             f.cell = cell.number
         if out.text != masked.text:
@@ -543,6 +550,64 @@ def process_notebook(raw: bytes, display: str, options: "Options") -> tuple[byte
         return raw, findings, None
     new = nb.with_sources(new_sources)
     return new, findings, cell_diff(nb, new_sources, display)
+
+
+def _fix_cell(masked: Masked, imports: list[str], display: str, options: "Options"):
+    """Fix one cell as it runs: after the imports of the cells above it.
+
+    Those imports are put in front of the cell (then a marker line), so `tf.layers.dense` in
+    cell 5 is recognised when cell 1 did `import tensorflow as tf`. Findings on them are
+    dropped and lines shifted back; an import a fix adds goes to the top of the cell. If
+    anything looks unusual the cell is fixed on its own instead.
+    """
+    from .engine import FileError, TextResult, fix_text
+
+    if not imports:
+        return fix_text(masked.text, display, options, is_notebook=True)
+    marker = f"import {masked.token}cell__"  # an import: added imports land after it, in the cell
+    prelude = "".join(i + "\n" for i in imports) + marker + "\n"
+    shift = prelude.count("\n")
+    try:
+        out = fix_text(prelude + masked.text, display, options, is_notebook=True)
+    except FileError as exc:
+        if exc.line > shift:
+            raise FileError(exc.message, exc.line - shift, exc.column) from None
+        return fix_text(masked.text, display, options, is_notebook=True)
+    found = list(re.finditer(rf"(?m)^{re.escape(marker)}\n", out.text))
+    if len(found) != 1:
+        return fix_text(masked.text, display, options, is_notebook=True)
+    head, body = out.text[: found[0].start()], out.text[found[0].end():]
+    known = set(prelude.splitlines())
+    added = [line for line in head.splitlines(keepends=True) if line.strip() and line.rstrip("\r\n") not in known]
+    if added and len(_top_level_imports("".join(added))) != len(added):
+        return fix_text(masked.text, display, options, is_notebook=True)
+    kept = []
+    for f in out.findings:
+        if f.line > shift:
+            f.line, f.end_line = f.line - shift, f.end_line - shift
+            kept.append(f)
+    if added and masked.cell_magic:  # `%%time` must stay the first line
+        first = body.find("\n") + 1
+        return TextResult(body[:first] + "".join(added) + body[first:], kept)
+    return TextResult("".join(added) + body, kept)
+
+
+def _top_level_imports(text: str) -> list[str]:
+    """The source of each top-level absolute import statement (not `from __future__`)."""
+    import ast
+
+    try:
+        tree = compile(text, "<cell>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom) and node.level == 0
+                                            and node.module != "__future__"):
+            segment = ast.get_source_segment(text, node)
+            if segment and "__kmigrate_ipython_" not in segment:  # not a masked IPython line
+                out.append(segment)
+    return out
 
 
 def cell_diff(nb: Notebook, new_sources: dict[int, str], display: str) -> str:

@@ -260,3 +260,22 @@ def test_diff_shows_readable_per_cell_diffs(tmp_tree, monkeypatch):
     assert "cell 1" not in diff and "cell 3" not in diff
     assert '\\n",' not in diff  # code, not JSON
     assert (root / "nb.ipynb").read_text() == json.dumps(nb, indent=1)
+
+
+def test_cells_see_the_imports_of_the_cells_above(tmp_path):
+    nb = make_nb("%tensorflow_version 1.x\nimport tensorflow as tf", "%%time\nm = tf.keras.Sequential()",
+                 "m = tf.keras.Sequential()", "n = tf2.keras.Sequential()")
+    result = run_file(tmp_path, json.dumps(nb, indent=1).encode(), options=options_for("KM1", target="keras"))
+    # cell 2 gets the import it needs (after its %%time line), cell 3 uses the one cell 2 added,
+    # cell 4 uses a name nothing imports: left alone
+    expected = with_sources(nb, {2: "%%time\nimport keras\n\nm = keras.Sequential()", 3: "m = keras.Sequential()"})
+    assert result.new == json.dumps(expected, indent=1).encode()
+    assert [(f.cell, f.line, f.column) for f in result.findings] == [(2, 2, 5), (3, 1, 5)]
+
+
+def test_an_import_after_magics_is_recognised_not_duplicated(tmp_path):
+    nb = make_nb("%matplotlib inline\n!nvidia-smi\nimport tensorflow as tf\nimport keras\nm = tf.keras.Sequential()")
+    result = run_file(tmp_path, json.dumps(nb).encode(), options=options_for("KM1", target="keras"))
+    expected = with_sources(nb, {1: "%matplotlib inline\n!nvidia-smi\nimport tensorflow as tf\nimport keras\n"
+                                    "m = keras.Sequential()"})
+    assert result.new == json.dumps(expected).encode()
