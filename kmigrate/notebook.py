@@ -579,8 +579,10 @@ def _fix_cell(masked: Masked, imports: list[str], display: str, options: "Option
     head, body = out.text[: found[0].start()], out.text[found[0].end():]
     known = set(prelude.splitlines())
     added = [line for line in head.splitlines(keepends=True) if line.strip() and line.rstrip("\r\n") not in known]
-    if added and len(_top_level_imports("".join(added))) != len(added):
-        return fix_text(masked.text, display, options, is_notebook=True)
+    if added:
+        added = _new_names("".join(added), imports)
+        if added is None:
+            return fix_text(masked.text, display, options, is_notebook=True)
     kept = []
     for f in out.findings:
         if f.line > shift:
@@ -590,6 +592,31 @@ def _fix_cell(masked: Masked, imports: list[str], display: str, options: "Option
         first = body.find("\n") + 1
         return TextResult(body[:first] + "".join(added) + body[first:], kept)
     return TextResult("".join(added) + body, kept)
+
+
+def _new_names(added: str, imports: list[str]) -> list[str] | None:
+    """Import lines for what `added` imports beyond `imports` (a fix that extended an import of an
+    earlier cell, `from m import a` -> `from m import a, b`, gives `from m import b`); None if
+    `added` is not just imports."""
+    import ast
+
+    try:
+        new = ast.parse(added).body
+        old = ast.parse("\n".join(imports)).body
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    have = {(getattr(n, "module", None), a.name, a.asname) for n in old if isinstance(n, (ast.Import, ast.ImportFrom))
+            for a in n.names}
+    lines = []
+    for node in new:
+        if not isinstance(node, (ast.Import, ast.ImportFrom)) or getattr(node, "level", 0):
+            return None
+        module = getattr(node, "module", None)
+        names = [a.name + (f" as {a.asname}" if a.asname else "") for a in node.names
+                 if (module, a.name, a.asname) not in have]
+        if names:
+            lines.append((f"from {module} import " if module else "import ") + ", ".join(names) + "\n")
+    return lines
 
 
 def _top_level_imports(text: str) -> list[str]:

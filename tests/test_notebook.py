@@ -279,3 +279,13 @@ def test_an_import_after_magics_is_recognised_not_duplicated(tmp_path):
     expected = with_sources(nb, {1: "%matplotlib inline\n!nvidia-smi\nimport tensorflow as tf\nimport keras\n"
                                     "m = keras.Sequential()"})
     assert result.new == json.dumps(expected).encode()
+
+
+def test_an_import_extended_by_a_fix_brings_only_the_new_names_into_the_cell():
+    from kmigrate.notebook import _new_names
+
+    imports = ["from tensorflow.keras.layers import Dense, Dropout", "import numpy as np"]
+    assert _new_names("from tensorflow.keras.layers import Input, Dense, Dropout\n", imports) == [
+        "from tensorflow.keras.layers import Input\n"]
+    assert _new_names("import numpy as np\nimport keras\n", imports) == ["import keras\n"]
+    assert _new_names("x = 1\n", imports) is None
