@@ -51,6 +51,11 @@ class ModelsInLoopWithoutClearSession(Rule):
     summary = "A loop builds a new model on every pass without `keras.backend.clear_session()`"
     fix_safety = Safety.NONE
     METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
+    triggers = ("Sequential", "Model")  # and `keras` (wants)
+
+    @classmethod
+    def wants(cls, context) -> bool:
+        return super().wants(context) and "keras" in context.text
 
     VALID = [
         "from tensorflow import keras\nfor u in (8, 16):\n    keras.backend.clear_session()\n"
@@ -110,8 +115,10 @@ class ModelsInLoopWithoutClearSession(Rule):
 
     def _builds_model(self, value: cst.BaseExpression, scope: ScopeFacts) -> Optional[str]:
         kind = self.facts.model_kind(value)
-        if kind in ("Sequential", "Model"):
-            return f"a new `{kind}` model"
+        if kind == "Sequential":
+            return "a new `Sequential` model"
+        if kind == "Model":
+            return "a new `Model`"
         if kind == "class":
             return f"a new `{value.func.value}` model"
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in self.builders:

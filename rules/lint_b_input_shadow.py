@@ -46,6 +46,11 @@ class CallShadowsInput(Rule):
     severity = Severity.INFO
     fix_safety = Safety.UNSAFE
     METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
+    triggers = ("def call",)  # and `keras` (wants)
+
+    @classmethod
+    def wants(cls, context) -> bool:
+        return super().wants(context) and "keras" in context.text
 
     VALID = [
         "import tensorflow as tf\nclass M(tf.keras.Model):\n    def call(self, inputs):\n        return inputs\n",

@@ -53,6 +53,11 @@ class SequentialLayerReuse(Rule):
     summary = "One weighted layer instance is added twice to a Sequential model (shared weights)"
     fix_safety = Safety.UNSAFE
     METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
+    triggers = ("Sequential",)  # and `keras` (wants)
+
+    @classmethod
+    def wants(cls, context) -> bool:
+        return super().wants(context) and "keras" in context.text
 
     VALID = [
         "from tensorflow.keras import layers, Sequential\n"

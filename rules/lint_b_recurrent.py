@@ -66,6 +66,11 @@ class StackedRecurrentWithoutSequences(Rule):
     summary = "An inner recurrent layer feeds another one without `return_sequences=True`"
     fix_safety = Safety.UNSAFE
     METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
+    triggers = ("LSTM", "GRU", "RNN")  # and `keras` (wants)
+
+    @classmethod
+    def wants(cls, context) -> bool:
+        return super().wants(context) and "keras" in context.text
 
     VALID = [
         "from tensorflow.keras import layers, Sequential\n"

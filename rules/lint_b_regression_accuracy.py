@@ -56,6 +56,11 @@ class AccuracyWithRegressionLoss(Rule):
     severity = Severity.INFO
     fix_safety = Safety.NONE
     METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
+    triggers = ("acc", "Accuracy")  # and `keras` (wants)
+
+    @classmethod
+    def wants(cls, context) -> bool:
+        return super().wants(context) and "keras" in context.text
 
     VALID = [
         "import keras\nmodel.compile(optimizer='adam', loss='mse', metrics=['mae'])\n",

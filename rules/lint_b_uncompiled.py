@@ -50,6 +50,11 @@ class FitWithoutCompile(Rule):
     severity = Severity.ERROR
     fix_safety = Safety.NONE
     METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
+    triggers = (".fit", ".evaluate", "_on_batch")  # and `keras` (wants)
+
+    @classmethod
+    def wants(cls, context) -> bool:
+        return super().wants(context) and "keras" in context.text
 
     VALID = [
         "from tensorflow import keras\nm = keras.Sequential([keras.layers.Dense(1)])\n"

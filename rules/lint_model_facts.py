@@ -54,14 +54,41 @@ SCOPE_NODES = (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetC
 LOOP_NODES = (cst.For, cst.While)
 
 
+# `CSTNode.children` re-visits the node each time it is read, which is slow on big files; the
+# children of the module being linted are indexed once (ModuleFacts) and read from here.
+_CHILDREN: dict = {}
+
+
+class _ChildIndex(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.children: dict[cst.CSTNode, list[cst.CSTNode]] = {}
+        self._stack: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._stack:
+            self.children[self._stack[-1]].append(node)
+        self.children[node] = []
+        self._stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._stack.pop()
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    kids = _CHILDREN.get(node)
+    return kids if kids is not None else list(node.children)
+
+
 def walk(node: cst.CSTNode, *, into_scopes: bool = False) -> Iterator[cst.CSTNode]:
     """Every node below `node` in source order; nested scopes are yielded but not entered."""
-    stack = list(reversed(node.children))
+    stack = list(reversed(children(node)))
     while stack:
         n = stack.pop()
         yield n
         if into_scopes or not isinstance(n, SCOPE_NODES):
-            stack.extend(reversed(n.children))
+            stack.extend(reversed(children(n)))
 
 
 # ----------------------------------------------------------------------------- call arguments
@@ -163,11 +190,11 @@ class LayerCtor:
         rs = keyword(call, "return_sequences")
         if rs is not None:
             return literal_bool(rs.value)
-        # RNN(cell, return_sequences, ...); LSTM(units, activation, ...) in Keras 2/3; be strict.
-        limit = 1 if core.kind == "RNN" else 2
-        if len(positional(call)) > limit:
-            return None
-        return False
+        pos = positional(call)
+        if core.kind == "RNN":  # RNN(cell, return_sequences=False, ...)
+            return literal_bool(pos[1].value) if len(pos) > 1 else False
+        # LSTM(units, activation, recurrent_activation, ...): past two positionals, be strict
+        return None if len(pos) > 2 else False
 
 
 class ClassFacts:
@@ -433,6 +460,10 @@ class ModuleFacts:
         return cls._cache["facts"]
 
     def __init__(self, module: cst.Module, resolver: NameResolver):
+        global _CHILDREN
+        index = _ChildIndex()
+        module.visit(index)
+        _CHILDREN = index.children
         self.module = module
         self.resolver = resolver
         self.classes: dict[cst.ClassDef, ClassFacts] = {}
@@ -449,7 +480,7 @@ class ModuleFacts:
         stack: list[tuple[cst.CSTNode, Optional[ClassFacts]]] = [(module, None)]
         while stack:
             node, klass = stack.pop()
-            for child in node.children:
+            for child in children(node):
                 if isinstance(child, cst.ClassDef):
                     facts = ClassFacts(child)
                     self.classes[child] = facts
