@@ -517,22 +517,28 @@ def process_notebook(raw: bytes, display: str, options: "Options") -> tuple[byte
         raise FileError(exc.message, exc.line, exc.column) from None
     if nb.language:
         return raw, [], None
-    findings: list[Finding] = []
-    new_sources: dict[int, str] = {}
-    imports: list[str] = []  # top-level imports of the cells so far: the namespace later cells run in
+    work = []
     for cell in nb.cells:
         if cell.language or not cell.text.strip():
             continue
         masked = mask_ipython(cell.text)
-        if masked.skip:
-            continue
-        try:
-            out = _fix_cell(masked, imports, display, options)
-        except FileError as exc:
-            findings.append(error_finding(display, f"cell not processed: {exc.message}", exc.line, exc.column,
-                                          cell=cell.number))
-            continue
-        imports.extend(i for i in _top_level_imports(out.text) if i not in imports)
+        if not masked.skip:
+            work.append((cell, masked))
+    together = _fix_together(work, display, options)
+    findings: list[Finding] = []
+    new_sources: dict[int, str] = {}
+    imports: list[str] = []  # top-level imports of the cells so far: the namespace later cells run in
+    for cell, masked in work:
+        if together is not None:
+            out = together[cell.number]
+        else:
+            try:
+                out = _fix_cell(masked, imports, display, options)
+            except FileError as exc:
+                findings.append(error_finding(display, f"cell not processed: {exc.message}", exc.line, exc.column,
+                                              cell=cell.number))
+                continue
+            imports.extend(i for i in _top_level_imports(out.text) if i not in imports)
         for f in out.findings:
             f.cell = cell.number
         if out.text != masked.text:
@@ -550,6 +556,50 @@ def process_notebook(raw: bytes, display: str, options: "Options") -> tuple[byte
         return raw, findings, None
     new = nb.with_sources(new_sources)
     return new, findings, cell_diff(nb, new_sources, display)
+
+
+def _fix_together(work: list, display: str, options: "Options") -> dict | None:
+    """Fix all code cells as one module (one parse; names flow from cell to cell as they do when
+    the notebook runs), each cell after an `import __kmigrate_cell_N__` marker line, then cut it
+    back into cells. None when that cannot be done cleanly (a cell that does not parse on its
+    own terms, a fix that would cross a cell boundary): the cells are then fixed one by one.
+    """
+    from .engine import FileError, TextResult, fix_text
+
+    if len(work) < 2:
+        return None
+    every = "".join(m.text for _, m in work)
+    marker = "__kmigrate_cell_"
+    while marker in every:
+        marker = "_" + marker
+    parts, starts, line = [], [], 1
+    for k, (_, masked) in enumerate(work):
+        text = masked.text if masked.text.endswith("\n") else masked.text + "\n"
+        parts += [f"import {marker}{k}__\n", text]
+        starts.append(line + 1)  # the cell's first line in the whole
+        line += 1 + text.count("\n")
+    try:
+        out = fix_text("".join(parts), display, options, is_notebook=True)
+    except FileError:
+        return None
+    found = list(re.finditer(rf"(?m)^import {re.escape(marker)}(\d+)__\n", out.text))
+    if [int(m.group(1)) for m in found] != list(range(len(work))) or out.text[: found[0].start()].strip():
+        return None
+    lasts = [s - 2 for s in starts[1:]] + [line - 1]  # each cell's last line in the whole
+    owned: list[list] = [[] for _ in work]
+    for f in out.findings:  # a finding on a marker line (none expected) is dropped
+        k = bisect.bisect_right(starts, f.line) - 1
+        if k >= 0 and f.line <= lasts[k]:
+            f.line, f.end_line = f.line - starts[k] + 1, min(f.end_line, lasts[k]) - starts[k] + 1
+            owned[k].append(f)
+    results = {}
+    for k, (cell, masked) in enumerate(work):
+        end = found[k + 1].start() if k + 1 < len(work) else len(out.text)
+        segment = out.text[found[k].end(): end]
+        if not masked.text.endswith("\n") and segment.endswith("\n"):
+            segment = segment[:-1]
+        results[cell.number] = TextResult(segment, owned[k])
+    return results
 
 
 def _fix_cell(masked: Masked, imports: list[str], display: str, options: "Options"):

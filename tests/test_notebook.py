@@ -289,3 +289,20 @@ def test_an_import_extended_by_a_fix_brings_only_the_new_names_into_the_cell():
         "from tensorflow.keras.layers import Input\n"]
     assert _new_names("import numpy as np\nimport keras\n", imports) == ["import keras\n"]
     assert _new_names("x = 1\n", imports) is None
+
+
+def test_with_a_broken_cell_the_others_are_fixed_one_by_one_still_seeing_earlier_imports(tmp_path):
+    nb = make_nb("import tensorflow as tf", "import keras\nprint 'x'", "%%time\nm = tf.keras.Sequential()")
+    result = run_file(tmp_path, json.dumps(nb, indent=1).encode(), options=options_for("KM1", target="keras"))
+    assert [(f.code, f.cell) for f in result.findings] == [("KM000", 2), ("KM101", 3)]
+    expected = with_sources(nb, {3: "%%time\nimport keras\n\nm = keras.Sequential()"})
+    assert result.new == json.dumps(expected, indent=1).encode()
+
+
+def test_findings_map_back_to_their_cells_when_fixed_together(tmp_path, monkeypatch):
+    import kmigrate.notebook
+
+    monkeypatch.setattr(kmigrate.notebook, "_fix_cell", None)  # the one-parse path must be taken
+    nb = make_nb("import keras", "x = 1\ny = 2", "%matplotlib inline\n\nfrom keras.layers import Dense")
+    result = run_file(tmp_path, json.dumps(nb).encode())
+    assert [(f.cell, f.line, f.column, f.end_line) for f in result.findings] == [(1, 1, 1, 1), (3, 3, 1, 3)]
