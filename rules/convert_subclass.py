@@ -212,13 +212,24 @@ class SubclassToFunctional(Rule):
         if docstring is not None:
             new_stmts.append(docstring)
         new_stmts += parse_statements(f"{inputs} = {input_name}({spec.args})\n")
-        new_stmts += [s.visit(swap) for s in stmts]
+        notes = self._ctor_comments(init, self_name)
+        for s in stmts:
+            new = s.visit(swap)
+            note = self._note_for(s, call_self, notes)
+            if note and new.trailing_whitespace.comment is None:
+                new = new.with_changes(trailing_whitespace=new.trailing_whitespace.with_changes(
+                    whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(note)))
+            new_stmts.append(new)
         result_stmt = self.parents.get(self.parents.get(result))
         outputs = fresh(["outputs", "model_outputs"], self.names)
         out_lines = parse_statements(f"{outputs} = {self.src(result.visit(swap))}\n"
                                      f"return {model_name}(inputs={inputs}, outputs={outputs})\n")
         out_lines[0] = out_lines[0].with_changes(leading_lines=result_stmt.leading_lines)
         out_lines[-1] = out_lines[-1].with_changes(trailing_whitespace=result_stmt.trailing_whitespace)
+        note = self._note_for(result_stmt, call_self, notes)
+        if note:
+            out_lines[0] = out_lines[0].with_changes(trailing_whitespace=cst.TrailingWhitespace(
+                whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(note)))
         new_stmts += out_lines
         func = cst.FunctionDef(
             name=cls.name,
@@ -228,6 +239,22 @@ class SubclassToFunctional(Rule):
         )
         self.report(cls, f"model subclass `{cls.name.value}` is a straight line of layers -> a function building "
                     "a functional model", func, imports=imports, at=cls.name)
+
+    def _ctor_comments(self, init: cst.FunctionDef, self_name: str) -> dict[str, str]:
+        """`self.x = Layer(...)  # comment` -> {'x': '# comment'}: the comment follows the layer."""
+        out = {}
+        for stmt in init.body.body:
+            if isinstance(stmt, cst.SimpleStatementLine) and stmt.trailing_whitespace.comment is not None:
+                small = stmt.body[0]
+                if isinstance(small, cst.Assign) and _self_attr(small.targets[0].target, self_name):
+                    out[_self_attr(small.targets[0].target, self_name)] = stmt.trailing_whitespace.comment.value
+        return out
+
+    @staticmethod
+    def _note_for(stmt, self_name: str, notes: dict[str, str]) -> Optional[str]:
+        found = [notes[a] for n in walk(stmt) if isinstance(n, cst.Call)
+                 for a in [_self_attr(n.func, self_name)] if a in notes]
+        return "  ".join(dict.fromkeys(found)) or None
 
     def _params(self, init: cst.FunctionDef) -> tuple[str, cst.Parameters]:
         params = init.params
