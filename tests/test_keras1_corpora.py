@@ -4,11 +4,15 @@ output is reported (no finding with a fix remains: everything fixable was fixed)
 from __future__ import annotations
 
 import functools
+import io
+import tokenize
 
 import pytest
 
 from kmigrate.engine import FileError, Options, fix_text
 from kmigrate.rule import select_rules
+
+from kmigrate.rules.tables import keras1_layers as T
 
 from .corpora import corpus, python_files
 
@@ -17,6 +21,25 @@ pytestmark = pytest.mark.corpus
 MY_CODES = [f"KM3{n:02d}" for n in range(1, 11)]
 OPTIONS = Options(rules=tuple(select_rules(MY_CODES, [])))
 PACKAGES = ["keras-vis", "hyperas", "keras-rl"]
+# Identifiers that only Keras 1 layer code uses, and Keras 1 keywords with no other common meaning.
+KERAS1_NAMES = set(T.LAYER_RENAMES) | set(T.REMOVED_LAYERS) | {"merge", "Merge"}
+KERAS1_KEYWORDS = {k for table in T.KEYWORDS.values() for k in table} - {
+    "input", "output", "p", "length", "init", "bias", "stride", "sigma", "output_shape"}
+
+
+def _unreported_keras1(text: str, reported_lines: set[int]) -> list[str]:
+    """Keras 1 names, and Keras 1 keywords passed in a call, on lines no finding points to."""
+    toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    lines = text.splitlines()
+    out = []
+    for i, t in enumerate(toks):
+        if t.type != tokenize.NAME or t.start[0] in reported_lines:
+            continue
+        keyword = (t.string in KERAS1_KEYWORDS and 0 < i < len(toks) - 1 and toks[i + 1].string == "="
+                   and toks[i - 1].string in ("(", ","))
+        if t.string in KERAS1_NAMES or keyword:
+            out.append(f"{t.start[0]}: {lines[t.start[0] - 1].strip()}")
+    return out
 
 
 @functools.lru_cache(maxsize=None)
@@ -49,6 +72,7 @@ def test_keras1_rules_on_corpus(name):
         unfixed = sorted(f.code for f in first.findings if f.code in MY_CODES and not f.fix_applied
                          and f.severity != "info")
         assert sorted(f.code for f in second.findings if f.severity != "info") == unfixed, path
+        assert _unreported_keras1(first.text, {f.line for f in second.findings}) == [], path
 
 
 def test_keras_vis_is_migrated():
