@@ -750,7 +750,8 @@ class DimOrdering(Keras1Rule):
     summary = "Keras 1 `dim_ordering='tf'/'th'`; use `data_format='channels_last'/'channels_first'`"
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
-    triggers = ("dim_ordering",)
+    # Also the Keras 1 conv names: KM305 turns a positional dim_ordering into a keyword.
+    triggers = ("dim_ordering", "Convolution", "Deconvolution")
 
     VALID = [
         "from keras.layers import MaxPooling2D\nMaxPooling2D(data_format='channels_first')\n",
