@@ -448,3 +448,89 @@ class OldKerasNames(KerasRule):
             return
         self.report(node.attr, self._message(k, new), cst.Name(new.split(".")[1]),
                     safety=Safety.UNSAFE if k in UNSAFE_ALIASES else Safety.SAFE)
+
+
+class MissingKerasAttribute(KerasRule):
+    """
+    ## What it does
+    Reports a Keras name used through an attribute chain (`K.image_dim_ordering()`,
+    `keras.models.model_from_yaml(...)`, `KE.Layer` with `import keras.engine as KE`,
+    `keras.layers.CuDNNLSTM`) that does not exist in the Keras the code targets (TensorFlow 2.21's
+    `tf.keras`, or standalone Keras 3 with `--target keras`), with what to do when that is known.
+    It is the attribute-use twin of KM104 (which checks imports); names other KM3xx rules handle
+    (backend session API, old loss/metric names, scikit-learn wrappers, ...) are left to them.
+
+    ## Why is this bad
+    The attribute lookup fails at run time (`AttributeError`), often deep inside a program.
+
+    ## Example
+    ```python
+    from keras import backend as K
+    if K.image_dim_ordering() == "th":
+        ...
+    ```
+
+    ## Fix safety
+    None: each replacement needs a human (other names, other return values).
+    """
+
+    code = "KM346"
+    name = "missing-keras-attribute"
+    summary = "Use of a Keras name (through an attribute) that no longer exists"
+    severity = Severity.ERROR
+    fix_safety = Safety.NONE
+    triggers = ("keras",)
+
+    VALID = ["from keras import backend as K\nf = K.image_data_format()\n",
+             "import keras\nm = keras.models.load_model('m.keras')\n",
+             "import keras.layers\n"]
+    INVALID = [
+        Example("from keras import backend as K\nf = K.image_dim_ordering()\n"),
+        Example("import keras\nm = keras.models.model_from_yaml(s)\n"),
+        Example("import keras.engine as KE\nclass L(KE.Layer):\n    pass\n"),
+    ]
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.in_import = 0
+        from kmigrate.rules.tables.keras_public_names import KERAS3, TF_KERAS
+
+        self.table = TF_KERAS if context.target == "tensorflow.keras" else KERAS3
+
+    def visit_Import(self, node) -> None:
+        self.in_import += 1
+
+    def leave_Import(self, node) -> None:
+        self.in_import -= 1
+
+    def visit_ImportFrom(self, node) -> None:
+        self.in_import += 1
+
+    def leave_ImportFrom(self, node) -> None:
+        self.in_import -= 1
+
+    def _handled_elsewhere(self, k: str) -> bool:
+        from kmigrate.rules.tables.keras2_api import OPTIMIZER_ALIASES
+
+        fn = k.partition(".")[2]
+        return (k in OLD_NAMES_BY_TARGET[self.context.target] or k in DEPRECATED_PREPROCESSING
+                or k in OPTIMIZER_ALIASES or k.startswith((SKLEARN_MODULE, "optimizers.legacy", "optimizers.experimental"))
+                or (k.startswith("backend.") and (fn in BACKEND_GONE or (self.context.target == "keras" and (
+                    fn in BACKEND_TO_OPS or fn in BACKEND_TO_OPS_POSITIONAL or fn in BACKEND_TF_ONLY_HINTS)))))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.in_import:
+            return
+        k = self.kname(node)
+        if not k or k.startswith("src"):
+            return
+        module, _, name = k.rpartition(".")
+        if name.startswith("__") or module not in self.table or name in self.table[module] or k in self.table or self._handled_elsewhere(k):
+            return
+        from kmigrate.rules.tables.keras2_api import MISSING_ATTRIBUTE_HINTS
+        from kmigrate.rules.tables.keras_modules import GONE_HINTS
+
+        hint = MISSING_ATTRIBUTE_HINTS.get(name) or GONE_HINTS.get(name)
+        where = "tf.keras (TensorFlow 2.21)" if self.context.target == "tensorflow.keras" else "Keras 3"
+        spelled = self.module.code_for_node(node)
+        self.report(node, f"`{spelled}` does not exist in {where}" + (f": {hint}" if hint else "; rewrite by hand"))

@@ -291,3 +291,19 @@ OLD_NAMES_BY_TARGET = {
         **KERAS3_LOSS_RENAMES,
     },
 }
+
+# KM346: what to do about Keras names used through attributes that no longer exist (beyond the
+# hints of keras_modules.GONE_HINTS, which KM104 uses for imports).
+MISSING_ATTRIBUTE_HINTS = {
+    "image_dim_ordering": "use `image_data_format()` (it returns 'channels_last'/'channels_first', not 'tf'/'th')",
+    "set_image_dim_ordering": "use `set_image_data_format('channels_last' or 'channels_first')`",
+    "tensorflow_backend": "private Keras 2 module; use `tensorflow` directly "
+                          "(`tf.config.list_logical_devices('GPU')` for the GPU list)",
+    "tf": "import `tensorflow` directly",
+    "categorical_probas_to_classes": "use `np.argmax(probas, axis=-1)`",
+    "probas_to_classes": "use `np.argmax(probas, axis=-1)` (or `> 0.5` for one unit)",
+    "layer_utils": "private Keras 2 helpers; copy the function you need",
+    "convert_all_kernels_in_model": "Theano kernel flipping is gone; drop the call",
+    "to_yaml": "YAML model configs are gone; use `to_json()`",
+    "saving": "private Keras 2 module; use `model.load_weights(path, skip_mismatch=...)`",
+}
