@@ -661,7 +661,13 @@ class ConvKernelPositional(Keras1Rule):
         parts = [a.value for a in pos[1:1 + n_pos_parts]] + [a.value for a in kw_parts]
         extras = pos[1 + dims:] if n_pos_parts == dims else []
         keras1_name = cls in LAYER_RENAMES
-        evidence = keras1_name or has_kw_parts or any(k in _KERAS1_EVIDENCE and k not in kws for k in present)
+        # Calls judged Keras 1 in an earlier pass stay so when other fixes (KM301's rename, KM304's
+        # keywords, KM101's imports) have removed the evidence before this call's fix could apply.
+        filters = pos[0] if pos else present.get("nb_filter") or present.get("filters")
+        key = (dims, code_of(filters.value) if filters is not None else "", tuple(code_of(p) for p in parts))
+        seen = self.facts.setdefault("keras1_kernels", set())
+        evidence = (keras1_name or has_kw_parts or key in seen
+                    or any(k in _KERAS1_EVIDENCE and k not in kws for k in present))
         ints = all(is_int_literal(p) for p in parts)
         tuples = any(isinstance(p, (cst.Tuple, cst.List)) for p in parts)
         keras1_file = self.facts["keras1"] or self.facts["standalone"]
@@ -714,6 +720,8 @@ class ConvKernelPositional(Keras1Rule):
                 args.append(make_kw(extra_names[id(a)], a.value).with_changes(comma=a.comma))
             else:
                 args.append(a)
+        if safety is Safety.SAFE:
+            seen.add(key)
         self.report(node, trap, with_args(node, args), safety=safety)
 
 
