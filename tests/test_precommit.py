@@ -87,7 +87,7 @@ def test_try_repo_hook_fails_and_fixes_then_passes(hook_repo, tmp_path, env):
     fix = pre_commit("try-repo", str(hook_repo), "kmigrate", cwd=work, env=env)
     assert fix.returncode == 1, fix.stdout + fix.stderr
     assert "files were modified by this hook" in fix.stdout
-    assert "src/train.py:1:1: KM101" in fix.stdout and "explore.ipynb:cell 1:2:1: KM101" in fix.stdout
+    assert "src/train.py:1:1: KM101 [fixed]" in fix.stdout and "explore.ipynb:cell 1:2:1: KM101" in fix.stdout
     assert_fixed(work, nb_before)
     # both hooks (kmigrate, then kmigrate-check) over the fixed tree
     again = pre_commit("try-repo", str(hook_repo), cwd=work, env=env)
@@ -105,7 +105,7 @@ def test_installed_hooks_check_then_fix_without_tensorflow(hook_repo, tmp_path, 
 
     check = pre_commit("run", "kmigrate-check", cwd=work, env=env)
     assert check.returncode == 1, check.stdout + check.stderr
-    assert "explore.ipynb:cell 1:2:1: KM101" in check.stdout
+    assert "explore.ipynb:cell 1:2:1: KM101 [*]" in check.stdout  # would fix; nothing written
     assert (work / "src/train.py").read_text() == KERAS2  # the check hook writes nothing
     assert (work / "explore.ipynb").read_text() == nb_before
 

@@ -306,3 +306,10 @@ def test_text_summary_has_files_changed_errors_time_and_codes(tmp_tree):
     assert re.fullmatch(r"4 files scanned; 2 would change; would fix 3 findings; \d+ remaining; "
                         r"1 file error \(\d+\.\d\ds\)", summary[0]), summary
     assert summary[1].startswith("By code: KM000: 1, KM101: ")
+
+
+def test_text_marks_what_was_fixed_and_what_would_be(tmp_tree):
+    root = tmp_tree({"pkg/a.py": OLD})
+    check = cli(root, "--check", "pkg").output
+    assert "pkg/a.py:1:1: KM101 [*] " in check and "[fixed]" not in check
+    assert "pkg/a.py:1:1: KM101 [fixed] " in cli(root, "pkg").output

@@ -8,7 +8,10 @@ class Writer:
 
     def file_done(self, result) -> None:
         for f in result.findings:
-            mark = " [fixed]" if f.fix_applied else (" [*]" if f.fix_safety == "safe" else "")
+            if f.fix_applied and getattr(self, "mode", "fix") == "fix":
+                mark = " [fixed]"
+            else:  # [*]: kmigrate fixes it (with --check / --diff: would fix it)
+                mark = " [*]" if f.fix_applied or f.fix_safety == "safe" else ""
             level = "" if f.severity == "warning" else f" ({f.severity})"
             self.stream.write(f"{f.location}: {f.code}{mark} {f.message}{level}\n")
 
