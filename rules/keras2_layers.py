@@ -5,7 +5,9 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
-from kmigrate.names import keras_module
+from libcst.helpers import get_full_name_for_node
+
+from kmigrate.names import canonical_keras, keras_module
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras2_common import KerasRule, code_of, kwarg, make_kw, positional, with_args
 from kmigrate.rules.tables.keras2_api import (
@@ -158,9 +160,11 @@ class InputShapeOnLayer(KerasRule):
                 continue
             for small in stmt.body:
                 if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                    module = get_full_name_for_node(small.module) if small.module and not small.relative else None
                     for alias in small.names:
                         bound = alias.evaluated_alias or alias.evaluated_name
-                        if alias.evaluated_name == "Input" and self.kname(alias.asname.name if alias.asname else alias.name) in ("layers.Input", "Input"):
+                        if (module and alias.evaluated_name == "Input"
+                                and canonical_keras(f"{module}.Input") in ("layers.Input", "Input")):
                             return bound
         return None
 

@@ -117,7 +117,8 @@ class GeneratorMethods(KerasRule):
         Example("model.fit_generator(datagen.flow(x, y, batch_size=32), samples_per_epoch=len(x), nb_epoch=5)\n",
                 "import math\n\nmodel.fit(datagen.flow(x, y, batch_size=32), steps_per_epoch=math.ceil(len(x) / 32), "
                 "nb_epoch=5)\n"),
-        Example("model.fit_generator(gen, 100, 2)\n"),  # Keras 1 (samples) or Keras 2 (steps)? reported
+        Example("model.fit_generator(gen, 100, 2)\n"),
+        Example("model.fit_generator(*args, **kwargs)\n"),  # Keras 1 (samples) or Keras 2 (steps)? reported
         Example("model.fit_generator(gen, samples_per_epoch=1000, nb_epoch=2)\n"),  # batch size unknown
         Example("model.fit_generator(gen, 10, 2, validation_data=val, validation_steps=3)\n",
                 "model.fit(gen, steps_per_epoch=10, epochs=2, validation_data=val, validation_steps=3)\n"),
@@ -132,12 +133,14 @@ class GeneratorMethods(KerasRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         old = method(node)
-        if old not in GENERATOR_METHODS or has_star(node):
+        if old not in GENERATOR_METHODS:
             return
         new = GENERATOR_METHODS[old]
         pos = positional(node)
         kws = _keywords(node)
-        if not pos and kwarg(node, "generator") is None:
+        if has_star(node) or (not pos and kwarg(node, "generator") is None):
+            self.report(node, f"`{old}` is gone in Keras 3; call `{new}` (Keras 1 sample counts become steps: "
+                        "`steps_per_epoch=math.ceil(samples / batch_size)`)")
             return
         version = 1 if kws & KERAS1_ONLY_KEYWORDS else 2 if kws & KERAS2_ONLY_KEYWORDS else None
         args: list[cst.Arg] = []
