@@ -45,8 +45,10 @@ def migrate_and_check(src, work):
             continue
         if first.new is not None:
             path.write_bytes(first.new)
+            second = process_file(str(path), options)  # positions in the migrated text
+        else:
+            second = first  # unchanged: the first run's positions hold
         text = Source.from_bytes(path.read_bytes()).text
-        second = process_file(str(path), options)
         spans = [(f.line, f.end_line) for f in second.findings if not f.fix_applied]
         unreported = [x for x in leftovers.find(text)
                       if not any(a <= x.line <= b or x.line <= a <= x.end_line or a <= x.import_line <= b
