@@ -47,7 +47,7 @@ class ModelsInLoopWithoutClearSession(Rule):
     """
 
     code = "KM510"
-    name = "models-in-loop-without-clear-session"
+    name = "model-in-loop-no-clear-session"
     summary = "A loop builds a new model on every pass without `keras.backend.clear_session()`"
     fix_safety = Safety.NONE
     METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)

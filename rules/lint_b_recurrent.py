@@ -62,7 +62,7 @@ class StackedRecurrentWithoutSequences(Rule):
     """
 
     code = "KM508"
-    name = "stacked-rnn-without-return-sequences"
+    name = "rnn-stack-without-sequences"
     summary = "An inner recurrent layer feeds another one without `return_sequences=True`"
     fix_safety = Safety.UNSAFE
     METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)

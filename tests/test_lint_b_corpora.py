@@ -10,12 +10,14 @@ pinned below, so a rule that starts crying wolf (or goes silent on a true findin
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tarfile
 import zipfile
 from collections import Counter
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -38,6 +40,8 @@ MODERN = {
 EXPECTED: dict[str, Counter] = {
     # tests/rl/agents/test_dqn.py: two test loops build a new functional Model per pass
     "keras-rl": Counter({"KM510": 2}),
+    # keras_hub/src/models/retinanet/prediction_head.py: `def call(self, input)` (info)
+    "keras-hub": Counter({"KM513": 1}),
 }
 
 
@@ -80,7 +84,14 @@ def modern_corpus(name: str) -> Path:
         pytest.skip(f"cannot fetch {name}: {exc}")
 
 
-def lint_folder(folder: Path, codes=CODES) -> tuple[list, int, int]:
+# The modern corpora are big (keras-hub: 816 files, minutes of LibCST metadata on 2 cores). The
+# test lints only their files where these rules have something to look at: models trained or
+# stacked, recurrent layers, `call(self, input)`, accuracy metrics. The benchmark lints them all.
+SAMPLE = re.compile(r"Sequential\(|\.fit\(|\.evaluate\(|_on_batch\(|LSTM|GRU|SimpleRNN|"
+                    r"def call\(\s*self,\s*input\b|accuracy")
+
+
+def lint_folder(folder: Path, codes=CODES, sample: Optional[re.Pattern] = None) -> tuple[list, int, int]:
     """(findings of `codes`, files linted, files kmigrate could not read) for a folder."""
     options = Options(rules=tuple(select_rules(list(codes), [])))
     findings, files, errors = [], 0, 0
@@ -89,6 +100,8 @@ def lint_folder(folder: Path, codes=CODES) -> tuple[list, int, int]:
             text = path.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
             errors += 1
+            continue
+        if sample is not None and not sample.search(text):
             continue
         files += 1
         try:
@@ -110,7 +123,7 @@ ALL_CORPORA = [*KERAS_ERA, *TF1_ERA, *MODERN]
 @pytest.mark.corpus
 @pytest.mark.parametrize("name", ALL_CORPORA)
 def test_reviewed_findings_only(name):
-    findings, files, _ = lint_folder(corpus_folder(name))
+    findings, files, _ = lint_folder(corpus_folder(name), sample=SAMPLE if name in MODERN else None)
     assert files > 0
     got = Counter(f.code for f in findings)
     assert got == EXPECTED.get(name, Counter()), "\n".join(
