@@ -25,6 +25,7 @@ LAYER_BASES = {"Layer", "layers.Layer", "models.Layer", "layers.InputSpec"}
 SEQUENTIAL = {"Sequential", "models.Sequential"}
 FUNCTIONAL = {"Model", "models.Model"}
 
+NOT_LAYERS = {"InputSpec"}  # under keras.layers but not layers
 DENSE = {"Dense"}
 CONV = {
     "Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",
@@ -509,7 +510,8 @@ class Facts:
 
     def layer_kind(self, func: Expr) -> Optional[str]:
         k = self.keras_name(func)
-        if k is not None and k.startswith("layers.") and "." not in k[7:]:
+        if k is not None and k.startswith("layers.") and "." not in k[7:] and k[7:8].isupper() \
+                and k[7:] not in NOT_LAYERS:
             return k[7:]
         if k in ("Input", "layers.Input", "InputLayer"):
             return "Input"
@@ -884,6 +886,11 @@ class FactsRule:
     """Mixin for the lint rules: run `check(facts)` once per module (in visit_Module)."""
 
     METADATA_DEPENDENCIES = (PositionProvider, *NameResolver.METADATA)
+
+    @classmethod
+    def wants(cls, context) -> bool:
+        # Keras code only (the triggers then say which of it): saves LibCST metadata elsewhere
+        return not getattr(cls, "opt_in", False) and "keras" in context.text
 
     def visit_Module(self, node: cst.Module) -> None:
         self.check(Facts.of(self))

@@ -48,7 +48,7 @@ class CallUseBeforeAssignment(FactsRule, Rule):
     summary = "`call()` reads a name before assigning it, or never uses its input"
     severity = Severity.ERROR
     fix_safety = Safety.NONE
-    triggers = ("call",)
+    triggers = ("def call",)
     METADATA_DEPENDENCIES = (*FactsRule.METADATA_DEPENDENCIES, ScopeProvider)
 
     VALID = [
@@ -131,10 +131,13 @@ class CallUseBeforeAssignment(FactsRule, Rule):
             if isinstance(p, cst.Param):
                 params.add(p.name.value)
         reported: list[str] = []
-        accesses = sorted(scope.accesses, key=lambda a: (pos(a.node).start.line, pos(a.node).start.column))
-        for access in accesses:
-            node = access.node
-            if not isinstance(node, cst.Name) or access.is_annotation or access.is_type_hint:
+        # `x += 1` reads x too, but LibCST records the target only as an assignment
+        reads = [a.node for a in scope.accesses if not (a.is_annotation or a.is_type_hint)]
+        reads += [n.target for n in _walk(fn) if isinstance(n, cst.AugAssign) and isinstance(n.target, cst.Name)
+                  and self.get_metadata(ScopeProvider, n.target, None) is scope]
+        reads.sort(key=lambda n: (pos(n).start.line, pos(n).start.column))
+        for node in reads:
+            if not isinstance(node, cst.Name):
                 continue
             name = node.value
             if name in params or name in reported:

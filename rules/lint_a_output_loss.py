@@ -50,9 +50,13 @@ class ProbabilitiesFromLogits(FactsRule, Rule):
     `loss = SparseCategoricalCrossentropy(from_logits=True); model.compile(loss=loss)`.
 
     ## Why is this bad
-    `from_logits=True` makes the loss apply softmax/sigmoid itself. On outputs that are already
-    probabilities it squashes them a second time: training still runs, but the gradients are
-    tiny and wrong, and the model learns slowly or not at all, without any error.
+    `from_logits=True` makes the loss apply softmax/sigmoid itself, so the code says two
+    contradictory things. Keras 3 on the TensorFlow backend notices when the output tensor
+    comes straight from a softmax/sigmoid and quietly uses its logits instead (warning "received
+    `from_logits=True`, but the `output` argument was produced by a Softmax activation ... Was
+    this intended?"); on the JAX and PyTorch backends, in a hand-written training loop, or with
+    any op after the activation, the probabilities are squashed a second time: the gradients
+    are tiny and wrong and the model learns slowly or not at all, without an error.
 
     ## Example
     ```python
@@ -70,7 +74,7 @@ class ProbabilitiesFromLogits(FactsRule, Rule):
     code = "KM502"
     name = "probabilities-with-from-logits"
     summary = "softmax/sigmoid output with a loss that has `from_logits=True`"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
     fix_safety = Safety.NONE
     triggers = ("from_logits",)
 
@@ -97,8 +101,9 @@ class ProbabilitiesFromLogits(FactsRule, Rule):
         for call, out, loss in _model_checks(self, facts):
             if loss.from_logits is True and out.activation in ("softmax", "sigmoid"):
                 self.report(loss.node, f"the model's output already applies {out.activation}"
-                            f"{_line(facts, self, out.activation_at)} but the loss has `from_logits=True`: "
-                            f"remove the activation or `from_logits=True`")
+                            f"{_line(facts, self, out.activation_at)} but the loss has `from_logits=True` "
+                            f"(applied twice outside Keras' TensorFlow-backend rescue): remove the activation "
+                            f"or `from_logits=True`")
 
 
 class OutputLossMismatch(FactsRule, Rule):
@@ -137,7 +142,7 @@ class OutputLossMismatch(FactsRule, Rule):
     summary = "Output activation/units and loss disagree (softmax on 1 unit, sigmoid with CCE, ...)"
     severity = Severity.ERROR
     fix_safety = Safety.NONE
-    triggers = ("softmax", "crossentropy", "Dense")
+    triggers = ("softmax", "crossentropy")
 
     VALID = [
         "from tensorflow import keras\n"

@@ -7,6 +7,9 @@ from kmigrate.rule import Rule, Safety, Severity
 
 from .keras_facts import MODEL_BASES, Facts, FactsRule, _attr_targets, _params
 
+# attributes the Keras base classes read themselves
+_KERAS_OWN = {"input_spec", "supports_masking", "activity_regularizer", "optimizer", "loss", "compiled_loss",
+              "compiled_metrics", "cell", "layer", "forward_layer", "backward_layer"}
 _DYNAMIC = {"getattr", "setattr", "vars", "__dict__", "layers", "submodules", "_layers",
             "_flatten_layers", "__getattr__", "__getattribute__"}
 
@@ -46,7 +49,7 @@ class UnusedLayer(FactsRule, Rule):
     summary = "A layer assigned to `self.x` in `__init__` is never used by `call()`"
     severity = Severity.WARNING
     fix_safety = Safety.NONE
-    triggers = ("call",)
+    triggers = ("def call",)
 
     VALID = [
         "from tensorflow import keras\n"
@@ -108,6 +111,8 @@ class UnusedLayer(FactsRule, Rule):
                 if len(targets) != 1 or targets[0] is not stmt.targets[0].target:
                     continue
                 attr = targets[0].attr.value
+                if attr in _KERAS_OWN:
+                    continue
                 value = stmt.value
                 if not isinstance(value, cst.Call):
                     continue
