@@ -24,6 +24,7 @@ from .convert_common import (
     parse_statements,
     single_name_target,
     trailing_comment,
+    walk,
     with_comment,
 )
 
@@ -133,6 +134,7 @@ class SequentialToFunctional(Rule):
         self.names = all_names(self.module)
         self.src = Code(self.module)
         self.speller = Speller(self, self.module, self.names)
+        self._taken: dict[int, set[str]] = {}
         for call in self.calls:
             try:
                 self._convert(call)
@@ -264,6 +266,15 @@ class SequentialToFunctional(Rule):
             n = self.parents.get(n)
         return False
 
+    def taken(self, node) -> set[str]:
+        """Names a new variable must avoid: every name of the enclosing function (its locals and the
+        globals it reads), or of the whole module at module level (functions read its globals)."""
+        scope = self._scope_of(node)
+        if id(scope) not in self._taken:
+            self._taken[id(scope)] = self.names if isinstance(scope, cst.Module) else (
+                {n.value for n in walk(scope) if isinstance(n, cst.Name)})
+        return self._taken[id(scope)]
+
     def _scope_of(self, node):
         n = node
         while n is not None and not isinstance(n, (cst.FunctionDef, cst.Module)):
@@ -330,9 +341,10 @@ class SequentialToFunctional(Rule):
         if not layers:
             raise Refusal("no layers after the input")
         input_name, model_name, imports = self._names_and_imports(call)
-        inputs = fresh(["inputs", "model_inputs"], self.names)
-        x = fresh(["x", "h", "t"], self.names) if len(layers) > 1 else None
-        outputs = fresh(["outputs", "model_outputs"], self.names)
+        taken = self.taken(line)
+        inputs = fresh(["inputs", "model_inputs"], taken)
+        x = fresh(["x", "h", "t"], taken) if len(layers) > 1 else None
+        outputs = fresh(["outputs", "model_outputs"], taken)
         lines: list[str] = []
         first_comments = comments[0] if spec.layer is None else ([], None)
         lines += first_comments[0]
@@ -375,8 +387,9 @@ class SequentialToFunctional(Rule):
                               first_add_expr)
             spec = self._spec(first_add_layer)
         input_name, model_name, imports = self._names_and_imports(call)
-        inputs = fresh(["inputs", "model_inputs"], self.names)
-        x = fresh(["x", "h", "t"], self.names)
+        taken = self.taken(block)
+        inputs = fresh(["inputs", "model_inputs"], taken)
+        x = fresh(["x", "h", "t"], taken)
 
         # the sequence of layer applications: (layer code, comments before, trailing, add Expr or None)
         s0_lines: list[str] = []
