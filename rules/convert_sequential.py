@@ -127,6 +127,29 @@ class SequentialToFunctional(Rule):
         if self.resolver.keras_name(node.func) in ("Sequential", "models.Sequential"):
             self.calls.append(node)
 
+    def _type_checks(self) -> Optional[cst.CSTNode]:
+        """A use of `Sequential` as a type (`isinstance(m, Sequential)`, a base class) in this file."""
+        calls = {id(c.func) for c in self.calls}
+        for n in walk(self.module):
+            if isinstance(n, (cst.Import, cst.ImportFrom)):
+                continue
+            if isinstance(n, (cst.Name, cst.Attribute)) and id(n) not in calls:
+                if isinstance(n, cst.Name) and n.value != "Sequential" or \
+                        isinstance(n, cst.Attribute) and n.attr.value != "Sequential":
+                    continue
+                if self._in_import(n):
+                    continue
+                if self.resolver.keras_name(n) in ("Sequential", "models.Sequential"):
+                    return n
+        return None
+
+    def _in_import(self, node) -> bool:
+        while node is not None:
+            if isinstance(node, (cst.Import, cst.ImportFrom)):
+                return True
+            node = self.parents.get(node)
+        return False
+
     def leave_Module(self, original_node: cst.Module) -> None:
         if not self.calls:
             return
@@ -135,6 +158,13 @@ class SequentialToFunctional(Rule):
         self.src = Code(self.module)
         self.speller = Speller(self, self.module, self.names)
         self._taken: dict[int, set[str]] = {}
+        typed = self._type_checks()
+        if typed is not None:
+            line = self.src(typed)
+            for call in self.calls:
+                self.report(call, f"not converted to functional: this file uses `{line}` as a type (isinstance, "
+                            "subclass); a functional model is not a Sequential")
+            return
         for call in self.calls:
             try:
                 self._convert(call)
