@@ -511,8 +511,11 @@ class MissingKerasAttribute(KerasRule):
 
     def _handled_elsewhere(self, k: str) -> bool:
         from kmigrate.rules.tables.keras2_api import OPTIMIZER_ALIASES
+        from kmigrate.rules.tables.keras_modules import MOVED_MODULES
 
         fn = k.partition(".")[2]
+        if any(k == m or k.startswith(m + ".") for m in MOVED_MODULES):
+            return True  # a module that moved: KM102 rewrites the chain
         return (k in OLD_NAMES_BY_TARGET[self.context.target] or k in DEPRECATED_PREPROCESSING
                 or k in OPTIMIZER_ALIASES or k.startswith((SKLEARN_MODULE, "optimizers.legacy", "optimizers.experimental"))
                 or (k.startswith("backend.") and (fn in BACKEND_GONE or (self.context.target == "keras" and (
