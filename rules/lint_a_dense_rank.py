@@ -7,6 +7,7 @@ import libcst as cst
 
 from kmigrate.rule import Rule, Safety, Severity
 
+from .keras_facts import _iter as _walk
 from .keras_facts import (
     ACTIVATION_LAYERS, DENSE, FUNCTIONAL, KEEPS_RANK, NEUTRAL, RANK3, RANK4, RANK5, RNN, SEQUENTIAL,
     Facts, FactsRule, LayerFacts, arg_value, positional,
@@ -38,8 +39,9 @@ class DenseOnUnflattened(FactsRule, Rule):
     ## What it does
     Reports a `Dense` layer applied directly to the output of a 2D/3D convolution or pooling
     layer (looking through dropout, normalization, activation, padding and upsampling layers),
-    with no `Flatten`, global pooling or `Reshape` between, in Sequential models, functional
-    code and the `call()` of subclassed models. For 1D convolutions and recurrent layers with
+    with no `Flatten`, global pooling or `Reshape` between, at the head of a model: the last
+    layers of a `Sequential` model, the `outputs` of a functional `Model`, or what `call()` of a
+    subclassed model returns. For 1D convolutions and recurrent layers with
     `return_sequences=True` it reports only the clear case: a model whose single-unit `Dense`
     output sits right on the sequence.
 
@@ -57,6 +59,9 @@ class DenseOnUnflattened(FactsRule, Rule):
         layers.Dense(10, activation="softmax"),     # KM507: add layers.Flatten() before
     ])
     ```
+    A `Dense` in the middle of a network that goes on to pool or reshape (a per-pixel MLP as
+    in ConvNeXt) is intended and left alone: only a `Dense` on a spatial tensor that reaches the
+    model's output through `Dense` and shape-keeping layers alone is reported.
 
     ## Fix safety
     No fix: `Flatten` and global pooling give different models; the author chooses.
@@ -83,45 +88,76 @@ class DenseOnUnflattened(FactsRule, Rule):
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
         "model = keras.Sequential([layers.Conv2D(8, 3), layers.MaxPooling2D(), layers.Dense(10)])\n",
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
-        "x = layers.Conv2D(8, 3)(inputs)\nx = layers.Dropout(0.5)(x)\ny = layers.Dense(10)(x)\n",
+        "x = layers.Conv2D(8, 3)(inputs)\nx = layers.Dropout(0.5)(x)\ny = layers.Dense(10)(x)\n"
+        "model = keras.Model(inputs, y)\n",
     ]
 
     def check(self, facts: Facts) -> None:
         done: set[cst.CSTNode] = set()
+        last_add: dict[int, cst.Call] = {}
         for call in facts.calls:
-            # functional and call(): Dense(...)(x), self.fc(x), fc(x)
-            lf = facts.applied_layer(call)
-            if lf is not None and lf.kind in DENSE:
-                arg = positional(call, 0)
-                prev = self._back_tensor(facts, arg.value if arg is not None else None)
-                if prev is not None and _spatial(prev):
-                    self._report(call, lf, prev, done)
-                continue
             k = facts.keras_name(call.func)
             if k in SEQUENTIAL and call.args and call.args[0].keyword is None \
                     and isinstance(call.args[0].value, (cst.List, cst.Tuple)):
-                items = [(el.value, el.value) for el in call.args[0].value.elements]
-                for i in range(1, len(items)):
-                    self._check_list(facts, items[: i + 1], done)
-            elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "add" \
-                    and isinstance(call.func.value, cst.Name) and call.args:
-                layers = facts.sequential_layers(call.func.value, call, inclusive=True)
-                if layers:
-                    self._check_list(facts, layers, done)
-            elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "compile" \
-                    and isinstance(call.func.value, cst.Name):
-                self._sequence_head(facts, call, done)
+                self._check_list(facts, [(el.value, el.value) for el in call.args[0].value.elements], done)
+            elif k in FUNCTIONAL:
+                self._check_tensor(facts, arg_value(call, 1, "outputs", "output"), done)
+            elif isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name):
+                meth = call.func.attr.value
+                if meth == "add" and call.args:
+                    b = facts.binding(call.func.value.value, call)
+                    if b is not None:
+                        last_add[id(b)] = call  # the calls come in source order: the last one wins
+                elif meth == "compile":
+                    self._sequence_head(facts, call, done)
+        for add in last_add.values():
+            layers = facts.sequential_layers(add.func.value, add, inclusive=True)
+            if layers:
+                self._check_list(facts, layers, done)
+        for kc in facts.keras_classes.values():
+            fn = kc.methods.get("call")
+            if fn is not None and kc.kind == "model":
+                for n in _walk(fn):
+                    if isinstance(n, cst.Return) and n.value is not None:
+                        self._check_tensor(facts, n.value, done)
+
+    def _check_tensor(self, facts: Facts, expr, done: set) -> None:
+        """Walk back from a model output through Dense and shape-keeping layers only."""
+        for _ in range(30):
+            p = facts.producer(expr)
+            if p is None:
+                return
+            what, inp, call = p
+            if isinstance(what, str) or what.kind in _SKIP:
+                expr = inp
+                continue
+            if what.kind not in DENSE:
+                return
+            prev = self._back_tensor(facts, inp)
+            if prev is not None and _spatial(prev):
+                self._report(call, what, prev, done)
+                return
+            expr = inp
 
     def _check_list(self, facts: Facts, items: list, done: set) -> None:
-        last = items[-1]
-        if last is None:
-            return
-        lf = self._ctor(facts, last[0])
-        if lf is None or lf.kind not in DENSE:
-            return
-        prev = self._back_list(facts, items[:-1])
-        if prev is not None and _spatial(prev):
-            self._report(last[1] if isinstance(last[1], cst.Call) and last[1] is not last[0] else lf.call, lf, prev, done)
+        """The Sequential layers: a Dense on a spatial output followed only by Dense/shape-keeping
+        layers up to the model's output."""
+        for i in range(len(items) - 1, -1, -1):
+            item = items[i]
+            if item is None:
+                return
+            lf = self._ctor(facts, item[0])
+            if lf is None:
+                return
+            if lf.kind in _SKIP:
+                continue
+            if lf.kind not in DENSE:
+                return
+            prev = self._back_list(facts, items[:i])
+            if prev is not None and _spatial(prev):
+                where = item[1] if isinstance(item[1], cst.Call) and item[1] is not item[0] else lf.call
+                self._report(where, lf, prev, done)
+                return
 
     def _sequence_head(self, facts: Facts, compile_call: cst.Call, done: set) -> None:
         """A 1-unit Dense output right on a sequence (LSTM(return_sequences=True), Conv1D)."""

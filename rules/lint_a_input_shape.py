@@ -69,6 +69,13 @@ class IgnoredInputShape(FactsRule, Rule):
         "model.add(keras.layers.Dense(2, input_shape=(4,)))\n",
         "from tensorflow import keras\n"
         "inputs = keras.layers.Input(shape=(4,))\n",
+        "from tensorflow import keras\n"
+        "class M(keras.Model):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.emb = keras.layers.Embedding(input_dim=100, output_dim=8)\n"
+        "    def call(self, x):\n"
+        "        return self.emb(x)\n",
     ]
     INVALID = [
         Example(
@@ -148,7 +155,8 @@ class IgnoredInputShape(FactsRule, Rule):
         kind = facts.layer_kind(ctor.func)
         if kind is None or kind in _NOT_LAYERS or kind.startswith("local:"):
             return
-        arg: Optional[cst.Arg] = kwarg(ctor, *SHAPE_ARGS)
+        names = SHAPE_ARGS if kind != "Embedding" else ("input_shape", "batch_input_shape")
+        arg: Optional[cst.Arg] = kwarg(ctor, *names)  # Embedding's input_dim is its vocabulary size
         if arg is None:
             return
         done.add(ctor)

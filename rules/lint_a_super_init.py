@@ -21,7 +21,9 @@ class SuperInit(FactsRule, Rule):
     In a `Model` or `Layer` subclass:
 
     - reports an `__init__` that never calls `super().__init__()` (error);
-    - reports a layer (or model) assigned to `self.x` before `super().__init__()` is called;
+    - notes (info) a layer assigned to `self.x` before `super().__init__()` is called (tf.keras 2
+      raised; Keras 3 accepts it, and its functional subclassing, `super().__init__(inputs,
+      outputs)` after building the layers, is left alone);
     - rewrites the Python 2 spelling `super(Cls, self).method(...)` to `super().method(...)`
       (info), and reports `super(self.__class__, self)`, which recurses forever in a subclass.
 
@@ -109,6 +111,14 @@ class SuperInit(FactsRule, Rule):
             return
         me = params[0].value
         for stmt in init.body.body:
+            calls = [n for n in _walk(stmt) if _is_init_call(n)]
+            if calls:
+                if any(_functional_init(c) for c in calls):
+                    return  # Keras 3 functional subclassing: layers first, then super().__init__(inputs, outputs)
+                break
+        else:
+            return
+        for stmt in init.body.body:
             if any(_is_init_call(n) for n in _walk(stmt)):
                 return
             if not isinstance(stmt, cst.SimpleStatementLine):
@@ -123,8 +133,8 @@ class SuperInit(FactsRule, Rule):
                 for t in small.targets:
                     for a in _attr_targets(t.target, me):
                         self.report(a, f"layer `{me}.{a.attr.value}` is assigned before `super().__init__()`: "
-                                    f"call `super().__init__()` first (tf.keras 2 raised here)",
-                                    severity=Severity.WARNING)
+                                    f"tf.keras 2 raised here (Keras 3 accepts it); call `super().__init__()` first",
+                                    severity=Severity.INFO)
 
     def _py2_super(self, facts: Facts, kc: KerasClass) -> None:
         cls = kc.node
@@ -149,6 +159,11 @@ class SuperInit(FactsRule, Rule):
                     self.report(n, f"`super({me}.__class__, {me})` recurses forever when the class is "
                                 f"subclassed: use `super()`", cst.Call(func=cst.Name("super")),
                                 safety=Safety.UNSAFE, severity=Severity.WARNING)
+
+
+def _functional_init(call: cst.Call) -> bool:
+    return any(a.keyword is None and not a.star for a in call.args) or any(
+        a.keyword is not None and a.keyword.value in ("inputs", "outputs") for a in call.args)
 
 
 def _decorator_name(d: cst.Decorator) -> Optional[str]:
