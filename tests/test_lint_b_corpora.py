@@ -84,9 +84,10 @@ def modern_corpus(name: str) -> Path:
         pytest.skip(f"cannot fetch {name}: {exc}")
 
 
-# The modern corpora are big (keras-hub: 816 files, minutes of LibCST metadata on 2 cores). The
-# test lints only their files where these rules have something to look at: models trained or
-# stacked, recurrent layers, `call(self, input)`, accuracy metrics. The benchmark lints them all.
+# The corpora are big (3,169 files; keras-hub alone takes minutes of LibCST metadata on 2 cores).
+# The test lints only the files where these rules have something to look at: models trained or
+# stacked, recurrent layers, `call(self, input)`, accuracy metrics (about 1 file in 8; every
+# reviewed finding is in one of them). The benchmark lints every file.
 SAMPLE = re.compile(r"Sequential\(|\.fit\(|\.evaluate\(|_on_batch\(|LSTM|GRU|SimpleRNN|"
                     r"def call\(\s*self,\s*input\b|accuracy")
 
@@ -123,8 +124,9 @@ ALL_CORPORA = [*KERAS_ERA, *TF1_ERA, *MODERN]
 @pytest.mark.corpus
 @pytest.mark.parametrize("name", ALL_CORPORA)
 def test_reviewed_findings_only(name):
-    findings, files, _ = lint_folder(corpus_folder(name), sample=SAMPLE if name in MODERN else None)
-    assert files > 0
+    folder = corpus_folder(name)
+    assert python_files(folder), f"{name}: no Python files unpacked"
+    findings, _, _ = lint_folder(folder, sample=SAMPLE)
     got = Counter(f.code for f in findings)
     assert got == EXPECTED.get(name, Counter()), "\n".join(
         f"{f.path}:{f.line} {f.code} {f.message}" for f in findings)
