@@ -424,11 +424,6 @@ class ScopeFacts:
             return self.klass.attrs.get(expr.attr.value)
         return None
 
-    def statements_in(self, node: cst.CSTNode) -> list[Stmt]:
-        """The scope's statements that lie inside compound statement `node`."""
-        inner = set(walk(node))
-        return [s for s in self.stmts if s.node in inner]
-
     def own_nodes(self) -> Iterator[cst.CSTNode]:
         """Every node of this scope (nested functions/classes not entered)."""
         body = self.owner.body if isinstance(self.owner, cst.FunctionDef) else self.owner
