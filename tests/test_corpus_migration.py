@@ -8,12 +8,12 @@ must sit on a line that a second kmigrate run still reports.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
 from kmigrate.config import Config
-from kmigrate.engine import process_file
-from kmigrate.run import options_from
+from kmigrate.run import options_from, results
 from kmigrate.source import Source
 
 from . import leftovers
@@ -34,26 +34,32 @@ def known(package: str, rel: str, what: str) -> bool:
 
 
 def migrate_and_check(src, work):
-    """Migrate a copy of `src` in `work`; per file: (changed, findings of the first run, unreported)."""
+    """Migrate a copy of `src` in `work`; per file: (changed, findings of the first run, unreported).
+
+    Both runs go through kmigrate's parallel pipeline (2 workers), without the results cache.
+    """
     shutil.copytree(src, work)
     options = options_from(Config())
+    files = [str(p) for p in python_files(work)]
+    first = dict(zip(files, results(files, options, jobs=2)))
+    changed = []
+    for path, res in first.items():
+        if not res.error and res.new is not None:
+            Path(path).write_bytes(res.new)
+            changed.append(path)
+    second = dict(zip(changed, results(changed, options, jobs=2)))  # positions in the migrated text
     out = {}
-    for path in python_files(work):
-        first = process_file(str(path), options)
-        if first.error:
-            out[path] = (False, first.findings, [])
+    for path, res in first.items():
+        if res.error:
+            out[Path(path)] = (False, res.findings, [])
             continue
-        if first.new is not None:
-            path.write_bytes(first.new)
-            second = process_file(str(path), options)  # positions in the migrated text
-        else:
-            second = first  # unchanged: the first run's positions hold
-        text = Source.from_bytes(path.read_bytes()).text
-        spans = [(f.line, f.end_line) for f in second.findings if not f.fix_applied]
+        final = second.get(path, res)  # unchanged: the first run's positions hold
+        text = Source.from_bytes(Path(path).read_bytes()).text
+        spans = [(f.line, f.end_line) for f in final.findings if not f.fix_applied]
         unreported = [x for x in leftovers.find(text)
                       if not any(a <= x.line <= b or x.line <= a <= x.end_line or a <= x.import_line <= b
                                  for a, b in spans)]
-        out[path] = (first.new is not None, first.findings, unreported)
+        out[Path(path)] = (res.new is not None, res.findings, unreported)
     return out
 
 
