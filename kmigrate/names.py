@@ -33,6 +33,12 @@ TF_LAYERS_ROOTS = (
     "tensorflow.layers.",
 )
 
+# TF1 contrib layer libraries (`slim = tf.contrib.slim` is followed like `tfl = tf.layers`).
+TF_CONTRIB_LAYERS_ROOTS = (
+    "tensorflow.contrib.layers.",
+    "tensorflow.contrib.slim.",
+)
+
 # Keras 1/2 sub-modules whose names now live one level up (keras.layers.core.Dense -> layers.Dense).
 _FLATTENED = (
     "layers.core.", "layers.convolutional.", "layers.convolutional_recurrent.", "layers.recurrent.",
@@ -132,7 +138,8 @@ class NameResolver:
         if len(targets) != 1:
             return None
         target = next(iter(targets))
-        if canonical_keras(target + ".") is None and canonical_tf_layers(target + ".") is None:
+        if canonical_keras(target + ".") is None and canonical_tf_layers(target + ".") is None \
+                and not (target + ".").startswith(TF_CONTRIB_LAYERS_ROOTS):
             return None
         return f"{target}.{tail}" if tail else target
 
