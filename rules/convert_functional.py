@@ -182,7 +182,10 @@ class FunctionalToSequential(Rule):
         # elements, with the comments of the statements they come from
         elements: list[tuple[list[str], str, Optional[str]]] = []
         input_stmt = body[a]
-        elements.append((self._comments(input_stmt), self.src(single_name_target(input_stmt)[1].value),
+        # a model written in one piece: the comments above its first line stay above the Sequential
+        in_one_piece = all(j in chain for j in range(a + 1, b)) and not self._comments(line)
+        elements.append(([] if in_one_piece else self._comments(input_stmt),
+                         self.src(single_name_target(input_stmt)[1].value),
                          trailing_comment(input_stmt.trailing_whitespace)))
         for j, layer_nodes in layers:
             stmt = body[j] if j is not None else None
@@ -199,10 +202,11 @@ class FunctionalToSequential(Rule):
             text.append(with_comment(f"    {code},", trail))
         text.append(f"], name={self.src(name)})" if name is not None else "])")
         stmt = parse_statements("\n".join(text) + "\n")[0]
-        stmt = stmt.with_changes(leading_lines=line.leading_lines, trailing_whitespace=line.trailing_whitespace)
+        stmt = stmt.with_changes(leading_lines=input_stmt.leading_lines if in_one_piece else line.leading_lines,
+                                 trailing_whitespace=line.trailing_whitespace)
         removed = {a, *chain}
         new_body = []
-        blank = [ln for ln in body[a].leading_lines if ln.comment is None][:1]
+        blank = [] if in_one_piece else [ln for ln in body[a].leading_lines if ln.comment is None][:1]
         for j, s in enumerate(body):
             if j in removed:
                 continue
