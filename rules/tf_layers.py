@@ -13,18 +13,19 @@ from kmigrate.rule import Example, Safety, Severity
 from kmigrate.rules.tables.tf_layers import (
     CALL_DEFAULTS,
     CLASS_NOTES,
+    CLASS_DEFAULTS,
     CLASS_POSITIONAL,
     CLASSES,
     CTOR_DEFAULTS,
     DROPPABLE,
     FUNCTIONS,
     KERAS_POSITIONAL,
+    WEIGHTED_CLASSES,
+    WEIGHTLESS,
 )
 from kmigrate.rules.tf_layers_common import (
-    TF_LAYERS_MODULES,
-    TFLayersRule,
+    Walker,
     as_kw,
-    candidate_names,
     as_positional,
     code_of,
     join_args,
@@ -37,66 +38,7 @@ from kmigrate.rules.tf_layers_common import (
 _FALSE_TRAINING = ("False", "None")
 
 
-class _Walker(TFLayersRule):
-    """Finds every node that names something under tf.layers, outermost only, once."""
-
-    def __init__(self, context):
-        super().__init__(context)
-        self._skip: set[int] = set()
-        self._call_funcs: set[int] = set()
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._skip.add(id(node.target))
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self._call_funcs.add(id(node.func))
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self._visit_ref(node)
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self._visit_ref(node)
-
-    def _visit_ref(self, node) -> None:
-        if self.in_import or id(node) in self._skip or not self._may_name_tf_layers(node):
-            return
-        qnames = self.names.qualified_names(node)
-        if not qnames:
-            return
-        name = None
-        for q in qnames:
-            for root in TF_LAYERS_MODULES:
-                if q.startswith(root + "."):
-                    name = q[len(root) + 1:]
-                elif q == root:
-                    name = ""
-        if name is None:
-            return
-        if isinstance(node, cst.Attribute):
-            self._skip.add(id(node.value))
-        self.on_ref(node, name, id(node) in self._call_funcs)
-
-    def on_ref(self, node, name: str, is_call_func: bool) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    def _may_name_tf_layers(self, node) -> bool:
-        """Cheap syntactic filter before the qualified-name lookup: an attribute chain through
-        `.layers`, or a name the file binds from tensorflow's layers or to `<x>.layers`."""
-        while isinstance(node, cst.Attribute):
-            if node.attr.value == "layers":
-                return True
-            node = node.value
-        return isinstance(node, cst.Name) and node.value in self._candidates
-
-    @property
-    def _candidates(self) -> set[str]:
-        found = getattr(self, "_cand", None)
-        if found is None:
-            found = self._cand = candidate_names(self.context.text)
-        return found
-
-
-class TFLayersFunction(_Walker):
+class TFLayersFunction(Walker):
     """
     ## What it does
     Rewrites a TensorFlow 1 `tf.layers` function call into the Keras layer applied to its input:
@@ -224,7 +166,9 @@ class TFLayersFunction(_Walker):
             order.append((p, a))
         if "inputs" not in bound:
             return refuse("no `inputs` argument")
-        problem = self.sharing_problem()
+        weightless = fname in WEIGHTLESS
+        # Keras 3 Dropout holds a seed-generator variable: it may not be created inside tf.function.
+        problem = self.sharing_problem(weights=not weightless, variables=not weightless or fname == "dropout")
         if problem:
             return refuse(problem)
         dropped = set()
@@ -245,8 +189,8 @@ class TFLayersFunction(_Walker):
                           "(or with Keras `fit`) before converting")
 
         notes = []
-        naming = self.naming_note()
-        if naming and ("name" in bound or self.scopes or self.saver):
+        naming = None if weightless else self.naming_note()
+        if naming:
             notes.append(naming)
         training = bound.get("training")
         if training is not None and literal(training.value) not in ("True", "False"):
@@ -295,7 +239,7 @@ class TFLayersFunction(_Walker):
             self.report(call, message, new, imports=imports)
 
 
-class TFLayersClass(_Walker):
+class TFLayersClass(Walker):
     """
     ## What it does
     Rewrites the TensorFlow 1 layer classes `tf.layers.Dense`, `Conv1D/2D/3D`, `Conv2DTranspose`,
@@ -364,35 +308,52 @@ class TFLayersClass(_Walker):
         notes = []
         if name in CLASS_NOTES:
             notes.append(CLASS_NOTES[name])
+        defaults = CLASS_DEFAULTS.get(name, {})
         if not is_call_func:
-            if name in CLASS_POSITIONAL:
+            if "data_format" in defaults:
                 notes.append("TF1 defaulted to data_format='channels_last'; Keras reads keras.json: "
                              "pass data_format= where it is constructed")
             self._emit(node, message, func, imports, notes)
             return
         call = self._calls[id(node)]
-        bound = {}
+
+        def refuse(why: str) -> None:
+            self.report(node, f"`tf.layers.{name}` not converted: {why}")
+
+        params, same = CLASS_POSITIONAL.get(name, ((), 0))
+        bound: dict[str, cst.Arg] = {}
+        args: list[cst.Arg] = []
         for i, a in enumerate(call.args):
             if a.star:
-                self.report(node, f"{message}; `*args`/`**kwargs`: convert it by hand")
-                return
-            pos = CLASS_POSITIONAL.get(name, ())
-            p = a.keyword.value if a.keyword is not None else (pos[i] if i < len(pos) else f"#{i}")
+                return refuse("`*args`/`**kwargs` hide which arguments are given; convert it by hand")
+            if a.keyword is None:
+                if i >= len(params):
+                    return refuse(f"more positional arguments than `tf.layers.{name}` takes")
+                p = params[i]
+                a = a if i < same else as_kw(a, p)  # past the shared prefix Keras' order differs
+            else:
+                p = a.keyword.value
             bound[p] = a
-        args = list(call.args)
+            args.append(a)
         for p, (ok, why) in DROPPABLE.items():
-            if p in bound and p != "reuse":
+            if p in bound:
                 if literal(bound[p].value) in ok:
                     args.remove(bound[p])
                 else:
-                    self.report(node, f"`tf.layers.{name}` not converted: `{p}={code_of(bound[p].value)}`: {why}")
-                    return
+                    return refuse(f"`{p}={code_of(bound[p].value)}`: {why}")
         if "_reuse" in bound or "_scope" in bound:
-            self.report(node, f"`tf.layers.{name}` not converted: `_reuse=`/`_scope=` share weights by name; "
-                        "create the Keras layer once and call it again instead")
-            return
-        if name in CLASS_POSITIONAL and "data_format" not in bound:
-            args.append(make_kw("data_format", cst.parse_expression("'channels_last'")))
+            return refuse("`_reuse=`/`_scope=` share weights by name; create the Keras layer once and "
+                          "call it again instead")
+        if name in WEIGHTED_CLASSES:
+            problem = self.sharing_problem()
+            if problem:
+                return refuse(problem)
+            naming = self.naming_note()
+            if naming:
+                notes.append(naming)
+        for p, value in defaults.items():
+            if p not in bound:
+                args.append(make_kw(p, cst.parse_expression(value)))
         if args != list(call.args):
             new = call.with_changes(func=func, args=join_args(args, trailing_comma(call)))
             self._emit(call, message, new, imports, notes, at=node)
@@ -415,7 +376,7 @@ class TFLayersClass(_Walker):
         self._calls[id(node.func)] = node
 
 
-class TFLayersModule(_Walker):
+class TFLayersModule(Walker):
     """
     ## What it does
     Reports the `tf.layers` module used as a value (`tfl = tf.layers`, `getattr(tf.layers, n)`)

@@ -113,16 +113,16 @@ _TF_LAYERS_IMPORT = re.compile(
     r"|^[ \t]*from\s+tensorflow(?:\.compat\.v1)?\s+import\s[^\n]*\blayers\b", re.M)
 
 
-_ALIAS = re.compile(r"^[ \t]*(\w+)\s*=\s*[\w. ]*\.\s*layers\b", re.M)
+_ALIAS = re.compile(r"^[ \t]*(\w+)\s*=\s*[\w. ]*\.\s*(?:layers|slim)\b", re.M)
 _FROM_TF = re.compile(r"^[ \t]*from\s+(tensorflow[\w.]*)\s+import\s+(\([^)]*\)|[^\n]*)", re.M)
-_IMPORT_AS = re.compile(r"\bimport\s+tensorflow[\w.]*\.layers\s+as\s+(\w+)")
+_IMPORT_AS = re.compile(r"\bimport\s+tensorflow[\w.]*\.(?:layers|slim)\s+as\s+(\w+)")
 
 
 def candidate_names(text: str) -> set[str]:
     """Bare names that may stand for tf.layers or something in it (a superset, by text)."""
     out = {m.group(1) for m in _ALIAS.finditer(text)} | {m.group(1) for m in _IMPORT_AS.finditer(text)}
     for m in _FROM_TF.finditer(text):
-        if "layers" in m.group(1) or re.search(r"\blayers\b", m.group(2)):
+        if "layers" in m.group(1) or "contrib" in m.group(1) or re.search(r"\blayers\b", m.group(2)):
             out.update(re.findall(r"\w+", m.group(2)))
     return out
 
@@ -216,27 +216,32 @@ class TFLayersRule(Rule):
             self._wc: list[int] = []
         return self._wc
 
-    def sharing_problem(self) -> Optional[str]:
-        """Why weights may be shared by name here (the call is then reported, not converted)."""
-        for s in self.scopes:
-            if s.reuse is not None and s.reuse not in _LITERAL_NONE_FALSE:
-                return (f"inside `variable_scope(..., reuse={s.reuse})`: TF1 shared the weights by "
-                        "name; a Keras layer shares weights by being created once and called again "
-                        "on each input: restructure by hand")
-        if self.functions:
-            f = self.functions[-1]
-            if f.has_reuse_param:
-                return (f"`{f.node.name.value}` takes a `reuse` argument (TF1 weight sharing by name); "
-                        "a Keras layer shares weights by being created once and called again: "
-                        "restructure by hand")
+    def sharing_problem(self, weights: bool = True, variables: bool = True) -> Optional[str]:
+        """Why weights may be shared by name here, or a layer may not be created here (the call
+        is then reported, not converted). `weights`: the layer has weights; `variables`: it
+        creates any variable (Keras 3 Dropout has a seed-generator state)."""
+        if weights:
+            for s in self.scopes:
+                if s.reuse is not None and s.reuse not in _LITERAL_NONE_FALSE:
+                    return (f"inside `variable_scope(..., reuse={s.reuse})`: TF1 shared the weights by "
+                            "name; a Keras layer shares weights by being created once and called again "
+                            "on each input: restructure by hand")
+        if not self.functions:
+            return None
+        f = self.functions[-1]
+        if weights and f.has_reuse_param:
+            return (f"`{f.node.name.value}` takes a `reuse` argument (TF1 weight sharing by name); "
+                    "a Keras layer shares weights by being created once and called again: "
+                    "restructure by hand")
+        if weights:
             if f.reuse_variables is None:
                 f.reuse_variables = "reuse_variables" in self.module.code_for_node(f.node)
             if f.reuse_variables:
                 return ("`reuse_variables()` in this function shares weights by name; create the "
                         "Keras layer once and call it again instead")
-            if any(fn.tf_function for fn in self.functions):
-                return ("inside a `tf.function`: a Keras layer created on every call fails (\"tf.function "
-                        "only supports singleton tf.Variables\"); create the layer once outside and call it here")
+        if variables and any(fn.tf_function for fn in self.functions):
+            return ("inside a `tf.function`: a Keras layer created on every call fails (\"tf.function "
+                    "only supports singleton tf.Variables\"); create the layer once outside and call it here")
         return None
 
     def naming_note(self) -> Optional[str]:
@@ -358,3 +363,65 @@ def _tf_locals_of_small(stmt) -> list[str]:
             if full in TF_MODULES:
                 out.append(a.asname.name.value if a.asname else code_of(a.name))
     return out
+
+
+class Walker(TFLayersRule):
+    """Finds every node that names something under tf.layers, outermost only, once."""
+
+    roots: tuple[str, ...] = TF_LAYERS_MODULES
+    chain_attrs: tuple[str, ...] = ("layers",)
+
+    def __init__(self, context):
+        super().__init__(context)
+        self._skip: set[int] = set()
+        self._call_funcs: set[int] = set()
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._skip.add(id(node.target))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._call_funcs.add(id(node.func))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._visit_ref(node)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self._visit_ref(node)
+
+    def _visit_ref(self, node) -> None:
+        if self.in_import or id(node) in self._skip or not self._may_name_tf_layers(node):
+            return
+        qnames = self.names.qualified_names(node)
+        if not qnames:
+            return
+        name = None
+        for q in qnames:
+            for root in self.roots:
+                if q.startswith(root + "."):
+                    name = q[len(root) + 1:]
+                elif q == root:
+                    name = ""
+        if name is None:
+            return
+        if isinstance(node, cst.Attribute):
+            self._skip.add(id(node.value))
+        self.on_ref(node, name, id(node) in self._call_funcs)
+
+    def on_ref(self, node, name: str, is_call_func: bool) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _may_name_tf_layers(self, node) -> bool:
+        """Cheap syntactic filter before the qualified-name lookup: an attribute chain through
+        `.layers`, or a name the file binds from tensorflow's layers or to `<x>.layers`."""
+        while isinstance(node, cst.Attribute):
+            if node.attr.value in self.chain_attrs:
+                return True
+            node = node.value
+        return isinstance(node, cst.Name) and node.value in self._candidates
+
+    @property
+    def _candidates(self) -> set[str]:
+        found = getattr(self, "_cand", None)
+        if found is None:
+            found = self._cand = candidate_names(self.context.text)
+        return found

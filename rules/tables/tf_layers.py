@@ -55,6 +55,9 @@ FUNCTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "flatten": ("Flatten", ("inputs", "name", "data_format")),
 }
 
+# Functions whose layer has no weights: variable names and weight sharing do not matter.
+WEIGHTLESS = frozenset(f for f in FUNCTIONS if f.startswith(("max_", "average_")) or f in ("dropout", "flatten"))
+
 # The Keras constructor's leading positional parameters that a TF1 positional argument may stay
 # in (after `inputs` is taken out); any other positional argument becomes a keyword.
 KERAS_POSITIONAL: dict[str, tuple[str, ...]] = {
@@ -130,16 +133,45 @@ CLASSES: dict[str, str] = {
     "BatchNormalization": "BatchNormalization",
     "Layer": "Layer", "InputSpec": "InputSpec",
 }
-# Constructor parameters of the TF1 classes, positional order (for `data_format` by position).
-CLASS_POSITIONAL: dict[str, tuple[str, ...]] = {
-    **{c: ("filters", "kernel_size", "strides", "padding", "data_format") for c in (
-        "Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose", "SeparableConv1D",
-        "SeparableConv2D")},
-    **{c: ("pool_size", "strides", "padding", "data_format") for c in (
+# Constructor parameters of the TF1 classes in positional order, and how many of them lead the
+# Keras class's parameters in the same order (positional arguments past that become keywords).
+_CONV_CLS = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
+             "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
+             "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint",
+             "trainable", "name")
+_CONV_T_CLS = tuple(p for p in _CONV_CLS if p != "dilation_rate")
+_SEP_CLS = _SEPARABLE[1:-1]  # filters .. name (no inputs, no reuse)
+_POOL_CLS = ("pool_size", "strides", "padding", "data_format", "name")
+CLASS_POSITIONAL: dict[str, tuple[tuple[str, ...], int]] = {
+    "Dense": (FUNCTIONS["dense"][1][1:-1], 10),
+    "Dropout": (("rate", "noise_shape", "seed", "name"), 3),
+    "Flatten": (("data_format",), 1),
+    **{c: (_CONV_CLS, 6) for c in ("Conv1D", "Conv2D", "Conv3D")},
+    "Conv2DTranspose": (_CONV_T_CLS, 4),  # Keras: output_padding comes 5th
+    "Conv3DTranspose": (_CONV_T_CLS, 5),  # Keras: output_padding comes 6th
+    **{c: (_SEP_CLS, 19) for c in ("SeparableConv1D", "SeparableConv2D")},
+    **{c: (_POOL_CLS, 5) for c in (
         "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
         "AveragePooling3D")},
-    "Flatten": ("data_format",),
+    "BatchNormalization": (("axis", "momentum", "epsilon", "center", "scale", "beta_initializer",
+                            "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer",
+                            "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint",
+                            "renorm", "renorm_clipping", "renorm_momentum", "fused", "trainable",
+                            "virtual_batch_size", "adjustment", "name"), 16),
+    "Layer": (("trainable", "name", "dtype"), 0),
+    "InputSpec": (("dtype", "shape", "ndim", "max_ndim", "min_ndim", "axes"), 6),
 }
+# TF1 class defaults that differ from Keras, written out where the class is constructed. The
+# TF1 conv and pooling classes set data_format='channels_last'; tf.layers.Flatten kept Keras'
+# None (only the flatten() function passed 'channels_last'); tf.layers.Dropout had rate=0.5.
+CLASS_DEFAULTS: dict[str, dict[str, str]] = {
+    **{c: _CHANNELS_LAST for c, (params, _) in CLASS_POSITIONAL.items()
+       if "data_format" in params and c != "Flatten"},
+    "Dropout": {"rate": "0.5"},
+}
+# Classes whose layers own weights (sharing and variable names matter).
+WEIGHTED_CLASSES = frozenset(c for c in CLASSES if c.startswith(("Dense", "Conv", "Separable", "BatchNorm")))
+
 # Why a class rename can change behaviour (the fix is then unsafe).
 CLASS_NOTES: dict[str, str] = {
     "Layer": "a Keras 3 Layer is not the TF1 one: `add_weight(name, shape, ...)` takes `shape` first "
@@ -165,20 +197,28 @@ CONTRIB_PARAMS = {
         "variables_collections", "outputs_collections", "trainable", "scope"),
 }
 CONTRIB_PARAMS["convolution2d"] = CONTRIB_PARAMS["conv2d"]
-# contrib keyword -> Keras keyword (the rest have no Keras form unless None).
+# contrib keyword -> Keras keyword ("num_outputs" -> the class's first parameter).
 CONTRIB_RENAMES = {
-    "num_outputs": "units", "activation_fn": "activation", "weights_initializer": "kernel_initializer",
+    "activation_fn": "activation", "weights_initializer": "kernel_initializer",
     "weights_regularizer": "kernel_regularizer", "biases_initializer": "bias_initializer",
     "biases_regularizer": "bias_regularizer", "stride": "strides", "rate": "dilation_rate",
     "kernel_size": "kernel_size", "padding": "padding", "trainable": "trainable", "scope": "name",
     "data_format": "data_format",
 }
-# contrib defaults that differ from Keras: activation_fn=tf.nn.relu; conv2d padding='SAME'.
+CONTRIB_FIRST = {"Dense": "units", "Conv2D": "filters"}
+# contrib keywords with no Keras form: converted only when absent or a literal None (reuse: False too).
+CONTRIB_MUST_BE_NONE = ("normalizer_fn", "normalizer_params", "variables_collections",
+                        "outputs_collections", "reuse")
+# contrib defaults that differ from Keras, written out: activation_fn=tf.nn.relu (Keras' 'relu' is
+# the same function); conv2d padding='SAME' and NHWC. weights_initializer=xavier_initializer()
+# (uniform) is Keras' 'glorot_uniform' and biases_initializer=zeros_initializer() is 'zeros'.
 CONTRIB_DEFAULTS = {
-    "fully_connected": {"activation": "relu"},
-    "conv2d": {"activation": "relu", "padding": "'same'", "data_format": "'channels_last'"},
+    "fully_connected": {"activation": "'relu'"},
+    "conv2d": {"activation": "'relu'", "padding": "'same'", "data_format": "'channels_last'"},
 }
 CONTRIB_DEFAULTS["convolution2d"] = CONTRIB_DEFAULTS["conv2d"]
+CONTRIB_DATA_FORMATS = {"None": "'channels_last'", "'NHWC'": "'channels_last'", "'NCHW'": "'channels_first'",
+                        '"NHWC"': "'channels_last'", '"NCHW"': "'channels_first'"}
 CONTRIB_HINTS = {
     "layer_norm": "tf.keras.layers.LayerNormalization (contrib normalised over all axes from "
                   "begin_norm_axis=1 with epsilon 1e-12; Keras defaults to axis=-1, epsilon=1e-3)",
