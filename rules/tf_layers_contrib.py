@@ -125,13 +125,17 @@ class ContribLayers(Walker):
 
     def on_ref(self, node, name: str, is_call_func: bool) -> None:
         head = name.split(".")[-1] if name else ""
-        spelled = f"tf.contrib.layers.{name}" if name else "the tf.contrib.layers / slim module"
+        spelled = f"tf.contrib.layers.{name}"
         if is_call_func and name in CONTRIB_CONVERT:
             self._convert(self._calls[id(node)], name, spelled)
             return
         hint = CONTRIB_HINTS.get(head)
         if name in CONTRIB_CONVERT:
             hint = f"tf.keras.layers.{CONTRIB_CONVERT[name]}"
+        if not name:
+            self.report(node, "the `tf.contrib.layers` / slim module: tf.contrib is gone in TF 2; use "
+                        "tf.keras.layers (its uses are reported one by one)")
+            return
         what = f"use {hint}" if hint else "rewrite it with tf.keras (no automatic conversion)"
         self.report(node, f"`{spelled}`: tf.contrib is gone in TF 2; {what}")
 
