@@ -1,0 +1,259 @@
+"""Speed of kmigrate on real trees, against the floors and against TensorFlow's upgrade script.
+
+    python benchmarks/bench.py            # everything (about 5-10 minutes on 2 cores)
+    python benchmarks/bench.py --quick    # 3 small Keras-era packages (+ the modern tree), no tf_upgrade_v2
+    python benchmarks/bench.py --no-tf    # skip tf_upgrade_v2
+
+Trees (downloaded once as sdists with pip, cached under .cache/, copied to a temporary folder
+so the repository's .gitignore does not hide them):
+  keras-era  the packages of ../shared/CORPORA.md (tests/corpora.py)
+  modern     pip 24.3.1, a big modern package that never mentions Keras
+
+For each tree, on the same files, in one run: reading the bytes, `ast.parse`, bare
+`libcst.parse_module` (1 and 2 processes), kmigrate `--check` with -j1 and -j2, cold (empty
+cache) and cached (second run), and `tf_upgrade_v2 --intree` (whose time includes importing
+TensorFlow, shown apart). kmigrate is run as the real command in a subprocess, start-up
+included. Figures are wall seconds, files/s, ratios, and peak RSS of the largest process
+(from wait4; for -j2 the workers are reaped by the main process and counted too).
+Also: start-up (`kmigrate --version`, one small file cold and cached), best of 5.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kmigrate.files import iter_files  # noqa: E402
+from kmigrate.source import Source, SourceError  # noqa: E402
+from tests.corpora import ALL, _fetch  # noqa: E402
+
+MODERN = ("pip", "24.3.1")
+BENCH_CACHE = ROOT / ".cache" / "bench"
+
+
+def fetch_modern() -> Path:
+    name, version = MODERN
+    target = BENCH_CACHE / f"{name}-{version}"
+    if not (target / ".unpacked").exists():
+        BENCH_CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                        "--no-build-isolation", f"{name}=={version}", "-d", str(BENCH_CACHE), "-q"], check=True)
+        import tarfile
+
+        archive = next(BENCH_CACHE.glob(f"{name}-{version}.tar.gz"))
+        target.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(archive) as tf:
+            tf.extractall(target, filter="data")
+        (target / ".unpacked").write_text("ok\n")
+    return target
+
+
+def make_tree(work: Path, label: str, sources: list[Path]) -> Path:
+    tree = work / label
+    for src in sources:
+        shutil.copytree(src, tree / src.name, ignore=shutil.ignore_patterns(".unpacked"))
+    (tree / "pyproject.toml").write_text(f'[tool.kmigrate]\ncache-dir = "{work / ("cache-" + label)}"\n')
+    return tree
+
+
+# ------------------------------------------------------------------------------ floors
+
+
+def texts(files: list[str]) -> list[tuple[str, str]]:
+    out = []
+    for f in files:
+        if not f.endswith(".py"):
+            continue
+        try:
+            out.append((f, Source.from_bytes(Path(f).read_bytes()).text))
+        except SourceError:
+            pass
+    return out
+
+
+def _ast_ok(item) -> int:
+    try:
+        ast.parse(item[1], item[0])
+        return 1
+    except (SyntaxError, ValueError, RecursionError):
+        return 0
+
+
+def _cst_ok(item) -> int:
+    import libcst
+
+    try:
+        libcst.parse_module(item[1])
+        return 1
+    except Exception:  # Python 2 files, deep nesting
+        return 0
+
+
+def floor_read(files):
+    t = time.perf_counter()
+    n = sum(len(Path(f).read_bytes()) for f in files)
+    return time.perf_counter() - t, n
+
+
+def floor_parse(fn, items, jobs=1):
+    t = time.perf_counter()
+    if jobs == 1:
+        ok = sum(fn(i) for i in items)
+    else:
+        with ProcessPoolExecutor(jobs) as pool:
+            ok = sum(pool.map(fn, items, chunksize=4))
+    return time.perf_counter() - t, ok
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MB (largest of the process and its reaped children), exit code."""
+    with tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in (0, 1, 2) and "tf_upgrade" not in cmd[0]:
+            err.seek(0)
+            raise RuntimeError(f"{cmd} failed: {err.read().decode()[-2000:]}")
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+KMIGRATE = [sys.executable, "-m", "kmigrate"]  # replaced by snapshot() with the committed code
+
+
+def snapshot(work: Path) -> None:
+    """Run kmigrate from a copy of the committed code (git HEAD), not the live work tree.
+
+    The cache key includes a fingerprint of kmigrate's source files; in a work tree that is
+    being edited, every edit is (rightly) a cache invalidation and "cached" runs would be cold.
+    `python -S` keeps the editable install's finder out; site-packages come via PYTHONPATH.
+    """
+    import sysconfig
+
+    snap = work / "code"
+    snap.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD", "kmigrate", "rules"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(snap)], input=archive, check=True)
+    (snap / "rules").rename(snap / "kmigrate" / "rules")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(snap), sysconfig.get_paths()["purelib"]])
+    KMIGRATE[:] = [sys.executable, "-S", "-m", "kmigrate"]
+
+
+def kmigrate(tree: Path, jobs: int, extra=()) -> list[str]:
+    return [*KMIGRATE, "--check", "-q", "-j", str(jobs), *extra, str(tree)]
+
+
+def best_of(n, cmd, cwd=None) -> float:
+    return min(timed(cmd, cwd)[0] for _ in range(n))
+
+
+# ------------------------------------------------------------------------------ report
+
+
+def row(label, seconds, nfiles, extra=""):
+    rate = f"{nfiles / seconds:8.0f} files/s" if seconds > 0 else ""
+    print(f"  {label:<34} {seconds:8.2f} s {rate}  {extra}")
+
+
+def bench_tree(label: str, tree: Path, work: Path, run_tf: bool) -> dict:
+    files = list(iter_files([str(tree)]))
+    items = texts(files)
+    size = sum(len(t) for _, t in items)
+    lines = sum(t.count("\n") for _, t in items)
+    print(f"\n== {label}: {len(files)} files, {size / 1e6:.1f} MB, {lines:,} lines ({tree})")
+    f: dict[str, float] = {}
+    f["read"], _ = floor_read(files)
+    f["ast"], ast_ok = floor_parse(_ast_ok, items)
+    f["cst1"], cst_ok = floor_parse(_cst_ok, items)
+    f["cst2"], _ = floor_parse(_cst_ok, items, 2)
+    cache = work / f"cache-{label}"
+    mem = {}
+    for jobs in (1, 2):
+        shutil.rmtree(cache, ignore_errors=True)
+        f[f"cold{jobs}"], mem[f"cold{jobs}"], code = timed(kmigrate(tree, jobs))
+    f["warm2"], mem["warm2"], _ = timed(kmigrate(tree, 2))
+    f["warm1"], mem["warm1"], _ = timed(kmigrate(tree, 1))
+    row("read the files", f["read"], len(files))
+    row("ast.parse", f["ast"], len(items), f"({ast_ok} parse)")
+    row("libcst.parse_module, 1 process", f["cst1"], len(items), f"({cst_ok} parse)")
+    row("libcst.parse_module, 2 processes", f["cst2"], len(items))
+    for key, name in (("cold1", "kmigrate -j1, cold cache"), ("cold2", "kmigrate -j2, cold cache"),
+                      ("warm1", "kmigrate -j1, cached"), ("warm2", "kmigrate -j2, cached")):
+        row(name, f[key], len(files), f"peak {mem[key]:6.0f} MB")
+    if run_tf:
+        out = work / f"tf-out-{label}"
+        shutil.rmtree(out, ignore_errors=True)
+        tf_import = min(timed([sys.executable, "-c", "import tensorflow"])[0] for _ in range(2))
+        f["tf"], mem["tf"], _ = timed(["tf_upgrade_v2", "--intree", str(tree), "--outtree", str(out),
+                                       "--reportfile", str(work / f"tf-report-{label}.txt")])
+        f["tf_import"] = tf_import
+        row("tf_upgrade_v2 --intree", f["tf"], len(files),
+            f"peak {mem['tf']:6.0f} MB (importing TensorFlow alone: {tf_import:.1f} s)")
+    print("  ratios:")
+    print(f"    kmigrate -j1 cold / libcst parse (1 proc)   {f['cold1'] / f['cst1']:6.2f}x")
+    print(f"    kmigrate -j2 cold / libcst parse (1 proc)   {f['cold2'] / f['cst1']:6.2f}x")
+    print(f"    kmigrate -j1 cold / ast.parse               {f['cold1'] / f['ast']:6.2f}x")
+    print(f"    kmigrate -j1 cold / reading the files       {f['cold1'] / max(f['read'], 1e-3):6.1f}x")
+    print(f"    speed-up -j1 -> -j2 (kmigrate, cold)        {f['cold1'] / f['cold2']:6.2f}x"
+          f"   (libcst parse alone: {f['cst1'] / f['cst2']:.2f}x)")
+    print(f"    cached / cold (-j2)                         {f['warm2'] / f['cold2']:6.3f}x")
+    if run_tf:
+        print(f"    tf_upgrade_v2 / kmigrate -j1 cold           {f['tf'] / f['cold1']:6.2f}x"
+              f"   (without TF's import: {(f['tf'] - f['tf_import']) / f['cold1']:.2f}x)")
+    return f
+
+
+def startup(work: Path) -> None:
+    small = work / "startup"
+    small.mkdir()
+    (small / "pyproject.toml").write_text(f'[tool.kmigrate]\ncache-dir = "{work / "cache-startup"}"\n')
+    (small / "model.py").write_text("import keras\nfrom keras.layers import Dense\nm = keras.Sequential([Dense(1)])\n")
+    (small / "util.py").write_text("import os\n\ndef home():\n    return os.path.expanduser('~')\n")
+    exe = KMIGRATE
+    print("\n== start-up (best of 5, wall, process start included)")
+    row("kmigrate --version", best_of(5, exe + ["--version"]), 1)
+    row("one small Keras file, --no-cache", best_of(5, exe + ["--check", "--no-cache", "model.py"], small), 1)
+    row("one small non-Keras file, --no-cache", best_of(5, exe + ["--check", "--no-cache", "util.py"], small), 1)
+    timed(exe + ["--check", "model.py"], small)
+    row("one small Keras file, cached", best_of(5, exe + ["--check", "model.py"], small), 1)
+    row("python -c pass (the floor)", best_of(5, [sys.executable, "-c", "pass"]), 1)
+    row("python -c 'import libcst'", best_of(3, [sys.executable, "-c", "import libcst"]), 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="3 Keras-era packages, no tf_upgrade_v2")
+    ap.add_argument("--no-tf", action="store_true", help="skip tf_upgrade_v2")
+    args = ap.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    names = ["keras-vis", "keras-self-attention", "textgenrnn"] if args.quick else sorted(ALL)
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="kmbench-") as tmp:
+        work = Path(tmp)
+        snapshot(work)
+        keras_era = make_tree(work, "keras-era", [_fetch(n, ALL[n]) for n in names])
+        modern = make_tree(work, "modern", [fetch_modern()])
+        startup(work)
+        run_tf = not (args.quick or args.no_tf)
+        bench_tree("keras-era", keras_era, work, run_tf)
+        bench_tree("modern", modern, work, run_tf)
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
