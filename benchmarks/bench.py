@@ -118,17 +118,22 @@ def floor_parse(fn, items, jobs=1):
 # ------------------------------------------------------------------------------ commands
 
 
+WORK: list[Path] = []  # the temporary folder: commands run there, away from the repository's kmigrate/
+
+
 def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
     """Wall seconds, peak RSS in MB (largest of the process and its reaped children), exit code."""
+    cwd = cwd or (WORK[0] if WORK else None)
     with tempfile.TemporaryFile() as err:
         t = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t
         proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode not in (0, 1, 2) and "tf_upgrade" not in cmd[0]:
-            err.seek(0)
-            raise RuntimeError(f"{cmd} failed: {err.read().decode()[-2000:]}")
+        err.seek(0)
+        text = err.read().decode(errors="replace")
+        if "tf_upgrade" not in cmd[0] and (proc.returncode not in (0, 1, 2) or "Traceback" in text):
+            raise RuntimeError(f"{cmd} failed: {text[-2000:]}")
     return wall, usage.ru_maxrss / 1024, proc.returncode
 
 
@@ -245,6 +250,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="kmbench-") as tmp:
         work = Path(tmp)
+        WORK.append(work)
         snapshot(work)
         keras_era = make_tree(work, "keras-era", [_fetch(n, ALL[n]) for n in names])
         modern = make_tree(work, "modern", [fetch_modern()])
