@@ -69,11 +69,17 @@ def atomic_write(path: str | os.PathLike, data: bytes, expected_old: bytes | Non
     """
     path = os.fspath(path)
     st = os.stat(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    # Checked by mode bits, not os.access: as root every file is "writable", yet a user who
+    # made a file or folder read-only meant it.
+    if not st.st_mode & 0o222:
+        raise PermissionError(13, "read-only file; not changed", path)
+    if not os.stat(folder).st_mode & 0o222:
+        raise PermissionError(13, "read-only folder; not changed", path)
     if expected_old is not None:
         with open(path, "rb") as fh:
             if fh.read() != expected_old:
                 raise OSError(f"{path}: file changed on disk during the run; not overwritten")
-    folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".kmigrate-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:

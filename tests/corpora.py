@@ -70,8 +70,13 @@ def _matches(filename: str, name: str, version: str) -> bool:
 
 def corpus(name: str) -> Path:
     """The unpacked sdist of a CORPORA.md package (downloaded once, then cached)."""
+    import fcntl
+
+    CACHE.mkdir(parents=True, exist_ok=True)
     try:
-        return _fetch(name, ALL[name])
+        with open(CACHE / ".lock", "w") as lock:  # pytest-xdist workers share the cache
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return _fetch(name, ALL[name])
     except Exception as exc:  # network or registry trouble
         if os.environ.get("CI"):
             raise
