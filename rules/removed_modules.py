@@ -12,7 +12,7 @@ from libcst.helpers import get_full_name_for_node
 
 from kmigrate.names import NameResolver
 from kmigrate.rule import Example, Rule, Safety, Severity
-from kmigrate.rules.tables.keras_modules import MOVED_MODULES, NAME_HOMES, PRIVATE_ROOTS
+from kmigrate.rules.tables.keras_modules import FUNCTIONS_NOT_MODULES, MOVED_MODULES, NAME_HOMES, PRIVATE_ROOTS
 from kmigrate.rules.tables.keras_public_names import KERAS3, TF_KERAS
 
 ROOTS = ("tensorflow.keras", "keras")
@@ -99,6 +99,8 @@ class RemovedKerasModule(Rule):
         Example("from keras.utils import np_utils\ny = np_utils.to_categorical(t, 3)\n",
                 "from keras import utils as np_utils\ny = np_utils.to_categorical(t, 3)\n"),
         Example("from keras.utils.np_utils import to_categorical\n", "from keras.utils import to_categorical\n"),
+        Example("from keras.layers import Dense, merge\nfrom keras.layers import noise\n",
+                "from keras.layers import Dense, merge\nfrom keras import layers as noise\n"),
         Example("from keras.engine.topology import Layer, Input\nfrom keras.engine import Model\n",
                 "from keras.layers import Layer, Input\nfrom keras.models import Model\n"),
         Example("from keras.engine.topology import Layer, Model\n",
@@ -166,7 +168,7 @@ class RemovedKerasModule(Rule):
         for alias in node.names:
             name = get_full_name_for_node(alias.name) or ""
             full = f"{rest}.{name}" if rest else name
-            new = MOVED_MODULES.get(full)
+            new = None if full in FUNCTIONS_NOT_MODULES else MOVED_MODULES.get(full)
             if new:
                 asname = alias.asname or cst.AsName(name=cst.Name(name))
                 home_mod, _, home_name = new.rpartition(".")

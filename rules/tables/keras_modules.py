@@ -44,6 +44,9 @@ MOVED_MODULES = {
     "initializations": "initializers",
 }
 
+# `from keras.layers import merge` imported Keras 1's merge() function, not the module.
+FUNCTIONS_NOT_MODULES = {"layers.merge"}
+
 # Where a name of keras.engine.* lives today.
 NAME_HOMES = {
     "Layer": "layers",
