@@ -9,6 +9,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider, QualifiedNameProvider, QualifiedNameSource
 
 from kmigrate.names import KERAS_ROOTS, NameResolver, canonical_keras, keras_module
+from kmigrate.rules.call_args import code_of, has_star, kwarg, make_kw, positional, walk, with_args  # noqa: F401
 from kmigrate.rule import FileContext, ImportEdit, Rule
 
 _STANDALONE = re.compile(r"^[ \t]*(?:from[ \t]+keras(?:\.[\w.]+)?[ \t]+import|import[ \t]+keras\b(?!_))", re.M)
@@ -26,46 +27,6 @@ def class_key(canonical: Optional[str]) -> Optional[str]:
     if canonical in ("Input", "models.Input"):
         return "Input"
     return None
-
-
-def kwarg(call: cst.Call, name: str) -> Optional[cst.Arg]:
-    for a in call.args:
-        if a.keyword is not None and a.keyword.value == name:
-            return a
-    return None
-
-
-def positional(call: cst.Call) -> list[cst.Arg]:
-    return [a for a in call.args if a.keyword is None and not a.star]
-
-
-def has_star(call: cst.Call) -> bool:
-    return any(a.star for a in call.args)
-
-
-def make_kw(name: str, value: cst.BaseExpression, like: Optional[cst.Arg] = None) -> cst.Arg:
-    """A keyword argument `name=value`; spacing around `=` copied from `like` if it is a keyword."""
-    equal = like.equal if like is not None and like.keyword is not None else cst.AssignEqual(
-        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
-    comma = like.comma if like is not None else cst.MaybeSentinel.DEFAULT
-    return cst.Arg(value=value, keyword=cst.Name(name), equal=equal, comma=comma)
-
-
-def with_args(call: cst.Call, args: Sequence[cst.Arg]) -> cst.Call:
-    """The call with a new argument list; commas normalised, the original trailing comma kept."""
-    args = list(args)
-    if not args:
-        return call.with_changes(args=[])
-    trailing = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
-    out = []
-    for i, a in enumerate(args):
-        if i < len(args) - 1:
-            comma = a.comma if isinstance(a.comma, cst.Comma) else cst.Comma(
-                whitespace_after=cst.SimpleWhitespace(" "))
-            out.append(a.with_changes(comma=comma))
-        else:
-            out.append(a.with_changes(comma=trailing))
-    return call.with_changes(args=out)
 
 
 def string_value(node: cst.BaseExpression) -> Optional[str]:
@@ -93,18 +54,6 @@ def is_simple(node: cst.BaseExpression) -> bool:
     """A literal, a name or a dotted name: evaluating it twice is the same as once."""
     return isinstance(node, (cst.SimpleString, cst.Integer, cst.Float, cst.Name, cst.Attribute)) and (
         not isinstance(node, cst.Attribute) or is_simple(node.value))
-
-
-def code_of(node: cst.CSTNode) -> str:
-    return cst.Module(body=()).code_for_node(node)
-
-
-def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
 
 
 def layers_module_for(qname: str, target: str) -> str:

@@ -7,6 +7,7 @@ from typing import Iterator, Optional, Sequence
 import libcst as cst
 
 from kmigrate.names import NameResolver
+from kmigrate.rules.call_args import code_of, has_star, kwarg, make_kw, positional, walk, with_args  # noqa: F401
 from kmigrate.rule import FileContext, Rule
 from kmigrate.rules.tables.keras2_api import MODEL_FACTORIES, SAME_WIDTH_LAYERS, UNITS_LAYERS
 
@@ -16,49 +17,8 @@ def method(call: cst.Call) -> Optional[str]:
     return call.func.attr.value if isinstance(call.func, cst.Attribute) else None
 
 
-def kwarg(call: cst.Call, name: str) -> Optional[cst.Arg]:
-    for a in call.args:
-        if a.keyword is not None and a.keyword.value == name:
-            return a
-    return None
-
-
-def positional(call: cst.Call) -> list[cst.Arg]:
-    return [a for a in call.args if a.keyword is None and not a.star]
-
-
-def has_star(call: cst.Call) -> bool:
-    return any(a.star for a in call.args)
-
-
-def with_args(call: cst.Call, args: Sequence[cst.Arg]) -> cst.Call:
-    """The call with a new argument list; commas are normalised, a trailing comma is kept."""
-    args = list(args)
-    if not args:
-        return call.with_changes(args=[])
-    trailing = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
-    fixed = []
-    for i, a in enumerate(args):
-        if i < len(args) - 1:
-            comma = a.comma if isinstance(a.comma, cst.Comma) else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            fixed.append(a.with_changes(comma=comma))
-        else:
-            fixed.append(a.with_changes(comma=trailing))
-    return call.with_changes(args=fixed)
-
-
 def rename_kw(arg: cst.Arg, new: str) -> cst.Arg:
     return arg.with_changes(keyword=cst.Name(new))
-
-
-def make_kw(name: str, value: cst.BaseExpression) -> cst.Arg:
-    return cst.Arg(value=value, keyword=cst.Name(name),
-                   equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                         whitespace_after=cst.SimpleWhitespace("")))
-
-
-def code_of(node: cst.CSTNode) -> str:
-    return cst.Module(body=()).code_for_node(node)
 
 
 def int_literal(node: cst.BaseExpression) -> Optional[int]:
@@ -68,14 +28,6 @@ def int_literal(node: cst.BaseExpression) -> Optional[int]:
         except ValueError:
             return None
     return None
-
-
-def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
 
 
 class KerasRule(Rule):
