@@ -109,6 +109,16 @@ class Rule(cst.BatchableCSTVisitor):
         self.module: cst.Module = cst.Module(body=())  # the module being visited; set by the engine
         self.reports: list[Report] = []
 
+    @property
+    def resolver(self):
+        """The alias-proof name resolver (kmigrate.names), built on first use per rule instance."""
+        r = self.__dict__.get("_name_resolver")
+        if r is None:
+            from .names import NameResolver
+
+            r = self._name_resolver = NameResolver(self)
+        return r
+
     def get_visitors(self):
         """LibCST's version inspects every attribute of every instance; the names are per class."""
         names = type(self).__dict__.get("_visitor_names")

@@ -115,13 +115,6 @@ class SequentialToFunctional(Rule):
     def __init__(self, context: FileContext):
         super().__init__(context)
         self.calls: list[cst.Call] = []
-        self._resolver: Optional[NameResolver] = None
-
-    @property
-    def resolver(self) -> NameResolver:
-        if self._resolver is None:
-            self._resolver = NameResolver(self)
-        return self._resolver
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.resolver.keras_name(node.func) in ("Sequential", "models.Sequential"):
