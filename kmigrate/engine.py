@@ -55,60 +55,9 @@ class TextResult:
 # ------------------------------------------------------------------------------ text level
 
 
-def active_rules(text: str, options: Options, context: FileContext,
-                 tree: ast.AST | None = None) -> list[type[Rule]]:
-    """Cheap pre-check: a rule runs only if one of its trigger strings occurs in the text.
-
-    Given the file's `ast` tree too (the syntax check builds it anyway), a rule whose triggers
-    are identifier-like (`keras`, `fit_generator`) and whose `code_triggers` is true (the
-    default) also needs one of them in the code: in a name, attribute, import, keyword or a
-    string literal that is not a docstring, not only in comments or docstrings. Only the rules
-    left need LibCST and their metadata.
-    """
-    rules = [r for r in options.rules if r.wants(context) and any(t in text for t in r.triggers)]
-    if not rules or tree is None:
-        return rules
-    words: str | None = None
-    out = []
-    for r in rules:
-        present = [t for t in r.triggers if t in text]
-        if not getattr(r, "code_triggers", True) or not all(_IDENTIFIER.fullmatch(t) for t in present):
-            out.append(r)
-            continue
-        if words is None:
-            words = _code_words(tree)
-        if any(t in words for t in present):
-            out.append(r)
-    return out
-
-
-def needs_parsing(text: str, path: str, options: Options, *, is_notebook: bool = False) -> bool:
-    """The text pre-check alone: False means `fix_text` would return the text as it is."""
-    return bool(active_rules(text, options, _context(text, path, options, is_notebook)))
-
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _code_words(tree: ast.AST) -> str:
-    """Every identifier and string literal of the code (docstrings excluded), one per line."""
-    docstrings = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
-                docstrings.add(id(body[0].value))
-    words = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, str) and id(node) not in docstrings:
-                words.append(node.value)
-            continue
-        for _, value in ast.iter_fields(node):
-            if isinstance(value, str):
-                words.append(value)
-    return "\n".join(words)
+# The pre-check lives in a LibCST-free module: the main process of a run uses it on the rule
+# index without importing LibCST; here it gets the rule classes of `options` back.
+from .precheck import active_rules, needs_parsing  # noqa: E402,F401
 
 
 def _context(text: str, path: str, options: Options, is_notebook: bool) -> FileContext:
