@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .meta import ModuleMeta
 from .result import ERROR_CODE, FileResult, error_finding  # noqa: F401  (re-exported)
 from .rule import FileContext, Finding, Report, Rule, Safety, Severity
 from .source import Source, SourceError
+from .walk import traverse
 
 MAX_PASSES = 8
 RECURSION_LIMIT = 8000
@@ -79,22 +80,23 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
     findings: list[Finding] | None = None
     current = text
     for _ in range(MAX_PASSES):
-        module = _parse(current)
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        meta = ModuleMeta(_parse(current))
         context.text = current
-        visitors = [rule(context) for rule in rules]
-        for v in visitors:
-            v.module = wrapper.module
-        wrapper.visit_batched(visitors)
-        positions = wrapper.resolve(PositionProvider)
-        reports = [r for v in visitors for r in v.reports if not _suppressed(r, positions, current)]
+        visitors = [rule(context).start(meta) for rule in rules]
+        traverse(meta.module, visitors)
+        reports = [r for v in visitors for r in v.reports]
+        if not reports:
+            findings = _still_open(findings or [], [])
+            break
+        positions = meta.positions
+        reports = [r for r in reports if not _suppressed(r, positions, current)]
         fixable = [r for r in reports if r.has_fix and _allowed(r, options)]
         if findings is None:
             findings = [_finding(r, positions, path, fixed=r in fixable) for r in reports]
         if not fixable:
             findings = _still_open(findings, reports)
             break
-        new = _apply(wrapper.module, fixable, positions)
+        new = _apply(meta.module, fixable, positions)
         if new == current:
             break
         current = new

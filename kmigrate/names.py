@@ -8,15 +8,10 @@ and `resolver.tf_layers_name(node)` gives "dense" for `tf.layers.dense`, `T.comp
 """
 from __future__ import annotations
 
+import builtins
 from typing import Optional
 
 import libcst as cst
-from libcst.metadata import (
-    Assignment,
-    QualifiedNameProvider,
-    QualifiedNameSource,
-    ScopeProvider,
-)
 
 # Roots under which the Keras API lives, longest first.
 KERAS_ROOTS = (
@@ -86,77 +81,37 @@ def canonical_tf_layers(qname: str) -> Optional[str]:
 
 
 class NameResolver:
-    """Per-module helper built on LibCST's QualifiedNameProvider, following simple aliases.
+    """Qualified names from the module's imports, following simple aliases (`tfl = tf.layers`).
 
-    A rule that uses it lists `NameResolver.METADATA` in its METADATA_DEPENDENCIES and creates
-    it lazily with `NameResolver(self)` (one per rule instance; metadata is cached by the wrapper).
+    `qualified_names(node)` answers like LibCST's QualifiedNameProvider for what the rules ask
+    (imported names, attribute chains on them, builtins, local names), from one walk over the
+    module's statements (module.Bindings) instead of a full scope analysis, which costs several
+    times the parse. Bindings are module-wide, not per scope: a name imported anywhere in the
+    file resolves to its import everywhere, also where a function parameter shadows it.
     """
 
-    METADATA = (QualifiedNameProvider, ScopeProvider)
-    _assigns: Optional[tuple] = None  # (module, {assign target: Assign}) of the last module walked
+    METADATA: tuple = ()  # no LibCST metadata needed (kept for rules that list it)
 
-    def __init__(self, visitor: cst.MetadataDependent):
-        self._v = visitor
+    def __init__(self, visitor):
+        self._v = visitor  # anything with a `.module`
+
+    @property
+    def bindings(self) -> "Bindings":
+        return Bindings.of(self._v.module)
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        try:
-            names = self._v.get_metadata(QualifiedNameProvider, node, set())
-        except KeyError:
+        parts = _dotted(node)
+        if parts is None:
             return set()
-        out: set[str] = set()
-        for q in names:
-            if q.source is QualifiedNameSource.LOCAL:
-                expanded = self._expand_alias(node, q.name)
-                if expanded:
-                    out.add(expanded)
-                    continue
-            out.add(q.name)
-        return out
+        return self.bindings.resolve(parts)
 
-    def _expand_alias(self, node: cst.CSTNode, local: str) -> Optional[str]:
-        """`tfl.dense` where `tfl = tf.layers` (assigned once in scope) -> 'tensorflow.layers.dense'."""
-        head, _, tail = local.partition(".")
-        base = node
-        while isinstance(base, cst.Attribute):
-            base = base.value
-        if not isinstance(base, cst.Name) or base.value != head:
+    def import_name(self, name: str) -> Optional[str]:
+        """The qualified name of a bare name bound only by one import, else None."""
+        b = self.bindings
+        imported = b.imports.get(name)
+        if imported is None or len(imported) != 1 or name in b.others:
             return None
-        scope = self._v.get_metadata(ScopeProvider, base, None)
-        if scope is None:
-            return None
-        assignments = [a for a in scope[head] if isinstance(a, Assignment)]
-        if len(assignments) != 1:
-            return None
-        stmt = assignments[0].node
-        value = None
-        if isinstance(stmt, cst.Name):
-            parent = self._parent_assign(stmt)
-            value = parent.value if parent is not None else None
-        if not isinstance(value, (cst.Attribute, cst.Name)):
-            return None
-        targets = self.qualified_names(value)
-        if len(targets) != 1:
-            return None
-        target = next(iter(targets))
-        if canonical_keras(target + ".") is None and canonical_tf_layers(target + ".") is None \
-                and not (target + ".").startswith(TF_CONTRIB_LAYERS_ROOTS):
-            return None
-        return f"{target}.{tail}" if tail else target
-
-    def _parent_assign(self, name: cst.Name) -> Optional[cst.Assign]:
-        # Assignment.node for `x = ...` is the Name target; its Assign comes from one lazy walk
-        # of the module (only when a local alias is met), cheaper than ParentNodeProvider.
-        # The map is kept per module (the last one seen), not per resolver: rules that build a
-        # NameResolver per node would otherwise walk the whole module again each time.
-        module = self._v.module
-        cached = NameResolver._assigns
-        if cached is None or cached[0] is not module:
-            assign_of: dict[cst.CSTNode, cst.Assign] = {}
-            for assign in _iter_assigns(module):
-                for t in assign.targets:
-                    assign_of[t.target] = assign
-            cached = NameResolver._assigns = (module, assign_of)
-        return cached[1].get(name)
+        return next(iter(imported))
 
     def keras_name(self, node: cst.CSTNode) -> Optional[str]:
         """Canonical Keras path ('layers.Dense', 'backend.sum', 'Model') or None."""
@@ -174,13 +129,169 @@ class NameResolver:
         return None
 
 
-def _iter_assigns(module: cst.Module):
-    stack: list[cst.CSTNode] = [module]
+def _dotted(node: cst.CSTNode) -> Optional[list[str]]:
+    """`a.b.c` -> ['a', 'b', 'c'] (through calls, subscripts, decorators, as get_full_name_for_node)."""
+    tail: list[str] = []
+    while True:
+        if isinstance(node, cst.Name):
+            tail.append(node.value)
+            tail.reverse()
+            return tail
+        if isinstance(node, cst.Attribute):
+            tail.append(node.attr.value)
+            node = node.value
+        elif isinstance(node, cst.Call) and not tail:
+            node = node.func
+        elif isinstance(node, cst.Subscript) and not tail:
+            node = node.value
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)) and not tail:
+            node = node.name
+        elif isinstance(node, cst.Decorator) and not tail:
+            node = node.decorator
+        else:
+            return None
+
+
+_ALIAS_ROOTS = tuple(r for r in (*KERAS_ROOTS, *TF_LAYERS_ROOTS, *TF_CONTRIB_LAYERS_ROOTS))
+_BLOCKS = (cst.IndentedBlock, cst.SimpleStatementSuite, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler,
+           cst.Finally, cst.MatchCase)
+_STATEMENTS = (cst.BaseStatement, cst.BaseSmallStatement)
+
+
+class Bindings:
+    """Every name a module binds: by imports (-> qualified names) and otherwise (-> values).
+
+    Built from the statements only (imports, assignments, defs, classes, parameters, `for`,
+    `with ... as`, `except ... as`); names bound inside expressions (comprehensions, `:=`,
+    lambdas) do not count. Cached per module object (the last one asked for).
+    """
+
+    _last: Optional[tuple] = None  # (module, Bindings)
+
+    @classmethod
+    def of(cls, module: cst.Module) -> "Bindings":
+        last = cls._last
+        if last is None or last[0] is not module:
+            last = cls._last = (module, cls(module))
+        return last[1]
+
+    def __init__(self, module: cst.Module):
+        self.imports: dict[str, set[str]] = {}
+        # Other bindings: the value of `name = value` (one Name target), None for any other kind.
+        self.others: dict[str, list[Optional[cst.BaseExpression]]] = {}
+        for stmt in _iter_statements(module):
+            self._add(stmt)
+
+    def _other(self, name: str, value: Optional[cst.BaseExpression] = None) -> None:
+        self.others.setdefault(name, []).append(value)
+
+    def _targets(self, target: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            self._other(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._targets(el.value)
+        elif isinstance(target, cst.StarredElement):
+            self._targets(target.value)
+
+    def _add(self, stmt: cst.CSTNode) -> None:
+        if isinstance(stmt, cst.Import):
+            for a in stmt.names:
+                full = _code(a.name)
+                if a.asname is not None and isinstance(a.asname.name, cst.Name):
+                    self.imports.setdefault(a.asname.name.value, set()).add(full)
+                else:
+                    head = full.split(".")[0]
+                    self.imports.setdefault(head, set()).add(head)
+        elif isinstance(stmt, cst.ImportFrom):
+            if isinstance(stmt.names, cst.ImportStar):
+                return
+            mod = "." * len(stmt.relative) + (_code(stmt.module) if stmt.module is not None else "")
+            for a in stmt.names:
+                name = _code(a.name)
+                local = a.asname.name.value if a.asname is not None and isinstance(a.asname.name, cst.Name) else name
+                full = f"{mod}.{name}" if mod and not mod.endswith(".") else f"{mod}{name}"
+                self.imports.setdefault(local, set()).add(full)
+        elif isinstance(stmt, cst.Assign):
+            for t in stmt.targets:
+                if isinstance(t.target, cst.Name):
+                    self._other(t.target.value, stmt.value)
+                else:
+                    self._targets(t.target)
+        elif isinstance(stmt, (cst.AnnAssign, cst.AugAssign)):
+            value = stmt.value if isinstance(stmt, cst.AnnAssign) else None
+            if isinstance(stmt.target, cst.Name):
+                self._other(stmt.target.value, value)
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            self._other(stmt.name.value)
+            if isinstance(stmt, cst.FunctionDef):
+                p = stmt.params
+                for param in (*p.posonly_params, *p.params, *p.kwonly_params):
+                    self._other(param.name.value)
+                for star in (p.star_arg, p.star_kwarg):
+                    if isinstance(star, cst.Param):
+                        self._other(star.name.value)
+        elif isinstance(stmt, cst.For):
+            self._targets(stmt.target)
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                if item.asname is not None:
+                    self._targets(item.asname.name)
+        elif isinstance(stmt, cst.ExceptHandler) and stmt.name is not None:
+            self._targets(stmt.name.name)
+
+    def resolve(self, parts: list[str], depth: int = 0) -> set[str]:
+        head, tail = parts[0], parts[1:]
+        out: set[str] = set()
+        for q in self.imports.get(head, ()):
+            out.add(".".join([q, *tail]))
+        others = self.others.get(head)
+        if others:
+            target = self._alias(head, others, depth)
+            out.add(".".join([target, *tail]) if target else ".".join(parts))
+        elif not out and head in _BUILTINS:
+            out.add("builtins." + ".".join(parts))
+        return out
+
+    def _alias(self, head: str, values: list, depth: int) -> Optional[str]:
+        """`tfl = tf.layers` (every binding of `tfl` is that): 'tensorflow.layers', else None."""
+        if depth > 4 or head in self.imports:
+            return None
+        targets = set()
+        for value in values:
+            parts = _dotted(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
+            if parts is None or parts[0] == head:
+                return None
+            found = self.resolve(parts, depth + 1)
+            if len(found) != 1:
+                return None
+            targets |= found
+        if len(targets) != 1:
+            return None
+        target = next(iter(targets))
+        return target if (target + ".").startswith(_ALIAS_ROOTS) else None
+
+
+def _code(node: cst.CSTNode) -> str:
+    parts = _dotted(node)
+    return ".".join(parts) if parts else ""
+
+
+def _iter_statements(module: cst.Module):
+    """Every statement (compound and small) of the module, at any depth, in source order."""
+    from .walk import children
+
+    stack: list[cst.CSTNode] = list(reversed(module.body))
     while stack:
         n = stack.pop()
-        if isinstance(n, cst.Assign):
-            yield n
-        stack.extend(n.children)
+        yield n
+        if isinstance(n, cst.SimpleStatementLine):
+            stack.extend(reversed(n.body))
+            continue
+        stack.extend(reversed([k for k in children(n) if isinstance(k, _STATEMENTS + _BLOCKS)]))
+
+
+_BUILTINS = frozenset(dir(builtins))
 
 
 def keras_module(target: str, sub: str = "") -> str:

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Sequence, Union
 
 import libcst as cst
-from libcst.metadata import PositionProvider
-
+from .meta import _MISSING, ModuleMeta
 from .result import Finding  # noqa: F401  (re-exported: it lives in a LibCST-free module)
 
 
@@ -101,13 +100,24 @@ class Rule(cst.BatchableCSTVisitor):
     VALID: ClassVar[Sequence[Union[str, Example]]] = ()
     INVALID: ClassVar[Sequence[Example]] = ()
 
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    # Metadata is computed lazily by the engine (kmigrate.meta), when `get_metadata` first asks.
+    METADATA_DEPENDENCIES = ()
 
     def __init__(self, context: FileContext):
         super().__init__()
         self.context = context
+        self.meta: ModuleMeta | None = None  # the module's lazily computed metadata; set by the engine
         self.module: cst.Module = cst.Module(body=())  # the module being visited; set by the engine
         self.reports: list[Report] = []
+
+    def start(self, meta: ModuleMeta) -> "Rule":
+        """Called by the engine before the module is visited."""
+        self.meta, self.module = meta, meta.module
+        return self
+
+    def get_metadata(self, key, node, default=_MISSING):
+        """PositionProvider, ScopeProvider, ... for `node`, computed on first use per module."""
+        return self.meta.get(key, node, default)
 
     @property
     def resolver(self):

@@ -6,7 +6,7 @@ import re
 from typing import Iterator, Optional, Sequence
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider, QualifiedNameSource
+from libcst.metadata import PositionProvider
 
 from kmigrate.names import KERAS_ROOTS, NameResolver, canonical_keras, keras_module
 from kmigrate.rules.call_args import code_of, has_star, kwarg, make_kw, positional, walk, with_args  # noqa: F401
@@ -106,14 +106,7 @@ class Keras1Rule(Rule):
 
     def import_qname(self, node: cst.Name) -> Optional[str]:
         """The qualified name of a bare name bound only by an import, else None."""
-        try:
-            names = self.get_metadata(QualifiedNameProvider, node, set())
-        except KeyError:
-            return None
-        if len(names) != 1:
-            return None
-        q = next(iter(names))
-        return q.name if q.source is QualifiedNameSource.IMPORT else None
+        return self.names.import_name(node.value)
 
     def bindings(self) -> dict[str, set[Optional[str]]]:
         """Every name the module binds -> the canonical Keras names it is bound to (None: not Keras)."""
