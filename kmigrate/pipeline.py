@@ -2,8 +2,10 @@
 
 For each file, in the main process and in order:
 1. read its bytes; with a cache, an entry for (bytes, path, settings) answers at once;
-2. the text pre-check: a .py file in which no selected rule's trigger string occurs needs no
-   parsing at all (the answer is "nothing to do", exactly what the engine would say);
+2. the text pre-check (kmigrate/precheck.py): a .py file in which no selected rule's trigger
+   string occurs needs no parsing at all (the answer is "nothing to do", exactly what the
+   engine would say); it runs on the rule index (kmigrate.rules._index, plain data), so no
+   rule module is imported for it;
 3. anything else goes to a worker (`--jobs N`, default the CPU count), in small chunks.
    The engine then checks syntax with `ast` (which it needs anyway), drops the rules whose
    triggers occur only in comments or docstrings, and only then parses with LibCST and
@@ -12,8 +14,8 @@ For each file, in the main process and in order:
 Results come back in file order (so the report is the same for any --jobs) while at most a
 bounded window of files is read ahead, and a worker returns only what the run needs (the
 bytes read are dropped when nothing changed), so memory stays flat in the number of files.
-The worker pool and LibCST itself are only started/imported when some file needs them: a run
-answered from the cache, or a tree without Keras, never imports LibCST.
+The worker pool, the rule modules and LibCST itself are only started/imported when some file
+needs them: a run answered from the cache, or a tree without Keras, never imports LibCST.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from .result import FileResult
 if TYPE_CHECKING:
     from .cache import Cache
     from .engine import Options
+    from .precheck import PrecheckOptions
 
 OptionsLike = Union["Options", Callable[[], "Options"]]
 
@@ -40,14 +43,17 @@ LOOKAHEAD = 512  # files read ahead of the one being reported, at most
 
 
 def results(files: Iterable[str], options: OptionsLike, jobs: int = 0,
-            cache: Optional["Cache"] = None) -> Iterator[FileResult]:
+            cache: Optional["Cache"] = None, precheck: Optional["PrecheckOptions"] = None) -> Iterator[FileResult]:
     """Process `files`, streaming one FileResult per file in the given order.
 
     `options` may be a callable that builds them: it is only called when a file needs the
-    rules, so a run answered from the cache imports neither the rules nor LibCST.
+    engine. `precheck`: the same selection and settings with rule-index entries
+    (kmigrate.precheck), for the text pre-check; without it the pre-check needs `options`.
+    With both, a run answered from the cache or by the pre-check imports neither the rule
+    modules nor LibCST.
     """
     jobs = jobs or os.cpu_count() or 1
-    pre = _Precheck(options, cache)
+    pre = _Precheck(options, cache, precheck)
     it = iter(files)
     first = list(itertools.islice(it, 4))  # `files` may be a lazy iterator: it is read as needed
     if jobs <= 1 or len(first) < 4:
@@ -61,14 +67,20 @@ def results(files: Iterable[str], options: OptionsLike, jobs: int = 0,
 class _Precheck:
     """Steps 1 and 2 above, in the main process."""
 
-    def __init__(self, options: OptionsLike, cache: Optional["Cache"]):
+    def __init__(self, options: OptionsLike, cache: Optional["Cache"],
+                 precheck: Optional["PrecheckOptions"] = None):
         self._options = options
+        self._precheck = precheck
         self.cache = cache
 
     def options(self) -> "Options":
         if callable(self._options) and not hasattr(self._options, "rules"):
             self._options = self._options()
         return self._options  # type: ignore[return-value]
+
+    def precheck_options(self):
+        """Index entries when given (no rule module imported), else the engine's Options."""
+        return self._precheck if self._precheck is not None else self.options()
 
     def answer(self, path: str) -> Optional[FileResult]:
         """A result without LibCST and without a worker, or None (the engine must see it)."""
@@ -91,9 +103,9 @@ class _Precheck:
             text = Source.from_bytes(raw).text
         except SourceError:
             return None  # the engine reports it
-        from .engine import needs_parsing
+        from .precheck import needs_parsing
 
-        if needs_parsing(text, path, self.options()):
+        if needs_parsing(text, path, self.precheck_options()):
             return None
         result = FileResult(path=path, findings=[], old=raw, new=None)
         if self.cache is not None:

@@ -194,14 +194,10 @@ def all_rules() -> dict[str, type[Rule]]:
 
 
 def select_rules(select: Sequence[str], ignore: Sequence[str]) -> list[type[Rule]]:
-    """Codes or prefixes; the most specific matching prefix wins (as in Ruff), ignore on ties."""
+    """Codes or prefixes; the most specific matching prefix wins (as in Ruff), ignore on ties.
 
-    def best(code: str, prefixes: Sequence[str]) -> int:
-        return max((len(p) for p in prefixes if code.startswith(p)), default=-1)
+    The same choice as `kmigrate.precheck.select` makes on the rule index (without the classes).
+    """
+    from .precheck import selected
 
-    chosen = []
-    for code, rule in all_rules().items():
-        s, i = best(code, select), best(code, ignore)
-        if s >= 0 and s > i:
-            chosen.append(rule)
-    return chosen
+    return [rule for code, rule in all_rules().items() if selected(code, select, ignore)]

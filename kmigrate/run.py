@@ -17,6 +17,7 @@ from .source import Source, SourceError, atomic_write
 if TYPE_CHECKING:  # engine and rule import LibCST: only loaded when a file needs parsing
     from .cache import Cache
     from .engine import Options
+    from .precheck import PrecheckOptions
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Outcome:
 
 
 def options_from(config: Config) -> "Options":
+    """The engine's options: the selected rule classes (imports every rule module, and LibCST)."""
     from .engine import Options
     from .rule import select_rules
 
@@ -33,15 +35,25 @@ def options_from(config: Config) -> "Options":
     return Options(rules=tuple(rules), target=config.target, to=config.to, unsafe_fixes=config.unsafe_fixes)
 
 
-def results(files: list[str], options, jobs: int = 0, cache: Optional["Cache"] = None) -> Iterator[FileResult]:
+def precheck_options_from(config: Config) -> "PrecheckOptions":
+    """The same selection as rule-index entries, for the text pre-check (imports no rule, no LibCST)."""
+    from .precheck import PrecheckOptions, select
+
+    rules = select(config.select + config.extend_select, config.ignore)
+    return PrecheckOptions(rules=tuple(rules), target=config.target, to=config.to, unsafe_fixes=config.unsafe_fixes)
+
+
+def results(files: list[str], options, jobs: int = 0, cache: Optional["Cache"] = None,
+            precheck: Optional["PrecheckOptions"] = None) -> Iterator[FileResult]:
     """Process files (cache, text pre-check, then worker processes); stream results in file order.
 
-    `options`: Options, or a callable building them only once a file needs the rules.
-    See kmigrate/pipeline.py.
+    `options`: Options, or a callable building them only once a file needs the engine;
+    `precheck`: the selection as rule-index entries (`precheck_options_from`), so that the
+    pre-check needs no rule class. See kmigrate/pipeline.py.
     """
     from .pipeline import results as pipeline_results
 
-    return pipeline_results(files, options, jobs, cache)
+    return pipeline_results(files, options, jobs, cache, precheck)
 
 
 def unified_diff(result: FileResult) -> str:
@@ -96,7 +108,8 @@ def run(
     summary = reporting.Summary(mode=mode, quiet=quiet)
     # a progress bar erases itself before output that goes to the terminal, and at the end
     clear = getattr(progress, "clear", None) if _tty(report_stream) or (mode == "diff" and _tty(diff_stream)) else None
-    for done, result in enumerate(results(files, lambda: options_from(config), config.jobs, cache), 1):
+    stream = results(files, lambda: options_from(config), config.jobs, cache, precheck_options_from(config))
+    for done, result in enumerate(stream, 1):
         if clear and (result.findings or result.changed):
             clear()
         if result.changed:
