@@ -102,19 +102,25 @@ def test_pre_check_on_the_index_gives_the_engine_s_answers(tmp_path):
     from kmigrate.precheck import needs_parsing
     from kmigrate.run import options_from, precheck_options_from
 
+    import email
+    import json as json_package
+    import logging
+
     root = Path(__file__).resolve().parent.parent
     files = sorted(p for folder in ("fixtures", "examples") for p in (root / folder).rglob("*.py"))
     assert len(files) > 100
+    # and code that never mentions Keras (the Python standard library's), which the pre-check skips
+    files += sorted(p for m in (email, json_package, logging) for p in Path(m.__file__).parent.rglob("*.py"))
     for config in (Config(), Config(to="functional", target="keras", unsafe_fixes=True),
                    Config(select=["KM2", "KM5"]), Config(to="sequential", ignore=["KM1"])):
         pre, options = precheck_options_from(config), options_from(config)
         skipped = 0
         for f in files:
-            text = f.read_text(encoding="utf-8")
+            text = f.read_text(encoding="utf-8", errors="replace")
             if not needs_parsing(text, str(f), pre):
                 skipped += 1
                 result = process_file(str(f), options)
                 assert result.findings == [] and result.new is None and not result.error, f
             # the index never lets less through than the real classes would
             assert needs_parsing(text, str(f), pre) >= needs_parsing(text, str(f), options), f
-        assert skipped or config.select != ["KM"]
+        assert skipped >= 10
