@@ -147,16 +147,59 @@ def test_read_only_file_and_folder_are_clear_errors(tmp_path):
         os.chmod(folder, 0o755)
 
 
-def test_very_long_lines_and_a_20000_line_file(tmp_path):
+def test_very_long_lines(tmp_path):
     long_line = "x = [" + ", ".join(str(i) for i in range(5000)) + "]\n"  # ~30 kB on one line
     (tmp_path / "long.py").write_text(OLD + long_line)
-    big = OLD + "".join(f"v{i} = {i % 50}\n" for i in range(20000))
-    (tmp_path / "big.py").write_text(big)
-    # import rules only: the point is size, and the whole catalogue on 50,000 lines takes minutes
-    res = run_cli("-q", "--select", "KM1", tmp_path)
+    long_call = "y = Dense(3, init='uniform', name='" + "n" * 30000 + "')  # " + "c" * 5000 + "\n"
+    (tmp_path / "long_call.py").write_text(OLD + long_call)
+    res = run_cli("-q", tmp_path)
     assert res.exit_code == 0, res.output
     assert (tmp_path / "long.py").read_text() == NEW + long_line
-    assert (tmp_path / "big.py").read_text() == big.replace(OLD, NEW)
+    assert (tmp_path / "long_call.py").read_text() == NEW + long_call.replace("init=", "kernel_initializer=")
+
+
+BIG_HEAD = ("import keras\nfrom keras.layers.core import Dense\nfrom keras.models import Model\n"
+            "from keras.layers import Input\nfrom keras.optimizers import Adam\n")
+BIG_HEAD_NEW = ("from tensorflow import keras\nfrom tensorflow.keras.layers import Dense\n"
+                "from tensorflow.keras.models import Model\nfrom tensorflow.keras.layers import Input\n"
+                "from tensorflow.keras.optimizers import Adam\n")
+
+
+def _big_block(i: int, fixed: bool) -> str:
+    """Keras 1 code with five findings (KM304, KM309 x2, KM325, KM320), or its expected fix."""
+    init, inp, out, lr, epochs = (("kernel_initializer", "inputs", "outputs", "learning_rate", "epochs")
+                                  if fixed else ("init", "input", "output", "lr", "nb_epoch"))
+    return (f"def build_{i}(a, b):\n"
+            f"    x = Input(shape=({i % 7 + 1},))\n"
+            f"    y = Dense({i % 5 + 1}, {init}='uniform')(x)\n"
+            f"    m = Model({inp}=x, {out}=y)\n"
+            f"    m.compile(loss='mse', optimizer=Adam({lr}=0.1))\n"
+            f"    m.fit(a, b, {epochs}={i % 9 + 1})\n"
+            f"    return m\n")
+
+
+def _big_filler(i: int) -> str:
+    return "".join(f"v{i}_{j} = [{j}, {j * 3 % 17}]  # filler, untouched\n" for j in range(193))
+
+
+def test_a_50000_line_file_with_keras_code_throughout(tmp_path):
+    # 250 sections of 200 lines: a function of Keras 1 calls, then plain code that must not move
+    old = BIG_HEAD + "".join(_big_block(i, False) + _big_filler(i) for i in range(250))
+    expected = BIG_HEAD_NEW + "".join(_big_block(i, True) + _big_filler(i) for i in range(250))
+    assert old.count("\n") == expected.count("\n") == 50005
+    big = tmp_path / "big.py"
+    big.write_text(old)
+    res = run_cli("--format", "json", big)  # every default rule
+    assert res.exit_code == 0, res.output[-2000:]
+    found = findings(res)
+    assert not [f for f in found if f["code"] == "KM000"]
+    assert all(f["fix_applied"] for f in found)
+    codes = [f["code"] for f in found]
+    for code, n in {"KM304": 250, "KM309": 500, "KM320": 250, "KM325": 250}.items():
+        assert codes.count(code) == n, (code, codes.count(code))
+    out = big.read_text()
+    compile(out, str(big), "exec")
+    assert out == expected  # the fixes, and every other line byte for byte
 
 
 @pytest.mark.parametrize("depth", [150, 199, 5000])
@@ -173,33 +216,111 @@ def test_deep_nesting_is_handled_or_a_clear_error(tmp_path, depth):
         assert findings(res)[0]["code"] == "KM000"
 
 
-@pytest.mark.parametrize("name,raw", [
-    ("nul.py", b"import keras\nx = 1\x00\n"),
-    ("mixed.py", b"import keras\r\nx = 1\ny = 2\r\nz = 3\n"),
-    ("latin1_cookie.py", "# coding: latin-1\nimport keras\ns = 'caf\xe9'\n".encode("latin-1")),
-    ("latin1_no_cookie.py", "import keras\ns = 'caf\xe9'\n".encode("latin-1")),
-    ("cp1252_cookie.py", "# -*- coding: cp1252 -*-\nimport keras\ns = '\u20ac'\n".encode("cp1252")),
+LONE_CR_AT_EOF = pytest.mark.xfail(
+    strict=True,
+    reason="LibCST counts only \\n as a final newline: Module.code drops a last lone \\r; "
+           "the fix belongs in kmigrate/engine.py _parse (has_trailing_newline=True)")
+
+
+@pytest.mark.parametrize("raw", [
+    pytest.param(b"import keras\r\nx = 1\ny = 2\rz = 3\r\n", id="crlf-lf-cr-then-crlf-at-eof"),
+    pytest.param(b"import keras\nx = 1\r\ny = 2\rz = 3\n", id="lf-crlf-cr-then-lf-at-eof"),
+    pytest.param(b"import keras\rx = 1\ry = 2\r\nz = 3\r\n", id="cr-first-crlf-at-eof"),
+    pytest.param(b"x = 1\r\ny = 2\rimport keras\nz = 3", id="fix-mid-file-no-final-newline"),
+    pytest.param(b"import keras\r\nx = 1\ny = 2\r\n\r\rz = 3\r\n", id="blank-crlf-and-cr-lines"),
+    pytest.param(b"import keras\nx = 1\r\ny = 2\rz = 3\r", id="lone-cr-at-eof", marks=LONE_CR_AT_EOF),
+    pytest.param(b"import keras\rx = 1\r", id="only-cr-lone-cr-at-eof", marks=LONE_CR_AT_EOF),
+    pytest.param(b"x = 1\ny = 2\r\nimport keras\r", id="fix-on-last-line-lone-cr-at-eof", marks=LONE_CR_AT_EOF),
 ])
-def test_odd_bytes(tmp_path, name, raw):
+def test_mixed_line_endings_are_kept_exactly_when_a_fix_is_applied(tmp_path, raw):
+    f = tmp_path / "m.py"
+    f.write_bytes(raw)
+    res = run_cli("--format", "json", f)
+    assert res.exit_code == 0, res.output
+    assert [x["code"] for x in findings(res)] == ["KM101"] and findings(res)[0]["fix_applied"]
+    # the import line changes; every line ending, the fixed line's included, stays as it was
+    assert f.read_bytes() == raw.replace(b"import keras", b"from tensorflow import keras")
+
+
+@pytest.mark.parametrize("raw", [
+    b"import os\r\nx = 1\ny = 2\rz = 3\r\n",
+    b"import os\nx = 1\r\ny = 2\rz = 3\r",
+    b"import os\rx = 1\r",
+    b"\r\n\r\n\r",
+    b"x = 1\r\r\r",
+    # keras is there but nothing needs fixing: the rules run, the bytes stay
+    b"from tensorflow import keras\rx = keras.layers.Dense(3)\r\ny = 2\nz = 3\r",
+])
+def test_mixed_line_endings_without_a_fix_are_byte_identical(tmp_path, raw):
+    f = tmp_path / "m.py"
+    f.write_bytes(raw)
+    result = process_file(str(f), options_from(Config()))
+    assert not result.error and result.new is None, result.findings
+    res = run_cli(f)
+    assert res.exit_code == 0, res.output
+    assert f.read_bytes() == raw
+
+
+@pytest.mark.parametrize("name,raw,line,message", [
+    ("nul.py", b"import keras\nx = 1\x00\n", 2, "binary file (contains NUL bytes)"),
+    ("nul_first.py", b"\x00\x01import keras\n", 1, "binary file (contains NUL bytes)"),
+    ("latin1_no_cookie.py", "import keras\ns = 'caf\xe9'\n".encode("latin-1"), 2, "cannot decode as utf-8"),
+    ("utf8_cookie_bad_bytes.py", b"# -*- coding: utf-8 -*-\nimport keras\n\ns = '\xff'\n", 4,
+     "cannot decode as utf-8"),
+    ("ascii_cookie_non_ascii.py", "# coding: ascii\nimport keras\ns = '\xe9'\n".encode("latin-1"), 3,
+     "cannot decode as ascii"),
+    ("unknown_cookie.py", b"# coding: no-such-codec\nimport keras\n", 1, "cannot detect encoding"),
+    ("bom_and_latin1_cookie.py", b"\xef\xbb\xbf# coding: latin-1\nimport keras\n", 1, "cannot detect encoding"),
+    ("utf16.py", "import keras\n".encode("utf-16"), 1, "binary file"),
+])
+def test_unreadable_bytes_are_a_clear_error_naming_file_and_line(tmp_path, name, raw, line, message):
+    (tmp_path / name).write_bytes(raw)
+    (tmp_path / "good.py").write_text(OLD)
+    res = run_cli("--format", "json", tmp_path)
+    assert res.exit_code == 2
+    assert (tmp_path / name).read_bytes() == raw
+    assert (tmp_path / "good.py").read_text() == NEW  # the rest of the run goes on
+    errs = [f for f in findings(res) if f["code"] == "KM000"]
+    assert len(errs) == 1 and errs[0]["path"].endswith(name), errs
+    assert errs[0]["line"] == line and errs[0]["message"].startswith(message), errs[0]
+    assert "internal error" not in errs[0]["message"]
+
+
+@pytest.mark.parametrize("name,raw", [
+    ("mixed.py", b"import keras\r\nx = 1\ny = 2\r\nz = 3\n"),
+    ("bom.py", b"\xef\xbb\xbfimport keras\nx = '\xc3\xa9'\n"),
+    ("latin1_cookie.py", "# coding: latin-1\nimport keras\ns = 'caf\xe9'\n".encode("latin-1")),
+    ("cp1252_cookie.py", "# -*- coding: cp1252 -*-\nimport keras\ns = '\u20ac'\n".encode("cp1252")),
+    ("shift_jis_cookie.py", "# coding: shift_jis\nimport keras\ns = '\u65e5\u672c'\n".encode("shift_jis")),
+    ("utf8_cookie_line2.py", "#!/usr/bin/env python\n# coding: utf-8\nimport keras\ns = '\u2615'\n".encode()),
+])
+def test_odd_but_valid_bytes_are_fixed_in_their_own_encoding(tmp_path, name, raw):
     (tmp_path / name).write_bytes(raw)
     res = run_cli("--format", "json", tmp_path / name)
-    out = (tmp_path / name).read_bytes()
-    if name in ("nul.py", "latin1_no_cookie.py"):
-        assert res.exit_code == 2 and out == raw
-        assert findings(res)[0]["code"] == "KM000"
-    else:
-        assert res.exit_code == 0, res.output
-        assert out == raw.replace(b"import keras", b"from tensorflow import keras")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / name).read_bytes() == raw.replace(b"import keras", b"from tensorflow import keras")
 
 
-@pytest.mark.parametrize("content", [
-    b"{not json",
-    b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
-    b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "source": 42}]}',
-    b"",
-    b"\xff\xfe\x00garbage",
-], ids=["invalid-json", "missing-cells", "non-string-source", "empty", "binary"])
-def test_broken_notebooks_are_errors_for_that_file_only(tmp_path, content):
+def _nb(cells: str) -> bytes:
+    return ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": %s}' % cells).encode()
+
+
+@pytest.mark.parametrize("content,where", [
+    (b"{not json", "line 1 column 2"),
+    (b'{\n "cells": [],\n "metadata": {},\n}\n', "line 4 column 1"),
+    (b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}}', "no `cells`"),
+    (_nb('{"a": 1}'), "no `cells`"),
+    (_nb('[{"cell_type": "code", "source": 42}]'), "code cell 1"),
+    (_nb('[{"cell_type": "code", "source": "x = 1"}, {"cell_type": "code", "source": ["import keras\\n", 3]}]'),
+     "code cell 2"),
+    (_nb('[{"cell_type": "code", "source": null}]'), "code cell 1"),
+    (_nb('[{"cell_type": "code", "source": {"text": "import keras"}}]'), "code cell 1"),
+    (b"", "not JSON"),
+    (b"\xff\xfe\x00garbage", "not UTF-8"),
+    (b"[1, 2]", "not an object"),
+], ids=["invalid-json", "invalid-json-line-4", "missing-cells", "cells-not-a-list", "non-string-source",
+        "non-string-item-in-source-list", "null-source", "dict-source", "empty", "binary", "json-array"])
+def test_broken_notebooks_are_errors_for_that_file_only(tmp_path, content, where):
     (tmp_path / "bad.ipynb").write_bytes(content)
     (tmp_path / "good.py").write_text(OLD)
     res = run_cli("--format", "json", tmp_path)
@@ -209,6 +330,29 @@ def test_broken_notebooks_are_errors_for_that_file_only(tmp_path, content):
     errs = [f for f in findings(res) if f["code"] == "KM000"]
     assert len(errs) == 1 and errs[0]["path"].endswith("bad.ipynb")
     assert "internal error" not in errs[0]["message"]
+    assert errs[0]["message"].startswith("invalid notebook") and where in errs[0]["message"], errs[0]
+
+
+@pytest.mark.parametrize("source,line", [
+    pytest.param('"import keras\\nx = 1\\u0000\\n"', 2, marks=pytest.mark.xfail(
+        strict=True, reason="engine.check_syntax: compile() gives no line for a NUL byte, so line 1 is "
+                            "reported; the line of the first \\x00 is known (as Source.from_bytes does)")),
+    ('["import keras\\n", "x = (1,\\n", "  2\\n"]', 2),
+    ('"print \'python 2\'\\nimport keras\\n"', 1),
+])
+def test_a_notebook_cell_that_cannot_be_read_names_its_cell_and_line(tmp_path, source, line):
+    content = _nb('[{"cell_type": "code", "metadata": {}, "source": "import keras\\n"},'
+                  ' {"cell_type": "code", "metadata": {}, "source": %s}]' % source)
+    (tmp_path / "nb.ipynb").write_bytes(content)
+    res = run_cli("--format", "json", tmp_path / "nb.ipynb")
+    assert res.exit_code == 2, res.output
+    errs = [f for f in findings(res) if f["code"] == "KM000"]
+    assert len(errs) == 1 and errs[0]["cell"] == 2, errs
+    assert "internal error" not in errs[0]["message"]
+    # the readable cell is still migrated; the broken one is kept byte for byte
+    out = (tmp_path / "nb.ipynb").read_bytes()
+    assert out == content.replace(b'"source": "import keras\\n"', b'"source": "from tensorflow import keras\\n"', 1)
+    assert errs[0]["line"] == line, errs[0]
 
 
 # ---------------------------------------------------------------- never runs user code
