@@ -19,7 +19,7 @@ from .meta import ModuleMeta
 from .result import ERROR_CODE, FileResult, error_finding  # noqa: F401  (re-exported)
 from .rule import FileContext, Finding, Report, Rule, Safety, Severity
 from .source import Source, SourceError
-from .walk import traverse
+from .walk import children, traverse
 
 MAX_PASSES = 8
 RECURSION_LIMIT = 8000
@@ -195,14 +195,37 @@ def _finding(report: Report, positions, path: str, fixed: bool) -> Finding:
 
 
 class _Apply(cst.CSTTransformer):
-    def __init__(self, replacements: dict[cst.CSTNode, object]):
+    """Replace nodes, rebuilding only their ancestors (every other subtree is kept as it is)."""
+
+    def __init__(self, replacements: dict[cst.CSTNode, object], module: cst.Module):
         super().__init__()
         self.replacements = replacements
+        self.spine = _ancestors(module, replacements)
+
+    def on_visit(self, node) -> bool:
+        return node in self.spine
 
     def on_leave(self, original_node, updated_node):
         if original_node in self.replacements:
             return self.replacements[original_node]
         return updated_node
+
+
+def _ancestors(module: cst.Module, targets) -> set[cst.CSTNode]:
+    """The targets and every node above them."""
+    parent: dict[cst.CSTNode, cst.CSTNode] = {}
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        n = stack.pop()
+        for k in children(n):
+            parent[k] = n
+            stack.append(k)
+    out: set[cst.CSTNode] = set()
+    for t in targets:
+        while t is not None and t not in out:
+            out.add(t)
+            t = parent.get(t)
+    return out
 
 
 def _apply(module: cst.Module, fixes: Sequence[Report], positions) -> str:
@@ -220,7 +243,7 @@ def _apply(module: cst.Module, fixes: Sequence[Report], positions) -> str:
             chosen[r.node] = r.replacement
             taken.append(span)
         imports.extend(r.imports)
-    new = module.visit(_Apply(chosen)) if chosen else module
+    new = module.visit(_Apply(chosen, module)) if chosen else module
     if imports:
         new = _apply_imports(new, imports)
     return new.code

@@ -108,6 +108,7 @@ class ModuleMeta:
         self._positions: Optional[Positions] = None
         self._wrapper: Optional[MetadataWrapper] = None
         self._resolved: dict = {}
+        self._function_scopes: dict = {}
 
     @property
     def positions(self) -> Positions:
@@ -125,6 +126,19 @@ class ModuleMeta:
 
     def scope(self, node: cst.CSTNode):
         return self._provider(ScopeProvider).get(node)
+
+    def function_scopes(self, fn: cst.FunctionDef):
+        """ScopeProvider's answers for the nodes of one function, analysed on its own.
+
+        Costs in proportion to the function, not the module. Inside `fn` the scopes are what the
+        module's analysis gives, except that names `fn` does not bind resolve to an empty global
+        scope (so ask about `fn`'s own bindings and reads, not about globals).
+        """
+        table = self._function_scopes.get(fn)
+        if table is None:
+            table = MetadataWrapper(cst.Module(body=[fn]), unsafe_skip_copy=True).resolve(ScopeProvider)
+            self._function_scopes[fn] = table
+        return table
 
     def get(self, key, node: cst.CSTNode, default):
         """What `MetadataDependent.get_metadata(key, node, default)` would give."""

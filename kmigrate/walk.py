@@ -39,30 +39,51 @@ def child_fields(cls: type) -> tuple[str, ...]:
     return fields
 
 
+def _concrete(cls: type) -> set[type]:
+    out = {cls}
+    for sub in cls.__subclasses__():
+        out |= _concrete(sub)
+    return out
+
+
+# `isinstance` against LibCST's classes goes through ABCMeta (slow); exact types are looked up.
+_NODE_TYPES = frozenset(_concrete(cst.CSTNode))
+_WHITESPACE_TYPES = frozenset(t for t in _NODE_TYPES if issubclass(t, WHITESPACE))
+
+
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """`node.children` without rebuilding the node."""
-    fields = child_fields(type(node))
+    fields = _FIELDS.get(type(node)) or child_fields(type(node))
     if not fields:
         return list(node.children)
     out: list[cst.CSTNode] = []
+    nodes = _NODE_TYPES
     for name in fields:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        kind = type(value)
+        if kind in nodes:
             out.append(value)
-        elif isinstance(value, (tuple, list)):
-            out.extend(v for v in value if isinstance(v, cst.CSTNode))
+        elif kind is tuple or kind is list:
+            out.extend(v for v in value if type(v) in nodes)
     return out
+
+
+def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """`children(node)` without whitespace and comment nodes."""
+    ws = _WHITESPACE_TYPES
+    return [k for k in children(node) if type(k) not in ws]
 
 
 def walk(node: cst.CSTNode, *, whitespace: bool = False) -> Iterator[cst.CSTNode]:
     """`node` and every node under it, depth first in source order (whitespace nodes skipped)."""
+    ws = _WHITESPACE_TYPES
     stack = [node]
     while stack:
         n = stack.pop()
         yield n
         kids = children(n)
         if not whitespace:
-            kids = [k for k in kids if not isinstance(k, WHITESPACE)]
+            kids = [k for k in kids if type(k) not in ws]
         stack.extend(reversed(kids))
 
 
@@ -86,6 +107,7 @@ def traverse(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]) ->
             (enter if kind == "visit" else leave).setdefault(node_type, []).append(fn)
     skip_ws = not any(c.__name__ in enter or c.__name__ in leave for c in WHITESPACE)
     empty: list[Visit] = []
+    ws = _WHITESPACE_TYPES
 
     # Iterative (deeply nested code would exhaust Python's stack): an entry is a node to enter,
     # or (node,) to leave.
@@ -103,5 +125,5 @@ def traverse(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]) ->
         stack.append((item,))
         kids = children(item)
         if skip_ws:
-            kids = [k for k in kids if not isinstance(k, WHITESPACE)]
+            kids = [k for k in kids if type(k) not in ws]
         stack.extend(reversed(kids))

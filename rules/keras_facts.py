@@ -17,6 +17,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from kmigrate.names import NameResolver
+from kmigrate.walk import children, code_children
 
 # ----------------------------------------------------------------------------- vocabulary
 
@@ -243,7 +244,7 @@ class Facts:
                 assigned_attrs.add(id(n.target))
             elif isinstance(n, cst.Attribute) and id(n) not in assigned_attrs:
                 self.attr_loads[n.attr.value] = self.attr_loads.get(n.attr.value, 0) + 1
-            for child in n.children:
+            for child in code_children(n):
                 self.parent[child] = n
                 stack.append(child)
         self.calls.reverse()
@@ -818,13 +819,13 @@ def positional_params(fn: cst.FunctionDef) -> list[cst.Param]:
 
 
 def _iter(node: cst.CSTNode, into_functions: bool = True) -> Iterator[cst.CSTNode]:
-    stack = list(node.children)
+    stack = children(node)
     while stack:
         n = stack.pop()
         yield n
         if not into_functions and isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
-        stack.extend(n.children)
+        stack.extend(children(n))
 
 
 def _attr_targets(t: cst.CSTNode, me: str) -> Iterator[cst.Attribute]:

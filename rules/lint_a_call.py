@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Optional
 
 import libcst as cst
-from libcst.metadata import Assignment, PositionProvider, ScopeProvider
+from libcst.metadata import Assignment
 
 from kmigrate.rule import Rule, Safety, Severity
+from kmigrate.walk import code_children, walk
 
 from .keras_facts import Facts, FactsRule, positional_params
 
@@ -49,7 +50,6 @@ class CallUseBeforeAssignment(FactsRule, Rule):
     severity = Severity.ERROR
     fix_safety = Safety.NONE
     triggers = ("def call",)
-    METADATA_DEPENDENCIES = (*FactsRule.METADATA_DEPENDENCIES, ScopeProvider)
 
     VALID = [
         "from tensorflow import keras\n"
@@ -94,12 +94,13 @@ class CallUseBeforeAssignment(FactsRule, Rule):
             fn = kc.methods.get("call")
             if fn is None or not isinstance(fn.body, cst.IndentedBlock) or not fn.body.body:
                 continue
-            if any(isinstance(n, cst.Match) for n in _walk(fn)):
+            if any(isinstance(n, cst.Match) for n in walk(fn)):
                 continue
-            scope = self.get_metadata(ScopeProvider, fn.body.body[0], None)
+            scopes = self.meta.function_scopes(fn)
+            scope = scopes.get(fn.body.body[0])
             if scope is None:
                 continue
-            early = self._used_before_assignment(facts, fn, scope)
+            early = self._used_before_assignment(facts, fn, scope, scopes)
             params = positional_params(fn)
             if len(params) < 2 or fn.decorators:
                 continue
@@ -118,13 +119,8 @@ class CallUseBeforeAssignment(FactsRule, Rule):
                         f"{'model' if kc.kind == 'model' else 'layer'} ignores what it is called on{hint}",
                         severity=Severity.WARNING)
 
-    def _used_before_assignment(self, facts: Facts, fn: cst.FunctionDef, scope) -> list[str]:
-        positions = {}
-
-        def pos(node):
-            if node not in positions:
-                positions[node] = self.get_metadata(PositionProvider, node)
-            return positions[node]
+    def _used_before_assignment(self, facts: Facts, fn: cst.FunctionDef, scope, scopes) -> list[str]:
+        pos = _SourceOrder(fn)
 
         params = {p.name.value for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params)}
         for p in (fn.params.star_arg, fn.params.star_kwarg):
@@ -133,9 +129,9 @@ class CallUseBeforeAssignment(FactsRule, Rule):
         reported: list[str] = []
         # `x += 1` reads x too, but LibCST records the target only as an assignment
         reads = [a.node for a in scope.accesses if not (a.is_annotation or a.is_type_hint)]
-        reads += [n.target for n in _walk(fn) if isinstance(n, cst.AugAssign) and isinstance(n.target, cst.Name)
-                  and self.get_metadata(ScopeProvider, n.target, None) is scope]
-        reads.sort(key=lambda n: (pos(n).start.line, pos(n).start.column))
+        reads += [n.target for n in walk(fn) if isinstance(n, cst.AugAssign) and isinstance(n.target, cst.Name)
+                  and scopes.get(n.target) is scope]
+        reads.sort(key=lambda n: pos.start(n))
         for node in reads:
             if not isinstance(node, cst.Name):
                 continue
@@ -145,7 +141,7 @@ class CallUseBeforeAssignment(FactsRule, Rule):
             local = [a for a in scope.assignments[name] if isinstance(a, Assignment) and a.scope is scope]
             if not local:
                 continue
-            start = (pos(node).start.line, pos(node).start.column)
+            start = pos.start(node)
             effective = [self._bound_at(facts, a.node, pos) for a in local]
             if any(e is None or e <= start for e in effective):
                 continue
@@ -157,23 +153,19 @@ class CallUseBeforeAssignment(FactsRule, Rule):
         return reported
 
     @staticmethod
-    def _bound_at(facts: Facts, target: cst.CSTNode, pos) -> Optional[tuple[int, int]]:
+    def _bound_at(facts: Facts, target: cst.CSTNode, pos: "_SourceOrder") -> Optional[int]:
         """Where a binding takes effect: after the value of an assignment, the iterable of a for..."""
         node, child = facts.parent.get(target), target
         while node is not None:
             if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
-                end = pos(node).end
-                return (end.line, end.column)
+                return pos.end(node)
             if isinstance(node, (cst.For, cst.CompFor)) and child is node.target:
-                end = pos(node.iter).end
-                return (end.line, end.column)
+                return pos.end(node.iter)
             if isinstance(node, (cst.WithItem, cst.NamedExpr)):
-                end = pos(node).end
-                return (end.line, end.column)
+                return pos.end(node)
             if isinstance(node, (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.ExceptHandler,
                                  cst.FunctionDef, cst.ClassDef, cst.Param)):
-                start = pos(node).start
-                return (start.line, start.column)
+                return pos.start(node)
             node, child = facts.parent.get(node), node
         return None
 
@@ -182,18 +174,38 @@ class CallUseBeforeAssignment(FactsRule, Rule):
         n = facts.parent.get(node)
         while n is not None and n is not fn:
             if isinstance(n, _LOOPS):
-                if any(id(x) in assignment_ids for x in _walk(n)):
+                if any(id(x) in assignment_ids for x in walk(n)):
                     return True
             n = facts.parent.get(n)
         return False
 
 
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
+class _SourceOrder:
+    """Where nodes of a function start and end, as indices in source order (a depth-first walk):
+    enough to compare positions, and much cheaper than line and column numbers."""
+
+    def __init__(self, fn: cst.FunctionDef):
+        self._start: dict[cst.CSTNode, int] = {}
+        self._end: dict[cst.CSTNode, int] = {}
+        i = 0
+        stack: list = [fn]
+        while stack:
+            item = stack.pop()
+            if type(item) is tuple:
+                self._end[item[0]] = i
+                continue
+            self._start[item] = i
+            i += 1
+            stack.append((item,))
+            kids = code_children(item)
+            kids.reverse()
+            stack.extend(kids)
+
+    def start(self, node: cst.CSTNode) -> int:
+        return self._start[node]
+
+    def end(self, node: cst.CSTNode) -> int:
+        return self._end[node]
 
 
 def _trivial(fn: cst.FunctionDef) -> bool:
@@ -212,4 +224,4 @@ def _trivial(fn: cst.FunctionDef) -> bool:
 
 
 def _uses_locals(fn: cst.FunctionDef) -> bool:
-    return any(isinstance(n, cst.Name) and n.value in ("locals", "vars", "eval", "exec") for n in _walk(fn))
+    return any(isinstance(n, cst.Name) and n.value in ("locals", "vars", "eval", "exec") for n in walk(fn))

@@ -16,6 +16,7 @@ import libcst as cst
 from libcst.metadata import ScopeProvider
 
 from kmigrate.names import NameResolver
+from kmigrate.walk import code_children
 
 # ----------------------------------------------------------------------------- layer tables
 
@@ -54,41 +55,21 @@ SCOPE_NODES = (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetC
 LOOP_NODES = (cst.For, cst.While)
 
 
-# `CSTNode.children` re-visits the node each time it is read, which is slow on big files; the
-# children of the module being linted are indexed once (ModuleFacts) and read from here.
-_CHILDREN: dict = {}
-
-
-class _ChildIndex(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.children: dict[cst.CSTNode, list[cst.CSTNode]] = {}
-        self._stack: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self._stack:
-            self.children[self._stack[-1]].append(node)
-        self.children[node] = []
-        self._stack.append(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._stack.pop()
-
-
-def children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    kids = _CHILDREN.get(node)
-    return kids if kids is not None else list(node.children)
-
-
 def walk(node: cst.CSTNode, *, into_scopes: bool = False) -> Iterator[cst.CSTNode]:
-    """Every node below `node` in source order; nested scopes are yielded but not entered."""
-    stack = list(reversed(children(node)))
+    """Every node below `node` in source order (whitespace and comments skipped); nested scopes
+    are yielded but not entered."""
+    stack = code_children(node)
+    stack.reverse()
     while stack:
         n = stack.pop()
         yield n
-        if into_scopes or not isinstance(n, SCOPE_NODES):
-            stack.extend(reversed(children(n)))
+        if into_scopes or type(n) not in _SCOPE_TYPES:
+            kids = code_children(n)
+            kids.reverse()
+            stack.extend(kids)
+
+
+_SCOPE_TYPES = frozenset(SCOPE_NODES)
 
 
 # ----------------------------------------------------------------------------- call arguments
@@ -455,10 +436,6 @@ class ModuleFacts:
         return cls._cache["facts"]
 
     def __init__(self, module: cst.Module, resolver: NameResolver):
-        global _CHILDREN
-        index = _ChildIndex()
-        module.visit(index)
-        _CHILDREN = index.children
         self.module = module
         self.resolver = resolver
         self.classes: dict[cst.ClassDef, ClassFacts] = {}
@@ -475,7 +452,7 @@ class ModuleFacts:
         stack: list[tuple[cst.CSTNode, Optional[ClassFacts]]] = [(module, None)]
         while stack:
             node, klass = stack.pop()
-            for child in children(node):
+            for child in code_children(node):
                 if isinstance(child, cst.ClassDef):
                     facts = ClassFacts(child)
                     self.classes[child] = facts
