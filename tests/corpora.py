@@ -1,7 +1,9 @@
 """Real third-party code to test on (../shared/CORPORA.md): fetched from PyPI as sdists, cached.
 
 Nothing of theirs is committed: `corpus("keras-vis")` downloads the pinned sdist with pip into
-`.cache/corpora/` (gitignored), unpacks it once, and returns the folder. Outside CI a registry
+`.cache/corpora/` (gitignored), unpacks it once, and returns the folder. `corpus("rich")` does
+the same for MODERN, a large package of today's Python (match, walrus, f-strings, typing) that
+has no Keras in it: kmigrate must go through it without a crash or a changed byte. Outside CI a registry
 that cannot be reached skips the test with a clear message; in CI (CI=true) it fails.
 """
 from __future__ import annotations
@@ -34,6 +36,10 @@ TF1_ERA = {
     "stable-baselines": "2.10.2",
 }
 ALL = {**KERAS_ERA, **TF1_ERA}
+# A large modern package, not in CORPORA.md (benchmarks/reliability.py --modern picks another).
+MODERN = {
+    "rich": "13.9.4",
+}
 
 
 def _fetch(name: str, version: str) -> Path:
@@ -46,10 +52,15 @@ def _fetch(name: str, version: str) -> Path:
     existing = [p for p in downloads.iterdir() if _matches(p.name, name, version)]
     if not existing:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-               "--no-build-isolation", f"{name}=={version}", "-d", str(downloads), "-q"]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        existing = [p for p in downloads.iterdir() if _matches(p.name, name, version)]
-        if proc.returncode != 0 and not existing:
+               f"{name}=={version}", "-d", str(downloads), "-q"]
+        # pip reads the sdist's metadata by building it: old setup.py packages build with what is
+        # installed; a modern build backend (rich: poetry-core) needs pip's isolated build env.
+        for extra in (["--no-build-isolation"], []):
+            proc = subprocess.run(cmd + extra, capture_output=True, text=True, timeout=600)
+            existing = [p for p in downloads.iterdir() if _matches(p.name, name, version)]
+            if existing:
+                break
+        if not existing:
             raise RuntimeError(f"pip download {name}=={version} failed: {proc.stderr.strip()[-500:]}")
     archive = existing[0]
     target.mkdir(parents=True, exist_ok=True)
@@ -68,15 +79,21 @@ def _matches(filename: str, name: str, version: str) -> bool:
     return norm.startswith(f"{name.lower()}-{version}") and (norm.endswith(".tar.gz") or norm.endswith(".zip"))
 
 
-def corpus(name: str) -> Path:
-    """The unpacked sdist of a CORPORA.md package (downloaded once, then cached)."""
+def fetch(name: str, version: str) -> Path:
+    """The unpacked sdist of name==version, downloaded once under the cache lock (no pytest)."""
     import fcntl
 
     CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / ".lock", "w") as lock:  # pytest-xdist workers and scripts share the cache
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _fetch(name, version)
+
+
+def corpus(name: str) -> Path:
+    """The unpacked sdist of a CORPORA.md or MODERN package (downloaded once, then cached)."""
+    version = ALL.get(name) or MODERN[name]
     try:
-        with open(CACHE / ".lock", "w") as lock:  # pytest-xdist workers share the cache
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            return _fetch(name, ALL[name])
+        return fetch(name, version)
     except Exception as exc:  # network or registry trouble
         if os.environ.get("CI"):
             raise
