@@ -331,6 +331,8 @@ def test_broken_notebooks_are_errors_for_that_file_only(tmp_path, content, where
     assert len(errs) == 1 and errs[0]["path"].endswith("bad.ipynb")
     assert "internal error" not in errs[0]["message"]
     assert errs[0]["message"].startswith("invalid notebook") and where in errs[0]["message"], errs[0]
+    if where.startswith("line "):  # a JSON error: the finding points at that line of the file
+        assert errs[0]["line"] == int(where.split()[1]), errs[0]
 
 
 @pytest.mark.parametrize("source,line", [
