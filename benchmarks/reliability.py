@@ -2,6 +2,10 @@
 
     python benchmarks/reliability.py [--quick] [--modern PACKAGE==VERSION]
 
+--quick: 50 random / truncated inputs (instead of 300), two corpora (keras-vis, textgenrnn), and
+no modern package. The report prints, per kind of input: inputs tried, clear per-file errors,
+files changed, crashes and files corrupted; then the totals, which must be 0.
+
 Inputs: random bytes, truncations of the repo's fixtures and examples, grammar-generated Python
 (hypothesmith), every .py file of the ../shared/CORPORA.md packages and of a large modern
 package (downloaded as sdists, cached). For each input: a crash is an internal error or an
@@ -30,38 +34,64 @@ OPTIONS = options_from(Config(unsafe_fixes=True))
 
 
 def check(path: Path, counts: Counter, kind: str) -> None:
-    counts[f"{kind}: inputs"] += 1
+    counts[(kind, "inputs")] += 1
     try:
         first = process_file(str(path), OPTIONS)
     except Exception as exc:  # process_file must never raise
-        counts["crashes"] += 1
+        counts[(kind, "crashes")] += 1
         print(f"CRASH {kind} {path}: {exc!r}")
         return
     if any("internal error" in f.message for f in first.findings):
-        counts["crashes"] += 1
+        counts[(kind, "crashes")] += 1
         print(f"CRASH {kind} {path}: {first.findings[0].message}")
         return
     if first.error:
-        counts[f"{kind}: clear per-file errors"] += 1
+        counts[(kind, "errors")] += 1
+        if path.read_bytes() != first.old or first.new is not None:
+            counts[(kind, "corrupted")] += 1
+            print(f"CORRUPT {kind} {path}: an error, yet the file or its output changed")
         return
     if first.new is None:
         return
     if not any(f.fix_applied for f in first.findings):
-        counts["corrupted"] += 1
+        counts[(kind, "corrupted")] += 1
         print(f"CORRUPT {kind} {path}: changed without an applied fix")
     text = Source.from_bytes(first.new).text
     try:
-        compile(text, str(path), "exec")
+        compile(text, str(path), "exec", dont_inherit=True)
     except SyntaxError as exc:
-        counts["corrupted"] += 1
+        counts[(kind, "corrupted")] += 1
         print(f"CORRUPT {kind} {path}: output does not compile: {exc}")
         return
     path.write_bytes(first.new)
     second = process_file(str(path), OPTIONS)
-    if second.new is not None:
-        counts["corrupted"] += 1
-        print(f"CORRUPT {kind} {path}: second run changed it again")
-    counts[f"{kind}: changed"] += 1
+    if second.new is not None or second.error:
+        counts[(kind, "corrupted")] += 1
+        print(f"CORRUPT {kind} {path}: second run changed it again or failed")
+    counts[(kind, "changed")] += 1
+
+
+COLUMNS = ("inputs", "errors", "changed", "crashes", "corrupted")
+
+
+def report(counts: Counter, seconds: float) -> None:
+    """One row per kind of input, then the totals."""
+    kinds = list(dict.fromkeys(kind for kind, _ in counts))
+    width = max([len(k) for k in kinds] + [13])
+
+    def row(label: str, values: dict) -> str:
+        return (f"  {label:<{width}}  {values['inputs']:>7}  {values['errors']:>12}  {values['changed']:>7}"
+                f"  {values['crashes']:>7}  {values['corrupted']:>9}")
+
+    total = {c: sum(counts[(k, c)] for k in kinds) for c in COLUMNS}
+    print(f"\nreliability report ({seconds:.0f} s)")
+    print(row("kind of input", {"inputs": "inputs", "errors": "clear errors", "changed": "changed",
+                                "crashes": "crashes", "corrupted": "corrupted"}))
+    for kind in kinds:
+        print(row(kind, {c: counts[(kind, c)] for c in COLUMNS}))
+    print(row("total", total))
+    print(f"  inputs tried: {total['inputs']}; crashes (must be 0): {total['crashes']}; "
+          f"files corrupted (must be 0): {total['corrupted']}")
 
 
 def main() -> int:
@@ -86,8 +116,12 @@ def main() -> int:
             p.write_bytes(raw[: rng.randrange(len(raw) + 1)])
             check(p, counts, "truncated files")
         try:
+            import warnings
+
             import hypothesmith
             from hypothesis import HealthCheck, given, settings
+
+            warnings.simplefilter("ignore", SyntaxWarning)  # generated code: `is` with literals & co
 
             @settings(max_examples=n // 2, deadline=None, suppress_health_check=list(HealthCheck),
                       derandomize=True)
@@ -109,21 +143,17 @@ def main() -> int:
             if args.quick and name not in ("keras-vis", "textgenrnn"):
                 continue
             work = tmp / name
-            shutil.copytree(corpora._fetch(name, corpora.ALL[name]), work)
+            shutil.copytree(corpora.fetch(name, corpora.ALL[name]), work)
             for f in corpora.python_files(work):
                 check(f, counts, "corpora")
         if not args.quick:
             name, _, version = args.modern.partition("==")
             work = tmp / "modern"
-            shutil.copytree(corpora._fetch(name, version), work)
+            shutil.copytree(corpora.fetch(name, version), work)
             for f in corpora.python_files(work):
                 check(f, counts, f"modern ({args.modern})")
-    print(f"\nreliability report ({time.perf_counter() - start:.0f} s)")
-    for key in sorted(counts):
-        print(f"  {key:<45} {counts[key]}")
-    print(f"  {'crashes (must be 0)':<45} {counts['crashes']}")
-    print(f"  {'files corrupted (must be 0)':<45} {counts['corrupted']}")
-    return 1 if counts["crashes"] or counts["corrupted"] else 0
+    report(counts, time.perf_counter() - start)
+    return 1 if any(counts[k] for k in counts if k[1] in ("crashes", "corrupted")) else 0
 
 
 if __name__ == "__main__":
