@@ -258,17 +258,9 @@ def _span(positions, node):
 
 def _apply_imports(module: cst.Module, edits) -> cst.Module:
     # libcst.codemod pulls in libcst.matchers (~0.3 s to import): only when an import is edited.
-    from libcst.codemod import CodemodContext
-    from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
+    from .imports import edit_imports
 
-    ctx = CodemodContext()
-    adds = [ImportItem(e.module, e.obj, e.asname) for e in edits if not e.remove]
-    removes = [(e.module, e.obj, e.asname) for e in edits if e.remove]
-    if adds:
-        module = AddImportsVisitor(ctx, adds).transform_module(module)
-    if removes:
-        module = RemoveImportsVisitor(ctx, removes).transform_module(module)
-    return module
+    return edit_imports(module, edits)
 
 
 # ------------------------------------------------------------------------------ file level

@@ -9,6 +9,8 @@ and `resolver.tf_layers_name(node)` gives "dense" for `tf.layers.dense`, `T.comp
 from __future__ import annotations
 
 import builtins
+import re
+from collections import Counter
 from typing import Optional
 
 import libcst as cst
@@ -176,11 +178,33 @@ class Bindings:
         return last[1]
 
     def __init__(self, module: cst.Module):
+        self.module = module
+        self._name_counts: Optional[Counter] = None
         self.imports: dict[str, set[str]] = {}
+        self.import_nodes: dict[str, list[cst.CSTNode]] = {}  # name -> the Import/ImportFrom binding it
         # Other bindings: the value of `name = value` (one Name target), None for any other kind.
         self.others: dict[str, list[Optional[cst.BaseExpression]]] = {}
         for stmt in _iter_statements(module):
             self._add(stmt)
+
+    @property
+    def name_counts(self) -> "Counter[str]":
+        """How often each name occurs in the code outside import statements (reads and writes;
+        not `x.name` attributes or `f(name=...)` keywords), plus the words of string literals
+        (for `__all__` and string annotations). Computed on first use."""
+        if self._name_counts is None:
+            self._name_counts = _name_counts(self.module)
+        return self._name_counts
+
+    def reads(self, name: str) -> int:
+        """Occurrences of `name` beyond its bindings by statements (an upper bound on its reads)."""
+        return self.name_counts[name] - len(self.others.get(name, ()))
+
+    def _import(self, name: str, qualified: str, stmt: cst.CSTNode) -> None:
+        self.imports.setdefault(name, set()).add(qualified)
+        nodes = self.import_nodes.setdefault(name, [])
+        if stmt not in nodes:
+            nodes.append(stmt)
 
     def _other(self, name: str, value: Optional[cst.BaseExpression] = None) -> None:
         self.others.setdefault(name, []).append(value)
@@ -199,10 +223,10 @@ class Bindings:
             for a in stmt.names:
                 full = _code(a.name)
                 if a.asname is not None and isinstance(a.asname.name, cst.Name):
-                    self.imports.setdefault(a.asname.name.value, set()).add(full)
+                    self._import(a.asname.name.value, full, stmt)
                 else:
                     head = full.split(".")[0]
-                    self.imports.setdefault(head, set()).add(head)
+                    self._import(head, head, stmt)
         elif isinstance(stmt, cst.ImportFrom):
             if isinstance(stmt.names, cst.ImportStar):
                 return
@@ -211,7 +235,7 @@ class Bindings:
                 name = _code(a.name)
                 local = a.asname.name.value if a.asname is not None and isinstance(a.asname.name, cst.Name) else name
                 full = f"{mod}.{name}" if mod and not mod.endswith(".") else f"{mod}{name}"
-                self.imports.setdefault(local, set()).add(full)
+                self._import(local, full, stmt)
         elif isinstance(stmt, cst.Assign):
             for t in stmt.targets:
                 if isinstance(t.target, cst.Name):
@@ -291,6 +315,30 @@ def _iter_statements(module: cst.Module):
         stack.extend(reversed([k for k in children(n) if isinstance(k, _STATEMENTS + _BLOCKS)]))
 
 
+def _name_counts(module: cst.Module) -> Counter:
+    from .walk import code_children
+
+    counts: Counter = Counter()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (cst.Import, cst.ImportFrom)):
+            continue
+        if isinstance(n, cst.Name):
+            counts[n.value] += 1
+        elif isinstance(n, cst.SimpleString):
+            counts.update(_WORD.findall(n.value))
+        elif isinstance(n, cst.Attribute):
+            stack.append(n.value)  # `x.layers` does not use a name `layers`
+            continue
+        elif isinstance(n, cst.Arg) and n.keyword is not None:
+            stack.append(n.value)  # nor does `f(layers=1)`
+            continue
+        stack.extend(code_children(n))
+    return counts
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BUILTINS = frozenset(dir(builtins))
 
 

@@ -78,14 +78,13 @@ class ModelsInLoopWithoutClearSession(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         facts = self.facts = ModuleFacts.of(self)
+        text = self.context.text
+        clears = "clear_session" in text or "reset_default_graph" in text  # else no function clears
         self.clearing = {fn for name, fns in facts.functions.items() for fn in fns
-                         if any(is_clear_call(n) for n in walk(fn.body, into_scopes=True))}
+                         if clears and any(is_clear_call(n) for n in walk(fn.body, into_scopes=True))}
         self.clearing_names = {fn.name.value for fn in self.clearing}
-        self.builders: dict[str, cst.FunctionDef] = {}
-        for stmt in node.body:
-            if isinstance(stmt, cst.FunctionDef) and len(facts.functions.get(stmt.name.value, ())) == 1:
-                if any(facts.model_kind(n) for n in walk(stmt.body)):
-                    self.builders[stmt.name.value] = stmt
+        self._top_functions = {stmt.name.value: stmt for stmt in node.body if isinstance(stmt, cst.FunctionDef)}
+        self._builders: dict[str, Optional[cst.FunctionDef]] = {}
         done: set[int] = set()
         for scope in facts.scopes:
             for st in scope.stmts:
@@ -121,12 +120,22 @@ class ModelsInLoopWithoutClearSession(Rule):
             return "a new `Model`"
         if kind == "class":
             return f"a new `{value.func.value}` model"
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in self.builders:
-            builder = self.builders[value.func.value]
+        builder = self._builder(value.func.value) if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) else None
+        if builder is not None:
             binds = scope.bindings.get(value.func.value, [])
             if builder not in self.clearing and all(b.stmt is not None and b.stmt.node is builder for b in binds):
                 return f"a new model (from `{value.func.value}()`)"
         return None
+
+    def _builder(self, name: str) -> Optional[cst.FunctionDef]:
+        """The module-level function `name` (defined once) if it builds a model, else None."""
+        if name not in self._builders:
+            stmt = self._top_functions.get(name)
+            if stmt is None or len(self.facts.functions.get(name, ())) != 1 \
+                    or not any(self.facts.model_kind(n) for n in walk(stmt.body)):
+                stmt = None
+            self._builders[name] = stmt
+        return self._builders[name]
 
     def _clears(self, loop: cst.CSTNode) -> bool:
         for n in walk(loop.body, into_scopes=True):

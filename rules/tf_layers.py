@@ -7,7 +7,6 @@ tf.compat.v1.layers.x, `import tensorflow as T`, `from tensorflow.layers import 
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import ScopeProvider
 
 from kmigrate.rule import Example, Safety, Severity
 from kmigrate.rules.tables.tf_layers import (
@@ -438,10 +437,10 @@ class TFLayersModule(Walker):
         target = self._assign_of.get(id(node))
         func, imports = self.keras_layers(node)
         if target is not None:
-            scope = self.get_metadata(ScopeProvider, target, None)
-            assignments = list(scope.assignments[target.value]) if scope is not None else []
-            if len(assignments) == 1:
-                if not assignments[0].references:
+            bindings = self.names.bindings
+            name = target.value
+            if len(bindings.others.get(name, ())) == 1 and name not in bindings.imports:
+                if bindings.reads(name) <= 0:
                     self.report(node, f"`{target.value} = tf.layers`: `tf.layers` is gone in TF 2 and the "
                                 f"alias is no longer used; points it at `{code_of(func)}`", func,
                                 imports=imports, safety=Safety.SAFE)

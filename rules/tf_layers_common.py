@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import libcst as cst
-from libcst.metadata import ScopeProvider
 
 from kmigrate.names import NameResolver
 from kmigrate.rule import FileContext, ImportEdit, Rule
@@ -270,14 +269,13 @@ class TFLayersRule(Rule):
         return cst.parse_expression(f"tensorflow.keras.layers{tail}"), [ImportEdit("tensorflow")]
 
     def _tensorflow_binding(self, at: cst.CSTNode) -> Optional[str]:
-        scope = self.get_metadata(ScopeProvider, at, None)
-        if scope is None:
-            return None
+        """A module-level name bound to tensorflow (or tf.compat.v1/v2) by imports only."""
+        bindings = self.names.bindings
         for local in self._tf_imports():
-            assigns = list(scope[local]) if local in scope else []
-            if assigns and all(isinstance(a.node, (cst.Import, cst.ImportFrom)) for a in assigns):
-                if all(self._binds_tensorflow(a.node, local) for a in assigns):
-                    return local
+            if local in bindings.others:
+                continue  # also bound by something else somewhere: not certain at `at`
+            if all(q == "tensorflow" or q in TF_MODULES for q in bindings.imports.get(local, ())):
+                return local
         return None
 
     def _tf_imports(self) -> list[str]:
@@ -306,12 +304,8 @@ class TFLayersRule(Rule):
             base = base.value
         if not isinstance(base, cst.Name):
             return []
-        scope = self.get_metadata(ScopeProvider, base, None)
-        if scope is None or base.value not in scope:
-            return []
         edits = []
-        for a in scope[base.value]:
-            stmt = a.node
+        for stmt in self.names.bindings.import_nodes.get(base.value, ()):
             if isinstance(stmt, cst.ImportFrom) and not stmt.relative and not isinstance(stmt.names, cst.ImportStar):
                 module = code_of(stmt.module) if stmt.module is not None else ""
                 for alias in stmt.names:
