@@ -97,6 +97,8 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
             findings = _still_open(findings, reports)
             break
         new = _apply(meta.module, fixable, positions)
+        if current.endswith("\r") and not new.endswith(("\r", "\n")):
+            new += "\r"  # LibCST counts only \n as a final newline: it drops a lone \r at the end
         if new == current:
             break
         current = new
@@ -136,6 +138,10 @@ def check_syntax(text: str, path: str, is_notebook: bool = False) -> ast.Module:
         hint = " (Python 2 code? kmigrate reads Python 3)" if _looks_python2(exc) else ""
         raise FileError(f"syntax error: {exc.msg}{hint}", exc.lineno or 1, exc.offset or 1) from None
     except (ValueError, RecursionError, MemoryError) as exc:
+        nul = text.find("\x00")
+        if nul >= 0:  # compile() names no line for a NUL byte
+            line = text.count("\n", 0, nul) + 1
+            raise FileError("NUL byte in source", line, nul - (text.rfind("\n", 0, nul) + 1) + 1) from None
         raise FileError(f"cannot parse: {type(exc).__name__}: {exc}") from None
 
 
