@@ -9,6 +9,7 @@ import ast
 import os
 import re
 import sys
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -97,8 +98,6 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
             findings = _still_open(findings, reports)
             break
         new = _apply(meta.module, fixable, positions)
-        if current.endswith("\r") and not new.endswith(("\r", "\n")):
-            new += "\r"  # LibCST counts only \n as a final newline: it drops a lone \r at the end
         if new == current:
             break
         current = new
@@ -133,23 +132,34 @@ def check_syntax(text: str, path: str, is_notebook: bool = False) -> ast.Module:
     """The `ast` tree of `text`, or FileError."""
     try:
         flags = ast.PyCF_ONLY_AST | (ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if is_notebook else 0)
-        return compile(text, path, "exec", flags=flags, dont_inherit=True)
+        with warnings.catch_warnings():  # the user's `x is 'a'` is not kmigrate's to warn about
+            warnings.simplefilter("ignore")
+            return compile(text, path, "exec", flags=flags, dont_inherit=True)
     except SyntaxError as exc:
+        if "\x00" in text and not exc.lineno:
+            _nul_error(text)
         hint = " (Python 2 code? kmigrate reads Python 3)" if _looks_python2(exc) else ""
         raise FileError(f"syntax error: {exc.msg}{hint}", exc.lineno or 1, exc.offset or 1) from None
     except (ValueError, RecursionError, MemoryError) as exc:
-        nul = text.find("\x00")
-        if nul >= 0:  # compile() names no line for a NUL byte
-            line = text.count("\n", 0, nul) + 1
-            raise FileError("NUL byte in source", line, nul - (text.rfind("\n", 0, nul) + 1) + 1) from None
+        if "\x00" in text:
+            _nul_error(text)
         raise FileError(f"cannot parse: {type(exc).__name__}: {exc}") from None
+
+
+def _nul_error(text: str) -> None:
+    """compile() names no line for a NUL byte: find it."""
+    nul = text.find("\x00")
+    line = text.count("\n", 0, nul) + 1
+    raise FileError("source contains a NUL byte", line, nul - (text.rfind("\n", 0, nul) + 1) + 1)
 
 
 def verify_output(text: str, path: str, is_notebook: bool = False) -> None:
     """The fixed text must parse and compile, or nothing is written."""
     flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if is_notebook else 0
     try:
-        compile(text, path, "exec", flags=flags, dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, path, "exec", flags=flags, dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError) as exc:
         line = getattr(exc, "lineno", 1) or 1
         raise FileError(f"fixed code would not compile ({exc}); a kmigrate bug, file left as is", line) from None
@@ -161,11 +171,15 @@ def _looks_python2(exc: SyntaxError) -> bool:
 
 def _parse(text: str) -> cst.Module:
     try:
-        return cst.parse_module(text)
+        module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise FileError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
     except RecursionError:
         raise FileError("cannot parse: expression nested too deeply") from None
+    if text.endswith("\r") and not module.has_trailing_newline:
+        # LibCST counts only \n as a final newline and would drop a lone \r at the end.
+        module = module.with_changes(has_trailing_newline=True)
+    return module
 
 
 def _allowed(report: Report, options: Options) -> bool:

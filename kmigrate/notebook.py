@@ -201,7 +201,9 @@ class Notebook:
             raise NotebookError("invalid notebook: no `cells` list (is this a Jupyter notebook?)")
         number = 0
         for path, cell in located:
-            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            if not isinstance(cell, dict):
+                raise NotebookError(f"invalid notebook: cell {path[-1] + 1} is not an object")
+            if cell.get("cell_type") != "code":
                 continue
             number += 1
             source = cell.get(key, "")

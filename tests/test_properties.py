@@ -111,8 +111,6 @@ def test_line_endings_survive_fixes(parts, nl, last):
     _check_line_endings(parts, nl, last)
 
 
-@pytest.mark.xfail(strict=True, reason="LibCST drops a last lone \\r; engine.fix_text puts it back only when "
-                                       "the fixed text ends in no newline, not after a blank \\r line")
 @given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=25), st.sampled_from(["\n", "\r\n", "\r"]))
 def test_line_endings_survive_fixes_blank_cr_line_at_end_of_file(parts, nl):
     _check_line_endings(parts, nl, "\r\r")
