@@ -130,11 +130,14 @@ class Rule(cst.BatchableCSTVisitor):
         return r
 
     def get_visitors(self):
-        """LibCST's version inspects every attribute of every instance; the names are per class."""
-        names = type(self).__dict__.get("_visitor_names")
+        """LibCST's version runs inspect.getmembers on the instance, which evaluates every
+        property (some walk the whole module); the visit_/leave_ names are per class."""
+        cls = type(self)
+        names = cls.__dict__.get("_visitor_names")
         if names is None:
-            names = tuple(n for n, _ in super().get_visitors().items())
-            type(self)._visitor_names = names
+            names = tuple(n for n in dir(cls) if n.startswith(("visit_", "leave_"))
+                          and callable(getattr(cls, n, None)) and not getattr(getattr(cls, n), "_is_no_op", False))
+            cls._visitor_names = names
         return {n: getattr(self, n) for n in names}
 
     @classmethod

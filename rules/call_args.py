@@ -5,6 +5,8 @@ from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
+from kmigrate.walk import walk as fast_walk
+
 
 def kwarg(call: cst.Call, name: str) -> Optional[cst.Arg]:
     for a in call.args:
@@ -51,8 +53,5 @@ def code_of(node: cst.CSTNode) -> str:
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
+    """`node` and every node below it in source order (whitespace and comments skipped)."""
+    return fast_walk(node)

@@ -95,7 +95,7 @@ class FitWithoutCompile(Rule):
             kinds = [self._uncompiled(b.value) for b in bindings]
             if not all(kinds):
                 continue
-            if not self._only_method_calls(bindings, name):
+            if not self._only_method_calls(bindings, name, scope):
                 continue
             call = calls[0]
             method = call.func.attr.value
@@ -106,12 +106,12 @@ class FitWithoutCompile(Rule):
                 f"using the model`. Call `{name}.compile(optimizer=..., loss=...)` before `{method}`.",
             )
 
-    def _only_method_calls(self, bindings, name: str) -> bool:
+    def _only_method_calls(self, bindings, name: str, scope: ScopeFacts) -> bool:
         """Every read of the model is `model.<method>`, and none is `model.compile`."""
         node = bindings[0].stmt.node
         targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
         target = next((t for t in targets if isinstance(t, cst.Name) and t.value == name), None)
-        refs = self.facts.references(self, target) if target is not None else None
+        refs = self.facts.references(self, target, scope.owner) if target is not None else None
         if refs is None:
             return False
         for ref in refs:

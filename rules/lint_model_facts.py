@@ -542,11 +542,15 @@ class ModuleFacts:
     def keras_name(self, node: cst.CSTNode) -> Optional[str]:
         return self.resolver.keras_name(node)
 
-    def references(self, rule, target: cst.Name) -> Optional[list[cst.Name]]:
-        """Every read of the variable that `target` assigns (nested functions included), from
-        LibCST's scope analysis; None when it cannot tell."""
+    def references(self, rule, target: cst.Name, owner: cst.CSTNode) -> Optional[list[cst.Name]]:
+        """Every read of the variable that `target` assigns in `owner` (a module or function;
+        nested functions included), from LibCST's scope analysis; None when it cannot tell.
+        In a function only that function is analysed (kmigrate.meta.function_scopes)."""
         try:
-            scope = rule.get_metadata(ScopeProvider, target, None)
+            if isinstance(owner, cst.FunctionDef):
+                scope = rule.meta.function_scopes(owner).get(target)
+            else:
+                scope = rule.get_metadata(ScopeProvider, target, None)
         except KeyError:
             return None
         if scope is None:

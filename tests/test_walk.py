@@ -1,0 +1,132 @@
+"""The fast tree readers agree with LibCST's own: children, traversal order, positions, visitors."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from kmigrate.meta import ModuleMeta, Positions
+from kmigrate.names import NameResolver
+from kmigrate.rule import FileContext, Rule, all_rules
+from kmigrate.walk import children, traverse, walk
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = sorted((ROOT / "fixtures").rglob("*.py")) + sorted((ROOT / "kmigrate").rglob("*.py")) \
+    + sorted((ROOT / "rules").rglob("*.py"))
+ODD = [
+    "x = 1",  # no final newline
+    "x = 1\r",  # lone \r at the end
+    "@dec\n@dec2(a)\ndef f(a, /, b=1, *c, d, **e) -> int:\n    '''doc'''\n    return (yield)\n",
+    "async def f():\n    async with a as (b, c):\n        async for x in y:\n            await z\n",
+    "match p:\n    case [1, *rest] if rest:\n        pass\n    case {'k': v, **kw}:\n        pass\n",
+    "x = [i for i in range(3) if i]\ny = {k: v for k, v in d}\nz = lambda a, *b: a\n",
+    "try:\n    pass\nexcept* E as e:\n    pass\nelse:\n    pass\nfinally:\n    pass\n",
+    "f'{a!r:>{w}} {b=}'\nprint(*a, **b)\nx: int = 1\ny += 2\ndel z\nglobal g\n",
+    "class C(B, metaclass=M):\n    def m(self):  # c\n        return self.x[1:2, ::3]\n",
+]
+
+
+def _modules():
+    for path in SOURCES:
+        yield path.name, cst.parse_module(path.read_text(encoding="utf-8"))
+    for i, src in enumerate(ODD):
+        yield f"odd{i}", cst.parse_module(src)
+
+
+def _all_nodes(module):
+    return list(walk(module, whitespace=True))
+
+
+@pytest.mark.parametrize("name,module", list(_modules()), ids=lambda x: x if isinstance(x, str) else "")
+def test_children_are_libcst_children_same_objects_same_order(name, module):
+    for node in _all_nodes(module):
+        mine, theirs = children(node), list(node.children)
+        assert len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs)), type(node).__name__
+
+
+@pytest.mark.parametrize("name,module", list(_modules()), ids=lambda x: x if isinstance(x, str) else "")
+def test_positions_are_position_provider_s(name, module):
+    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    mine = Positions(module)
+    for node in _all_nodes(module):
+        assert mine.get(node) == theirs.get(node), type(node).__name__
+
+
+class _Recorder(cst.BatchableCSTVisitor):
+    def __init__(self):
+        super().__init__()
+        self.events: list[tuple[str, int]] = []
+
+    def visit_Name(self, node):
+        self.events.append(("visit", id(node)))
+
+    def leave_Name(self, node):
+        self.events.append(("leave", id(node)))
+
+    def visit_Call(self, node):
+        self.events.append(("call", id(node)))
+
+    def leave_FunctionDef(self, node):
+        self.events.append(("def", id(node)))
+
+
+@pytest.mark.parametrize("name,module", list(_modules())[:40], ids=lambda x: x if isinstance(x, str) else "")
+def test_traverse_calls_what_visit_batched_calls_in_the_same_order(name, module):
+    mine, theirs = _Recorder(), _Recorder()
+    traverse(module, [mine])
+    cst.visit_batched(module, [theirs])
+    assert mine.events == theirs.events
+
+
+def test_rule_visitor_names_are_libcst_s():
+    for rule in all_rules().values():
+        instance = rule(FileContext(path="a.py", text=""))
+        assert set(Rule.get_visitors(instance)) == set(cst.BatchableCSTVisitor.get_visitors(instance)), rule.code
+
+
+class _Holder:
+    def __init__(self, module):
+        self.module = module
+
+
+@pytest.mark.parametrize("src,expr,expected", [
+    ("import keras\n", "keras.layers.Dense", {"keras.layers.Dense"}),
+    ("import keras.layers as KL\n", "KL.Dense", {"keras.layers.Dense"}),
+    ("from tensorflow.keras import layers\n", "layers.Dense", {"tensorflow.keras.layers.Dense"}),
+    ("import tensorflow as tf\ntfl = tf.layers\n", "tfl.dense", {"tensorflow.layers.dense"}),
+    ("import tensorflow as tf\ndef f():\n    import tensorflow.compat.v1 as tf1\n", "tf1.layers.dense",
+     {"tensorflow.compat.v1.layers.dense"}),
+    ("from . import keras\n", "keras.layers", {".keras.layers"}),
+    ("x = 1\n", "len", {"builtins.len"}),
+    ("model = make()\n", "model.fit", {"model.fit"}),
+    ("import tensorflow as tf\ntfl = tf.layers\ntfl = other\n", "tfl.dense", {"tfl.dense"}),
+    ("from keras.layers import *\n", "Dense", set()),
+])
+def test_names_resolve_through_imports_and_aliases(src, expr, expected):
+    module = cst.parse_module(src + f"y = {expr}\n")
+    node = module.body[-1].body[0].value
+    assert NameResolver(_Holder(module)).qualified_names(node) == expected
+
+
+def test_function_scopes_see_the_function_alone():
+    module = cst.parse_module("x = 1\ndef f(a):\n    b = a + x\n    return b\n")
+    fn = module.body[1]
+    scopes = ModuleMeta(module).function_scopes(fn)
+    scope = scopes[fn.body.body[0]]
+    assert {a.name for a in scope.assignments} >= {"a", "b"}
+    assert len(scope.assignments["b"]) == 1 and len(next(iter(scope.assignments["b"])).references) == 1
+
+
+def test_deep_trees_do_not_exhaust_the_stack():
+    src = "y = " + "(" * 150 + "1" + ")" * 150 + "\n"
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 8000))  # LibCST's own parser needs it; walk/traverse do not recurse
+    try:
+        module = cst.parse_module(src)
+    finally:
+        sys.setrecursionlimit(old)
+    assert sum(1 for _ in walk(module)) > 150
+    traverse(module, [_Recorder()])
