@@ -95,6 +95,9 @@ class Rule(cst.BatchableCSTVisitor):
     # keywords, non-docstring strings), not only in comments or docstrings (checked with `ast`).
     # A rule that looks at comments or docstrings sets it to False.
     code_triggers: ClassVar[bool] = True
+    # Strings that must all occur in the text for the rule to run (e.g. ("keras",) for a rule
+    # that only fires on names resolved to Keras, which needs an import spelling it).
+    requires: ClassVar[tuple[str, ...]] = ()
     # Opt-in rules (model-style conversion) run only when `wants(context)` says so.
     opt_in: ClassVar[bool] = False
     VALID: ClassVar[Sequence[Union[str, Example]]] = ()
@@ -143,7 +146,7 @@ class Rule(cst.BatchableCSTVisitor):
     @classmethod
     def wants(cls, context: FileContext) -> bool:
         """Whether the rule runs for this file at all (beyond triggers); opt-in rules override."""
-        return not cls.opt_in
+        return not cls.opt_in and all(w in context.text for w in cls.requires)
 
     def report(
         self,

@@ -132,7 +132,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM302': {
         'module': 'kmigrate.rules.keras1_layers',
@@ -147,7 +147,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM303': {
         'module': 'kmigrate.rules.keras1_layers',
@@ -162,7 +162,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM304': {
         'module': 'kmigrate.rules.keras1_layers',
@@ -177,7 +177,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM305': {
         'module': 'kmigrate.rules.keras1_layers',
@@ -192,7 +192,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM306': {
         'module': 'kmigrate.rules.keras1_layers',
@@ -207,7 +207,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM307': {
         'module': 'kmigrate.rules.keras1_layers',
@@ -221,7 +221,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM308': {
         'module': 'kmigrate.rules.keras1_layers',
@@ -235,7 +235,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM309': {
         'module': 'kmigrate.rules.keras1_layers',
@@ -249,7 +249,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM310': {
         'module': 'kmigrate.rules.keras1_layers',
@@ -263,7 +263,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM320': {
         'module': 'kmigrate.rules.keras2_training',
@@ -355,7 +355,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM326': {
         'module': 'kmigrate.rules.keras2_optimizers',
@@ -384,7 +384,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM328': {
         'module': 'kmigrate.rules.keras2_optimizers',
@@ -399,7 +399,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM330': {
         'module': 'kmigrate.rules.keras2_layers',
@@ -414,7 +414,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM331': {
         'module': 'kmigrate.rules.keras2_layers',
@@ -428,7 +428,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM332': {
         'module': 'kmigrate.rules.keras2_layers',
@@ -442,7 +442,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM333': {
         'module': 'kmigrate.rules.keras2_layers',
@@ -456,7 +456,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM334': {
         'module': 'kmigrate.rules.keras2_layers',
@@ -470,7 +470,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM335': {
         'module': 'kmigrate.rules.keras2_layers',
@@ -484,7 +484,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM340': {
         'module': 'kmigrate.rules.keras2_utils',
@@ -498,7 +498,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM341': {
         'module': 'kmigrate.rules.keras2_utils',
@@ -513,7 +513,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM342': {
         'module': 'kmigrate.rules.keras2_utils',
@@ -528,7 +528,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM343': {
         'module': 'kmigrate.rules.keras2_utils',
@@ -543,7 +543,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM344': {
         'module': 'kmigrate.rules.keras2_utils',
@@ -558,7 +558,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM345': {
         'module': 'kmigrate.rules.keras2_utils',
@@ -579,7 +579,7 @@ RULES = {
         'opt_in': False,
         'to': None,
         'target': None,
-        'requires': (),
+        'requires': ('keras',),
     },
     'KM346': {
         'module': 'kmigrate.rules.keras2_utils',

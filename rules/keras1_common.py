@@ -75,6 +75,9 @@ def keras_root(qname: str) -> Optional[str]:
 class Keras1Rule(Rule):
     """Base of KM301..KM310: name resolution, file facts kept across the engine's passes."""
 
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
+
     METADATA_DEPENDENCIES = (PositionProvider, *NameResolver.METADATA)
 
     def __init__(self, context: FileContext):

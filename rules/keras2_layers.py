@@ -56,6 +56,9 @@ class InputShapeOnLayer(KerasRule):
     Safe: the model gets the same input shape, declared the way Keras 3 expects.
     """
 
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
+
     code = "KM330"
     name = "input-shape-on-layer"
     summary = "`input_shape=`/`batch_input_shape=`/`input_dim=` on a layer; start the model with `Input`"
@@ -243,6 +246,8 @@ class InputShapeOnLayer(KerasRule):
 
 
 class _LayerKeywordRule(KerasRule):
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
     layers: frozenset = frozenset()
 
     def layer_call(self, node: cst.Call) -> Optional[str]:

@@ -50,6 +50,9 @@ class OptimizerLr(_OptimizerRule):
     Safe: the same learning rate under its current name.
     """
 
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
+
     code = "KM325"
     name = "optimizer-lr"
     summary = "Optimizer `lr=` is gone; use `learning_rate=`"
@@ -170,6 +173,9 @@ class OptimizerDecay(_OptimizerRule):
     `optimizer.learning_rate` later behaves differently; the decay itself is Keras 2's.
     """
 
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
+
     code = "KM327"
     name = "optimizer-decay"
     summary = "Optimizer `decay=` is ignored by Keras 3; use a learning-rate schedule"
@@ -239,6 +245,9 @@ class LegacyOptimizers(KerasRule):
     Keras 3 optimizers are a new implementation (other variable layout, no `decay`), so
     numbers and checkpoints can differ.
     """
+
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
 
     code = "KM328"
     name = "legacy-optimizers"

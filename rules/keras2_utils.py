@@ -52,6 +52,9 @@ class ToCategoricalNbClasses(KerasRule):
     Safe: the same argument under its current name.
     """
 
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
+
     code = "KM340"
     name = "to-categorical-nb-classes"
     summary = "`to_categorical(nb_classes=)` is gone; use `num_classes=`"
@@ -105,6 +108,9 @@ class BackendOnlyInTfKeras(KerasRule):
     Safe: only functions whose `keras.ops` twin has the same parameters and defaults are rewritten
     (`K.concatenate`, `K.argmax`, `K.cumsum`, `K.shape` differ and are reported instead).
     """
+
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
 
     code = "KM341"
     name = "backend-only-in-tf-keras"
@@ -186,6 +192,9 @@ class BackendGone(KerasRule):
     replaced by eager calls and the `training=` argument).
     """
 
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
+
     code = "KM342"
     name = "backend-session-api"
     summary = "`K.get_session`/`set_session`/`placeholder`/`function`/`learning_phase` are gone"
@@ -238,6 +247,9 @@ class SklearnWrappers(KerasRule):
     ## Fix safety
     None: the new wrappers take other arguments (`model=`, `model_kwargs=`, `fit_kwargs=`).
     """
+
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
 
     code = "KM343"
     name = "sklearn-wrappers"
@@ -303,6 +315,9 @@ class DeprecatedPreprocessing(KerasRule):
     ## Fix safety
     None: the replacements work differently (layers inside the model or `tf.data` pipelines).
     """
+
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
 
     code = "KM344"
     name = "deprecated-preprocessing"
@@ -373,6 +388,9 @@ class OldKerasNames(KerasRule):
     `normal` was `RandomNormal` with the same 0.05 default). Unsafe for `cosine_proximity`
     (Keras 3's `cosine_similarity` loss reduces differently).
     """
+
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
 
     code = "KM345"
     name = "old-keras-names"

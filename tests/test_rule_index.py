@@ -80,7 +80,7 @@ def _wants_data(rule) -> dict:
     if owner and owner not in WANTS_TEXT:
         raise AssertionError(f"{rule.code}: {owner}.wants is new: say in WANTS_TEXT (tests/test_rule_index.py) "
                              "which strings it needs in the text (() if none)")
-    requires = tuple(WANTS_TEXT.get(owner, ()))
+    requires = tuple(dict.fromkeys((*WANTS_TEXT.get(owner, ()), *getattr(rule, "requires", ()))))
     texts = [UNIVERSAL + "\n" + t for t in _example_texts(rule)] + [UNIVERSAL]
     allowed = set()
     for to, target in itertools.product(TOS, TARGETS):
