@@ -15,7 +15,8 @@ cache) and cached (second run), and `tf_upgrade_v2 --intree` (whose time include
 TensorFlow, shown apart). kmigrate is run as the real command in a subprocess, start-up
 included. Figures are wall seconds, files/s, ratios, and peak RSS of the main process
 (GNU time's %M; with -j2 each worker is a separate process of similar size).
-Also: start-up (`kmigrate --version`, one small file cold and cached), best of 5.
+Also: start-up (`kmigrate --version`, one small file cold and cached), best of 5; and peak
+memory for 1 and 4 copies of the same small tree (flat: results are streamed, not held).
 """
 from __future__ import annotations
 
@@ -227,6 +228,21 @@ def bench_tree(label: str, tree: Path, work: Path, run_tf: bool) -> dict:
     return f
 
 
+def memory_flat(work: Path, sources: list[Path]) -> None:
+    """Peak memory with 1 and 4 copies of the same files: flat when results are streamed."""
+    print("\n== memory over the number of files (-j1, cold; keras-vis, keras-self-attention, textgenrnn)")
+    peaks = {}
+    for copies in (1, 4):
+        tree = work / f"mem{copies}"
+        for c in range(copies):
+            for src in sources:
+                shutil.copytree(src, tree / f"copy{c}" / src.name, ignore=shutil.ignore_patterns(".unpacked"))
+        n = sum(1 for _ in iter_files([str(tree)]))
+        wall, peaks[copies], _ = timed([*KMIGRATE, "--check", "-q", "-j", "1", "--no-cache", str(tree)])
+        row(f"{copies} cop{'y' if copies == 1 else 'ies'} ({n} files)", wall, n, f"peak {peaks[copies]:6.0f} MB")
+    print(f"  peak memory, 4 copies / 1 copy: {peaks[4] / peaks[1]:.2f}x")
+
+
 def startup(work: Path) -> None:
     small = work / "startup"
     small.mkdir()
@@ -259,6 +275,7 @@ def main() -> None:
         keras_era = make_tree(work, "keras-era", [_fetch(n, ALL[n]) for n in names])
         modern = make_tree(work, "modern", [fetch_modern()])
         startup(work)
+        memory_flat(work, [_fetch(n, ALL[n]) for n in ("keras-vis", "keras-self-attention", "textgenrnn")])
         run_tf = not (args.quick or args.no_tf)
         bench_tree("keras-era", keras_era, work, run_tf)
         bench_tree("modern", modern, work, run_tf)

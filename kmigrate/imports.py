@@ -6,9 +6,9 @@ shipped each costs several parses of the file: `transform_module` deep-copies th
 AddImports walks the whole tree to read the leading imports and rebuilds every node, and
 RemoveImports runs a full scope analysis to find unused names. Here they are driven over
 just what they change: the module, the leading imports, and the statements holding an
-import to remove; "unused" means the name occurs nowhere else in the code (as a name, or
-inside a string, for `__all__` and string annotations), which is stricter than LibCST's
-per-scope check, so an import is kept whenever in doubt.
+import to remove; "unused" means the name occurs nowhere else in the code (as a name, or in a
+string of `__all__` or of an annotation), which is stricter than LibCST's per-scope check, so
+an import is kept whenever in doubt.
 """
 from __future__ import annotations
 

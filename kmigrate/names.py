@@ -190,8 +190,8 @@ class Bindings:
     @property
     def name_counts(self) -> "Counter[str]":
         """How often each name occurs in the code outside import statements (reads and writes;
-        not `x.name` attributes or `f(name=...)` keywords), plus the words of string literals
-        (for `__all__` and string annotations). Computed on first use."""
+        not `x.name` attributes or `f(name=...)` keywords), plus the words of the strings in
+        `__all__` and in annotations (as LibCST's unused-import check). Computed on first use."""
         if self._name_counts is None:
             self._name_counts = _name_counts(self.module)
         return self._name_counts
@@ -319,23 +319,35 @@ def _name_counts(module: cst.Module) -> Counter:
     from .walk import code_children
 
     counts: Counter = Counter()
-    stack: list[cst.CSTNode] = [module]
+    stack: list[tuple[cst.CSTNode, bool]] = [(module, False)]  # (node, inside __all__ or an annotation)
     while stack:
-        n = stack.pop()
+        n, names_in_strings = stack.pop()
         if isinstance(n, (cst.Import, cst.ImportFrom)):
             continue
         if isinstance(n, cst.Name):
             counts[n.value] += 1
         elif isinstance(n, cst.SimpleString):
-            counts.update(_WORD.findall(n.value))
+            if names_in_strings:
+                counts.update(_WORD.findall(n.value))
         elif isinstance(n, cst.Attribute):
-            stack.append(n.value)  # `x.layers` does not use a name `layers`
+            stack.append((n.value, names_in_strings))  # `x.layers` does not use a name `layers`
             continue
         elif isinstance(n, cst.Arg) and n.keyword is not None:
-            stack.append(n.value)  # nor does `f(layers=1)`
+            stack.append((n.value, names_in_strings))  # nor does `f(layers=1)`
             continue
-        stack.extend(code_children(n))
+        elif isinstance(n, cst.Annotation) or _assigns_all(n):
+            names_in_strings = True
+        stack.extend((k, names_in_strings) for k in code_children(n))
     return counts
+
+
+def _assigns_all(node: cst.CSTNode) -> bool:
+    """`__all__ = [...]`, `__all__ += [...]`, `__all__: list = [...]`."""
+    if isinstance(node, cst.Assign):
+        return any(isinstance(t.target, cst.Name) and t.target.value == "__all__" for t in node.targets)
+    if isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+        return isinstance(node.target, cst.Name) and node.target.value == "__all__"
+    return False
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -1,0 +1,50 @@
+"""Import edits (kmigrate/imports.py): added where LibCST adds them, removed only when unused."""
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from kmigrate.imports import edit_imports
+from kmigrate.rule import ImportEdit
+
+REMOVE_MERGE = [ImportEdit("keras.layers", "merge", remove=True)]
+
+
+@pytest.mark.parametrize("src,expected", [
+    # unused: removed, also when a docstring or comment mentions the name
+    ('"""uses merge()"""\nfrom keras.layers import Dense, merge\nDense(1)  # merge\n',
+     '"""uses merge()"""\nfrom keras.layers import Dense\nDense(1)  # merge\n'),
+    ("from keras.layers import merge\nx = 1\n", "x = 1\n"),
+    # used as a name, in __all__, in a string annotation: kept
+    ("from keras.layers import merge\ny = merge([a, b])\n", None),
+    ("from keras.layers import merge\n__all__ = ['merge']\n", None),
+    ("from keras.layers import merge\ndef f(x: 'merge'): pass\n", None),
+    # an attribute or keyword of the same name is not a use
+    ("from keras.layers import merge\ny = m.merge(a, merge=1)\n", "y = m.merge(a, merge=1)\n"),
+    # inside a function, and in a try block
+    ("def f():\n    from keras.layers import merge, Dense\n    return Dense\n",
+     "def f():\n    from keras.layers import Dense\n    return Dense\n"),
+    ("try:\n    from keras.layers import merge\nexcept ImportError:\n    pass\n",
+     "try:\n    pass\nexcept ImportError:\n    pass\n"),
+])
+def test_remove_only_unused(src, expected):
+    out = edit_imports(cst.parse_module(src), REMOVE_MERGE).code
+    assert out == (src if expected is None else expected)
+
+
+@pytest.mark.parametrize("src,edit,expected", [
+    ('"""doc"""\nimport os\nfrom keras.layers import Dense\n\nx = 1\n', ImportEdit("keras.layers", "Add"),
+     '"""doc"""\nimport os\nfrom keras.layers import Add, Dense\n\nx = 1\n'),
+    ("import os\n\nx = 1\n", ImportEdit("tensorflow", asname="tf"), "import os\nimport tensorflow as tf\n\nx = 1\n"),
+    ("import tensorflow as tf\nx = 1\n", ImportEdit("tensorflow", asname="tf"), "import tensorflow as tf\nx = 1\n"),
+    ("x = 1\ndef f():\n    from keras.layers import Dense\n", ImportEdit("keras.layers", "Add"),
+     "from keras.layers import Add\n\nx = 1\ndef f():\n    from keras.layers import Dense\n"),
+])
+def test_add_like_libcst(src, edit, expected):
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor, ImportItem
+
+    out = edit_imports(cst.parse_module(src), [edit]).code
+    theirs = AddImportsVisitor(CodemodContext(), [ImportItem(edit.module, edit.obj, edit.asname)]) \
+        .transform_module(cst.parse_module(src)).code
+    assert out == theirs == expected
