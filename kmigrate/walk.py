@@ -15,8 +15,7 @@ from typing import Callable, Iterator, Sequence
 
 import libcst as cst
 
-_FIELD = re.compile(r"""visit_\w+\(\s*self\s*,\s*["'](\w+)["']""")
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_FIELD = re.compile(r"""visit_(\w+)\(\s*self\s*,\s*["'](\w+)["']""")
 
 # Whitespace and comment nodes: no rule visits them, and nothing else lives under them.
 WHITESPACE = (
@@ -27,16 +26,40 @@ WHITESPACE = (
 
 def child_fields(cls: type) -> tuple[str, ...]:
     """Field names holding children, in visiting order."""
-    fields = _FIELDS.get(cls)
-    if fields is None:
-        try:
-            source = inspect.getsource(cls._visit_and_replace_children)
-        except (OSError, TypeError):  # no source: fall back to LibCST's own (slow) way
-            fields = ()
-        else:
-            fields = tuple(dict.fromkeys(_FIELD.findall(source)))
-        _FIELDS[cls] = fields
-    return fields
+    return tuple(name for _, name in _visits(cls))
+
+
+def _visits(cls: type) -> list[tuple[str, str]]:
+    """(how, field) in visiting order; how: required, optional, sentinel, sequence, body_sequence
+    (the visit_* helper LibCST uses for it), or any (a field visited in more than one way)."""
+    try:
+        source = inspect.getsource(cls._visit_and_replace_children)
+    except (OSError, TypeError):
+        return []
+    kinds: dict[str, set[str]] = {}
+    for how, name in _FIELD.findall(source):
+        kinds.setdefault(name, set()).add(how)
+    # A field visited in two ways (ImportFrom.names: a sequence, or ImportStar) is "any".
+    return [(next(iter(hows)) if len(hows) == 1 else "any", name) for name, hows in kinds.items()]
+
+
+def _compile_children(cls: type) -> Callable[[cst.CSTNode], list]:
+    """A function listing the children of a `cls` node: straight-line code, one line per field."""
+    visits = _visits(cls)
+    if not visits:
+        return lambda node: list(node.children)  # no source to read: LibCST's own (slow) way
+    lines = ["def children(node):", "    out = []"]
+    for how, name in visits:
+        if how == "required":
+            lines.append(f"    out.append(node.{name})")
+        else:  # a sequence, None (optional), MaybeSentinel (sentinel), or any of these
+            lines.append(f"    v = node.{name}")
+            lines.append("    if type(v) is tuple or type(v) is list: out.extend(v)")
+            lines.append("    elif type(v) in NODES: out.append(v)")
+    lines.append("    return out")
+    namespace: dict = {"NODES": _NODE_TYPES}
+    exec("\n".join(lines), namespace)  # noqa: S102  (generated from LibCST's field names only)
+    return namespace["children"]
 
 
 def _concrete(cls: type) -> set[type]:
@@ -51,21 +74,15 @@ _NODE_TYPES = frozenset(_concrete(cst.CSTNode))
 _WHITESPACE_TYPES = frozenset(t for t in _NODE_TYPES if issubclass(t, WHITESPACE))
 
 
+_CHILDREN: dict[type, Callable[[cst.CSTNode], list]] = {}
+
+
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """`node.children` without rebuilding the node."""
-    fields = _FIELDS.get(type(node)) or child_fields(type(node))
-    if not fields:
-        return list(node.children)
-    out: list[cst.CSTNode] = []
-    nodes = _NODE_TYPES
-    for name in fields:
-        value = getattr(node, name)
-        kind = type(value)
-        if kind in nodes:
-            out.append(value)
-        elif kind is tuple or kind is list:
-            out.extend(v for v in value if type(v) in nodes)
-    return out
+    fn = _CHILDREN.get(type(node))
+    if fn is None:
+        fn = _CHILDREN[type(node)] = _compile_children(type(node))
+    return fn(node)
 
 
 def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
