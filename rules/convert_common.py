@@ -13,6 +13,8 @@ import libcst as cst
 
 from kmigrate.names import NameResolver, canonical_keras
 from kmigrate.rule import FileContext, ImportEdit
+from kmigrate.walk import children, code_children
+from kmigrate.walk import walk as fast_walk
 
 # Keras layers without weights: two instances behave exactly like one instance used twice.
 STATELESS_LAYERS = frozenset(
@@ -49,18 +51,14 @@ def parent_map(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
     stack = [root]
     while stack:
         node = stack.pop()
-        for child in node.children:
+        for child in children(node):
             parents[child] = node
             stack.append(child)
     return parents
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
+    return fast_walk(node, whitespace=True)
 
 
 def name_uses(node: cst.CSTNode, names: Iterable[str] | None = None) -> Iterator[cst.Name]:
@@ -79,7 +77,7 @@ def name_uses(node: cst.CSTNode, names: Iterable[str] | None = None) -> Iterator
         if isinstance(n, cst.Arg):
             stack.append(n.value)
             continue
-        stack.extend(reversed(n.children))
+        stack.extend(reversed(code_children(n)))
 
 
 def all_names(module: cst.Module) -> set[str]:

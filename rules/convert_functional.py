@@ -5,7 +5,6 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from kmigrate.names import NameResolver
 from kmigrate.rule import Example, FileContext, Rule, Safety, Severity
 
 from .convert_common import (
@@ -73,7 +72,6 @@ class FunctionalToSequential(Rule):
     fix_safety = Safety.SAFE
     opt_in = True
     triggers = ("Model",)
-    METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
 
     VALID = [
         Example("from tensorflow import keras\ni = keras.Input((3,))\nmodel = keras.Model(i, keras.layers.Dense(1)(i))\n"),

@@ -6,7 +6,6 @@ from typing import Optional
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from kmigrate.names import NameResolver
 from kmigrate.rule import Example, FileContext, Rule, Safety, Severity
 
 from .convert_common import (
@@ -83,7 +82,6 @@ class SequentialToFunctional(Rule):
     fix_safety = Safety.SAFE
     opt_in = True
     triggers = ("Sequential",)
-    METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
 
     VALID = [
         Example("from tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(1, input_shape=(3,))])\n"),

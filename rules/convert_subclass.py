@@ -90,7 +90,6 @@ class SubclassToFunctional(Rule):
     fix_safety = Safety.SAFE
     opt_in = True
     triggers = ("Model",)
-    METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
 
     VALID = [
         Example("from tensorflow import keras\nclass M(keras.Model):\n    def __init__(self):\n"

@@ -6,7 +6,6 @@ import re
 from typing import Iterator, Optional, Sequence
 
 import libcst as cst
-from libcst.metadata import PositionProvider
 
 from kmigrate.names import KERAS_ROOTS, NameResolver, canonical_keras, keras_module
 from kmigrate.rules.call_args import code_of, has_star, kwarg, make_kw, positional, walk, with_args  # noqa: F401
@@ -78,7 +77,6 @@ class Keras1Rule(Rule):
     # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
     requires = ("keras",)
 
-    METADATA_DEPENDENCIES = (PositionProvider, *NameResolver.METADATA)
 
     def __init__(self, context: FileContext):
         super().__init__(context)

@@ -33,7 +33,6 @@ def int_literal(node: cst.BaseExpression) -> Optional[int]:
 class KerasRule(Rule):
     """Base for the KM3xx rules of this family: name resolution and a lazy model index."""
 
-    METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
     triggers = ("keras",)
 
     def __init__(self, context: FileContext):

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional, Union
 
 import libcst as cst
-from libcst.metadata import PositionProvider
 
 from kmigrate.names import NameResolver
 from kmigrate.walk import children, code_children
@@ -886,7 +885,6 @@ def _name_uses(stmt: cst.CSTNode, name: str) -> Iterator[Optional[tuple[str, cst
 class FactsRule:
     """Mixin for the lint rules: run `check(facts)` once per module (in visit_Module)."""
 
-    METADATA_DEPENDENCIES = (PositionProvider, *NameResolver.METADATA)
 
     @classmethod
     def wants(cls, context) -> bool:

@@ -109,7 +109,6 @@ def _wrong_keras(node: cst.CSTNode, target: str) -> bool:
 
 class _ImportRule(Rule):
     triggers = ("keras",)
-    METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
 
     def __init__(self, context: FileContext):
         super().__init__(context)

@@ -6,6 +6,7 @@ from typing import Optional
 import libcst as cst
 
 from kmigrate.rule import Example, Rule, Safety, Severity
+from kmigrate.walk import code_children
 
 from .keras_facts import SEQUENTIAL, Facts, FactsRule, _attr_targets, _params, kwarg, without_arg
 
@@ -173,4 +174,4 @@ def _walk(node: cst.CSTNode):
     while stack:
         n = stack.pop()
         yield n
-        stack.extend(n.children)
+        stack.extend(code_children(n))

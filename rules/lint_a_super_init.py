@@ -6,6 +6,7 @@ from typing import Optional
 import libcst as cst
 
 from kmigrate.rule import Example, Rule, Safety, Severity
+from kmigrate.walk import code_children
 
 from .keras_facts import MODEL_BASES, Facts, FactsRule, KerasClass, _attr_targets, _params
 
@@ -182,17 +183,17 @@ def _walk(node: cst.CSTNode):
     while stack:
         n = stack.pop()
         yield n
-        stack.extend(n.children)
+        stack.extend(code_children(n))
 
 
 def _walk_no_nested(fn: cst.FunctionDef):
     """The nodes of a function body, not those of nested functions, classes or lambdas
     or comprehensions: zero-argument `super()` needs the method's own frame)."""
-    stack = list(fn.body.children)
+    stack = code_children(fn.body)
     while stack:
         n = stack.pop()
         yield n
         if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp,
                           cst.DictComp, cst.GeneratorExp)):
             continue
-        stack.extend(n.children)
+        stack.extend(code_children(n))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import libcst as cst
 
 from kmigrate.rule import Rule, Safety, Severity
+from kmigrate.walk import code_children
 
 from .keras_facts import MODEL_BASES, Facts, FactsRule, _attr_targets, _params
 
@@ -131,7 +132,7 @@ def _walk(node: cst.CSTNode):
     while stack:
         n = stack.pop()
         yield n
-        stack.extend(n.children)
+        stack.extend(code_children(n))
 
 
 def _named_in_strings(facts: Facts, attr: str) -> bool:

@@ -5,7 +5,6 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.names import NameResolver
 from kmigrate.rule import Example, Rule, Safety
 
 from .lint_model_facts import ModuleFacts, ScopeFacts, is_clear_call, line_of, walk, walk_with_self
@@ -50,7 +49,6 @@ class ModelsInLoopWithoutClearSession(Rule):
     name = "model-in-loop-no-clear-session"
     summary = "A loop builds a new model on every pass without `keras.backend.clear_session()`"
     fix_safety = Safety.NONE
-    METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
     triggers = ("Sequential", "Model")  # and `keras` (wants)
 
     @classmethod

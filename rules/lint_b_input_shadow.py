@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import libcst as cst
 
-from kmigrate.names import NameResolver
 from kmigrate.rule import Example, Rule, Safety, Severity
 
 from .lint_model_facts import SCOPE_NODES, ModuleFacts, walk
@@ -45,7 +44,6 @@ class CallShadowsInput(Rule):
     summary = "`call(self, input)` shadows the builtin `input`; name it `inputs`"
     severity = Severity.INFO
     fix_safety = Safety.UNSAFE
-    METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
     triggers = ("def call",)  # and `keras` (wants)
 
     @classmethod

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import libcst as cst
 
-from kmigrate.names import NameResolver
 from kmigrate.rule import Example, Rule, Safety
 
 from .lint_model_facts import (
@@ -52,7 +51,6 @@ class SequentialLayerReuse(Rule):
     name = "sequential-layer-reused"
     summary = "One weighted layer instance is added twice to a Sequential model (shared weights)"
     fix_safety = Safety.UNSAFE
-    METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
     triggers = ("Sequential",)  # and `keras` (wants)
 
     @classmethod

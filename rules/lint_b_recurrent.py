@@ -5,7 +5,6 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.names import NameResolver
 from kmigrate.rule import Example, Rule, Safety
 
 from .lint_model_facts import (
@@ -65,7 +64,6 @@ class StackedRecurrentWithoutSequences(Rule):
     name = "rnn-stack-without-sequences"
     summary = "An inner recurrent layer feeds another one without `return_sequences=True`"
     fix_safety = Safety.UNSAFE
-    METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
     triggers = ("LSTM", "GRU", "RNN")  # and `keras` (wants)
 
     @classmethod

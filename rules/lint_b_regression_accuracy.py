@@ -5,7 +5,6 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.names import NameResolver
 from kmigrate.rule import Example, Rule, Safety, Severity
 
 from .lint_model_facts import ModuleFacts, ScopeFacts, argument, keyword, literal_string, sequential_chains
@@ -55,7 +54,6 @@ class AccuracyWithRegressionLoss(Rule):
     summary = "`accuracy` metric with a regression loss (`mse`, `mae`, ...)"
     severity = Severity.INFO
     fix_safety = Safety.NONE
-    METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
     triggers = ("acc", "Accuracy")  # and `keras` (wants)
 
     @classmethod

@@ -5,7 +5,6 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.names import NameResolver
 from kmigrate.rule import Example, Rule, Safety, Severity
 
 from .lint_model_facts import (
@@ -49,7 +48,6 @@ class FitWithoutCompile(Rule):
     summary = "`fit`/`evaluate` on a model that this scope builds but never compiles"
     severity = Severity.ERROR
     fix_safety = Safety.NONE
-    METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
     triggers = (".fit", ".evaluate", "_on_batch")  # and `keras` (wants)
 
     @classmethod

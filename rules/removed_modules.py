@@ -84,7 +84,6 @@ class RemovedKerasModule(Rule):
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
     triggers = ("keras",)
-    METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
 
     VALID = [
         "from tensorflow.keras.layers import Dense\n",

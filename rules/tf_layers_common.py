@@ -143,7 +143,6 @@ class TFLayersRule(Rule):
     """Base of the KM2xx rules: context stacks, spelling of the Keras target, import clean-up."""
 
     triggers = ("layers",)
-    METADATA_DEPENDENCIES = (*Rule.METADATA_DEPENDENCIES, *NameResolver.METADATA)
 
     @classmethod
     def wants(cls, context: FileContext) -> bool:
