@@ -5,7 +5,6 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.names import NameResolver
 from kmigrate.rule import Example, FileContext, Rule, Safety, Severity
 
 from .convert_common import (
@@ -121,13 +120,6 @@ class SubclassToFunctional(Rule):
     def __init__(self, context: FileContext):
         super().__init__(context)
         self.classes: list[tuple[cst.ClassDef, cst.CSTNode]] = []
-        self._resolver: Optional[NameResolver] = None
-
-    @property
-    def resolver(self) -> NameResolver:
-        if self._resolver is None:
-            self._resolver = NameResolver(self)
-        return self._resolver
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         bases = [a for a in node.bases]
