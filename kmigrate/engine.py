@@ -89,6 +89,9 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
         if not reports:
             findings = _still_open(findings or [], [])
             break
+        if findings is not None and not any(r.has_fix and _allowed(r, options) for r in reports):
+            findings = _still_open(findings, reports)  # a later pass with nothing to fix: no positions needed
+            break
         positions = meta.positions
         reports = [r for r in reports if not _suppressed(r, positions, current)]
         fixable = [r for r in reports if r.has_fix and _allowed(r, options)]
