@@ -162,19 +162,25 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def _code_words(tree: ast.AST) -> str:
     """Every identifier and string literal of the code (docstrings excluded), one per line."""
     docstrings = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
-                docstrings.add(id(body[0].value))
     words = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, str) and id(node) not in docstrings:
+    owners = _DOC_OWNERS
+    for node in ast.walk(tree):  # breadth first: a docstring's owner comes before it
+        kind = type(node)
+        if kind is ast.Constant:
+            if type(node.value) is str and id(node) not in docstrings:
                 words.append(node.value)
             continue
-        for _, value in ast.iter_fields(node):
-            if isinstance(value, str):
+        if kind in owners:
+            body = node.body
+            if body and type(body[0]) is ast.Expr and type(body[0].value) is ast.Constant \
+                    and type(body[0].value.value) is str:
+                docstrings.add(id(body[0].value))
+        for name in kind._fields:
+            value = getattr(node, name, None)
+            if type(value) is str:
                 words.append(value)
     return "\n".join(words)
+
+
+_DOC_OWNERS = frozenset({ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef})
+
