@@ -93,7 +93,8 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
             findings = _still_open(findings, reports)  # a later pass with nothing to fix: no positions needed
             break
         positions = meta.positions
-        reports = [r for r in reports if not _suppressed(r, positions, current)]
+        lines = current.splitlines()
+        reports = [r for r in reports if not _suppressed(r, positions, lines)]
         fixable = [r for r in reports if r.has_fix and _allowed(r, options)]
         if findings is None:
             findings = [_finding(r, positions, path, fixed=r in fixable) for r in reports]
@@ -189,11 +190,10 @@ def _allowed(report: Report, options: Options) -> bool:
     return report.safety is Safety.SAFE or (report.safety is Safety.UNSAFE and options.unsafe_fixes)
 
 
-def _suppressed(report: Report, positions, text: str) -> bool:
+def _suppressed(report: Report, positions, lines: list[str]) -> bool:
     pos = positions.get(report.anchor or report.node)
     if pos is None:
         return False
-    lines = text.splitlines()
     for lineno in {pos.start.line, pos.end.line}:
         if 0 < lineno <= len(lines):
             m = _NOQA.search(lines[lineno - 1])

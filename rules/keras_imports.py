@@ -5,6 +5,7 @@ Both share one import rewriter, so KM103's fix is exactly KM101's.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional
 
@@ -22,6 +23,7 @@ _KERAS3 = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4)  # asked per rule and per pass, about the same text
 def keras3_reason(text: str) -> Optional[str]:
     m = _KERAS3.search(text)
     return m.group(0).strip() if m else None

@@ -6,6 +6,7 @@ through the file's own `tensorflow` import, and argument-list surgery.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -126,6 +127,7 @@ def candidate_names(text: str) -> set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=4)  # asked per rule and per pass, about the same text
 def mentions_tf_layers(text: str) -> bool:
     """Whether `text` can name tf.layers at all (so the rules need LibCST); never a false no."""
     if "tensorflow" not in text:
