@@ -20,6 +20,7 @@ test module fails when it is out of date.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import re
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ class RuleEntry:
     fix_safety: str  # Safety value
     triggers: tuple[str, ...]
     code_triggers: bool = True
+    trigger_pattern: Optional[str] = None
     opt_in: bool = False
     # What the rule's `wants(context)` needs, as data (checked against the real classes):
     to: Optional[tuple[Optional[str], ...]] = None  # the `--to` values it runs with (None: any)
@@ -123,7 +125,8 @@ def rule_classes(entries: Iterable[Any]) -> list[type]:
 
 
 def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] = None) -> list:
-    """Cheap pre-check: a rule runs only if one of its trigger strings occurs in the text.
+    """Cheap pre-check: a rule runs only if one of its trigger strings occurs in the text (and
+    its `trigger_pattern`, if it has one, matches).
 
     `options.rules` are rule classes or index entries; the same kind comes back. Given the
     file's `ast` tree too (the syntax check builds it anyway), a rule whose triggers are
@@ -132,7 +135,8 @@ def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] 
     literal that is not a docstring, not only in comments or docstrings. Only the rules left
     need LibCST and their metadata.
     """
-    rules = [r for r in options.rules if r.wants(context) and any(t in text for t in r.triggers)]
+    rules = [r for r in options.rules if r.wants(context) and any(t in text for t in r.triggers)
+             and _pattern_found(r, text)]
     if not rules or tree is None:
         return rules
     words: Optional[str] = None
@@ -157,6 +161,16 @@ def needs_parsing(text: str, path: str, options: Any, *, is_notebook: bool = Fal
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _pattern_found(rule: Any, text: str) -> bool:
+    pattern = getattr(rule, "trigger_pattern", None)
+    return pattern is None or _compiled(pattern).search(text) is not None
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(pattern: str) -> "re.Pattern[str]":
+    return re.compile(pattern, re.MULTILINE)
 
 
 def _code_words(tree: ast.AST) -> str:

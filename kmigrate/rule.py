@@ -6,7 +6,7 @@ import importlib
 import pkgutil
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Sequence, Union
+from typing import Any, ClassVar, Iterable, Optional, Sequence, Union
 
 import libcst as cst
 from .meta import _MISSING, ModuleMeta
@@ -95,6 +95,10 @@ class Rule(cst.BatchableCSTVisitor):
     # keywords, non-docstring strings), not only in comments or docstrings (checked with `ast`).
     # A rule that looks at comments or docstrings sets it to False.
     code_triggers: ClassVar[bool] = True
+    # A finer trigger, as a regular expression the text must match (re.search), for rules whose
+    # trigger words are common elsewhere (`workers` in `num_workers`): files without a match
+    # are not parsed for this rule. Must hold for every text the rule could report on.
+    trigger_pattern: ClassVar[Optional[str]] = None
     # Strings that must all occur in the text for the rule to run (e.g. ("keras",) for a rule
     # that only fires on names resolved to Keras, which needs an import spelling it).
     requires: ClassVar[tuple[str, ...]] = ()

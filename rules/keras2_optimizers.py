@@ -110,6 +110,7 @@ class OptimizerLrAttribute(_OptimizerRule):
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
     triggers = (".lr",)
+    trigger_pattern = r"\.[\s\\]*lr\b"  # not `.lru_cache`, `.lr_schedule`
 
     VALID = ["x = self.lr\n", "opt = make()\nprint(opt.lr)\n", "print(model.optimizer.learning_rate)\n"]
     INVALID = [

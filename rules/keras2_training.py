@@ -108,7 +108,7 @@ class GeneratorMethods(KerasRule):
     summary = "`fit_generator`/`evaluate_generator`/`predict_generator` are gone; use `fit`/`evaluate`/`predict`"
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
-    triggers = ("_generator",)
+    triggers = tuple(GENERATOR_METHODS)
 
     VALID = ["model.fit(gen, steps_per_epoch=10)\n", "def fit_generator(x):\n    return x\nfit_generator(3)\n"]
     INVALID = [
@@ -362,7 +362,8 @@ class WorkerKeywords(KerasRule):
     summary = "`workers=`/`use_multiprocessing=`/`max_queue_size=` are gone from `fit`/`evaluate`/`predict`"
     severity = Severity.ERROR
     fix_safety = Safety.UNSAFE
-    triggers = ("workers", "multiprocessing", "max_queue_size", "nb_worker", "pickle_safe", "max_q_size")
+    triggers = ("workers", "use_multiprocessing", "max_queue_size", "nb_worker", "pickle_safe", "max_q_size")
+    trigger_pattern = r"\b(?:workers|use_multiprocessing|max_queue_size|nb_worker|pickle_safe|max_q_size)\s*="
 
     _DEFAULTS = {"workers": "1", "nb_worker": "1", "use_multiprocessing": "False", "pickle_safe": "False",
                  "max_queue_size": "10", "max_q_size": "10"}

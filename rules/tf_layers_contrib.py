@@ -1,8 +1,6 @@
 """KM204 `tf.contrib.layers` / slim: reported; `fully_connected` and `conv2d` converted (unsafe)."""
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from kmigrate.rule import Example, FileContext, Safety, Severity
@@ -29,7 +27,6 @@ from kmigrate.rules.tf_layers_common import (
 )
 
 _ROOTS = ("tensorflow.contrib.layers", "tensorflow.contrib.slim")
-_CONTRIB = re.compile(r"\bcontrib\b|\bslim\b")
 
 
 class ContribLayers(Walker):
@@ -73,6 +70,9 @@ class ContribLayers(Walker):
     roots = _ROOTS
     chain_attrs = ("layers", "slim")
     triggers = ("contrib",)
+    # What can give a name under _ROOTS: `contrib.layers` / `contrib.slim` (also in imports),
+    # `from ...contrib import x`, `import ...contrib as c`. Not `tf.contrib.rnn` alone.
+    trigger_pattern = r"\bcontrib[\s\\]*\.[\s\\]*(?:layers|slim)\b|\bcontrib\s+(?:import|as)\b"
 
     VALID = [
         "import tensorflow as tf\nh = tf.keras.layers.Dense(64)(x)\n",
@@ -94,7 +94,7 @@ class ContribLayers(Walker):
 
     @classmethod
     def wants(cls, context: FileContext) -> bool:
-        return "tensorflow" in context.text and _CONTRIB.search(context.text) is not None
+        return "tensorflow" in context.text
 
     def __init__(self, context):
         super().__init__(context)

@@ -214,3 +214,59 @@ def test_code_triggers_false_keeps_comment_only_files():
     ctx = FileContext(path="x.py", text=text)
     assert active_rules(text, opts, ctx) == [CommentRule, CodeRule]
     assert active_rules(text, opts, ctx, ast.parse(text)) == [CommentRule]
+
+
+# Words that also occur in code that is not Keras: the rules' trigger patterns keep these files
+# away from LibCST (tensor2tensor and stable-baselines have hundreds of them).
+@pytest.mark.parametrize("text", [
+    "def data_generator(n):\n    yield n\nproblem_generator = data_generator\n",  # KM321: *_generator
+    "import multiprocessing\nnum_workers = multiprocessing.cpu_count()\n",  # KM324
+    "import functools\n@functools.lru_cache()\ndef f():\n    return 1\nself.lr_schedule = 2\n",  # KM326
+    "import tensorflow as tf\nw = tf.contrib.signal.hann_window\nnest = tf.contrib.framework.nest\n",  # KM204
+])
+def test_trigger_patterns_skip_look_alike_words(parses, text):
+    out = fix_text(text, "x.py", options_from(Config()))
+    assert out.findings == [] and out.text == text
+    assert parses == []
+
+
+@pytest.mark.parametrize("text,code", [
+    ("model.fit_generator(gen, steps_per_epoch=10, epochs=2)\n", "KM321"),
+    ("model.fit(seq, epochs=3, workers=4, use_multiprocessing=True)\n", "KM324"),
+    ("model.fit(seq, epochs=3, nb_worker = 4)\n", "KM324"),
+    ("print(model.optimizer.lr)\n", "KM326"),
+    ("print(model.optimizer\n      .lr)\n", "KM326"),
+    ("import tensorflow as tf\nh = tf.contrib.layers.fully_connected(x, 3)\n", "KM204"),
+    ("import tensorflow as tf\nh = (tf.contrib\n     .slim.conv2d(x, 3, 3))\n", "KM204"),
+    ("from tensorflow.contrib import layers as L\nh = L.fully_connected(x, 3)\n", "KM204"),
+    ("import tensorflow.contrib as tc\nh = tc.layers.fully_connected(x, 3)\n", "KM204"),
+])
+def test_trigger_patterns_keep_what_the_rules_report(text, code):
+    out = fix_text(text, "x.py", options_from(Config()))
+    assert code in {f.code for f in out.findings}
+
+
+def test_trigger_patterns_hold_on_every_text_a_rule_reports_on():
+    """Run each patterned rule without its pattern over the repository's texts (rule examples,
+    fixtures, examples/): wherever it reports, the pattern matches."""
+    from kmigrate.engine import Options
+    from kmigrate.precheck import _compiled
+    from kmigrate.rule import all_rules
+    from tests.test_rule_index import _corpus
+
+    patterned = [r for r in all_rules().values() if r.trigger_pattern]
+    assert len(patterned) >= 3
+    reported = 0
+    for rule in patterned:
+        unpatterned = type(rule.__name__, (rule,), {"trigger_pattern": None})
+        for unsafe in (False, True):
+            options = Options(rules=(unpatterned,), unsafe_fixes=unsafe)
+            for text in _corpus():
+                try:
+                    findings = fix_text(text, "x.py", options).findings
+                except Exception:  # broken fixture texts are other tests' business
+                    continue
+                if findings:
+                    reported += 1
+                    assert _compiled(rule.trigger_pattern).search(text), (rule.code, text[:300])
+    assert reported >= 10

@@ -117,6 +117,7 @@ def build() -> dict[str, dict]:
             "fix_safety": rule.fix_safety.value,
             "triggers": tuple(rule.triggers),
             "code_triggers": bool(getattr(rule, "code_triggers", True)),
+            "trigger_pattern": rule.trigger_pattern,
             "opt_in": bool(rule.opt_in),
             **_wants_data(rule),
         }
@@ -178,9 +179,10 @@ def test_every_attribute_equals_the_real_class(real):
         e = entries[code]
         assert e.load() is rule
         assert (e.module, e.cls) == (rule.__module__, rule.__qualname__)
-        got = (e.name, e.summary, e.severity, e.fix_safety, e.triggers, e.code_triggers, e.opt_in)
+        got = (e.name, e.summary, e.severity, e.fix_safety, e.triggers, e.code_triggers, e.trigger_pattern,
+               e.opt_in)
         want = (rule.name, rule.summary, rule.severity.value, rule.fix_safety.value, tuple(rule.triggers),
-                getattr(rule, "code_triggers", True), rule.opt_in)
+                getattr(rule, "code_triggers", True), rule.trigger_pattern, rule.opt_in)
         assert got == want, f"{code}: rule index out of date: run `python -m tests.test_rule_index`"
 
 
