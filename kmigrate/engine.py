@@ -81,7 +81,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
     findings: list[Finding] | None = None
     current = text
     for _ in range(MAX_PASSES):
-        meta = ModuleMeta(_parse(current))
+        meta = ModuleMeta(_parse(current), current, tree if current is text else None)
         context.text = current
         visitors = [rule(context).start(meta) for rule in rules]
         traverse(meta.module, visitors)

@@ -7,11 +7,15 @@ here each is computed the first time a rule asks, over the module's own nodes (t
 built with unsafe_skip_copy, so the nodes rules hold are the ones it indexes).
 
 Positions use a cheaper codegen than PositionProvider's: it records token indices per node
-and turns only the requested ones into lines and columns (same results: tests/test_meta.py).
+and turns only the requested ones into lines and columns, and generates only the top-level
+statements that hold a requested node (same results: tests/test_walk.py).
 """
 from __future__ import annotations
 
+import ast
 import bisect
+import re
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
@@ -19,6 +23,8 @@ from typing import Iterator, Optional
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, QualifiedNameProvider, ScopeProvider
+
+from .walk import children
 
 
 @dataclass
@@ -57,38 +63,23 @@ class _OffsetState(CodegenState):
             self.ranges[node] = (start, end)
 
 
-class Positions:
-    """node -> CodeRange (as PositionProvider gives), for any node of the module."""
+class _Segment:
+    """The codegen tokens of the module, or of one top-level statement starting at `line` (column 0)."""
 
-    def __init__(self, module: cst.Module):
-        state = _OffsetState(default_indent=module.default_indent, default_newline=module.default_newline)
-        module._codegen(state)
-        self._ranges = state.ranges
-        self._tokens = state.tokens
-        self._cache: dict[int, CodePosition] = {}
-        self._known: list[int] = []  # sorted keys of _cache
+    def __init__(self, tokens: list[str], line: int = 1):
+        self.tokens = tokens
+        self._cache: dict[int, CodePosition] = {0: CodePosition(line, 0)}
+        self._known: list[int] = [0]  # sorted keys of _cache
 
-    def get(self, node: cst.CSTNode, default=None):
-        r = self._ranges.get(node)
-        if r is None:
-            return default
-        return CodeRange(self._at(r[0]), self._at(r[1]))
-
-    def __getitem__(self, node: cst.CSTNode) -> CodeRange:
-        found = self.get(node)
-        if found is None:
-            raise KeyError(node)
-        return found
-
-    def _at(self, index: int) -> CodePosition:
+    def at(self, index: int) -> CodePosition:
         """Line (1-based) and column (0-based) where token `index` starts."""
         pos = self._cache.get(index)
         if pos is None:
             # Count from the nearest index already known below this one.
             k = bisect.bisect_left(self._known, index)
-            base = self._known[k - 1] if k else 0
-            line, column = (self._cache[base].line, self._cache[base].column) if k else (1, 0)
-            for tok in self._tokens[base:index]:
+            base = self._known[k - 1]
+            line, column = self._cache[base].line, self._cache[base].column
+            for tok in self.tokens[base:index]:
                 if "\n" in tok or "\r" in tok:
                     parts = tok.replace("\r\n", "\n").replace("\r", "\n").split("\n")
                     line += len(parts) - 1
@@ -100,11 +91,147 @@ class Positions:
         return pos
 
 
+class Positions:
+    """node -> CodeRange (as PositionProvider gives), for any node of the module.
+
+    Given the module's text, only the top-level statements that hold an asked-for node are
+    generated: each starts at a line the `ast` tree gives (its first token's line, minus its
+    leading blank and comment lines), checked against the text (the generated code must be
+    the text from that line to the next statement's). Anything else (the module node, its
+    header and footer, a check that fails) generates the whole module once.
+    """
+
+    def __init__(self, module: cst.Module, text: Optional[str] = None, tree: Optional[ast.Module] = None):
+        self.module = module
+        self._text = text
+        self._tree = tree
+        self._ranges: dict = {}  # node -> (segment, first token, end token)
+        self._whole = text is None
+        self._owners: Optional[dict] = None  # node -> index of its top-level statement
+        self._starts: Optional[list[int]] = None
+        self._offsets: list[int] = []  # text offset of each line start
+        self._done: set[int] = set()
+        if self._whole:
+            self._generate_whole()
+
+    def get(self, node: cst.CSTNode, default=None):
+        r = self._ranges.get(node)
+        if r is None:
+            if self._whole or not self._load(node):
+                return default
+            r = self._ranges.get(node)
+            if r is None:
+                return default
+        seg, a, b = r
+        return CodeRange(seg.at(a), seg.at(b))
+
+    def __getitem__(self, node: cst.CSTNode) -> CodeRange:
+        found = self.get(node)
+        if found is None:
+            raise KeyError(node)
+        return found
+
+    def _generate_whole(self) -> None:
+        self._whole = True
+        state = _OffsetState(default_indent=self.module.default_indent, default_newline=self.module.default_newline)
+        self.module._codegen(state)
+        seg = _Segment(state.tokens)
+        self._ranges = {n: (seg, a, b) for n, (a, b) in state.ranges.items()}
+
+    def _load(self, node: cst.CSTNode) -> bool:
+        """Generate the statement holding `node` (or the whole module); False: nothing new to look at."""
+        if self._owners is None:
+            self._owners = {}
+            owners = self._owners
+            for i, stmt in enumerate(self.module.body):
+                stack = [stmt]
+                while stack:
+                    n = stack.pop()
+                    owners[n] = i
+                    stack.extend(children(n))
+        i = self._owners.get(node)
+        if i is None or i in self._done:
+            if i is None:
+                self._generate_whole()
+            return i is None
+        self._done.add(i)
+        if not self._statement(i):
+            self._generate_whole()
+        return True
+
+    def _statement(self, i: int) -> bool:
+        starts = self._statement_lines()
+        if starts is None:
+            return False
+        stmt = self.module.body[i]
+        state = _OffsetState(default_indent=self.module.default_indent, default_newline=self.module.default_newline)
+        stmt._codegen(state)
+        code = "".join(state.tokens)
+        text, offsets = self._text, self._offsets
+        if not 0 < starts[i] <= len(offsets):
+            return False
+        at = offsets[starts[i] - 1]
+        if i + 1 < len(starts):
+            if not 0 < starts[i + 1] <= len(offsets) or text[at:offsets[starts[i + 1] - 1]] != code:
+                return False
+        elif not text.startswith(code, at):
+            # The module's last newline may be missing (LibCST drops it from the text only).
+            last = state.tokens[-1] if state.tokens else ""
+            if self.module.has_trailing_newline or last not in ("\n", "\r\n", "\r") or text[at:] != code[:-len(last)]:
+                return False
+        seg = _Segment(state.tokens, starts[i])
+        for n, (a, b) in state.ranges.items():
+            self._ranges[n] = (seg, a, b)
+        return True
+
+    def _statement_lines(self) -> Optional[list[int]]:
+        """The line where each top-level statement starts (its leading lines included), or None."""
+        if self._starts is None:
+            self._starts = _statement_lines(self.module, self._text, self._tree) or []
+            self._offsets = [0] + [m.end() for m in _NEWLINE.finditer(self._text)]
+        return self._starts or None
+
+
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
+def _statement_lines(module: cst.Module, text: str, tree: Optional[ast.Module]) -> Optional[list[int]]:
+    if tree is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = compile(text, "<kmigrate>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+                               dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+    body = tree.body
+    out: list[int] = []
+    k = 0
+    for stmt in module.body:
+        if k >= len(body):
+            return None
+        first = body[k]
+        if isinstance(stmt, cst.SimpleStatementLine):
+            k += len(stmt.body)
+            line = first.lineno
+        else:
+            k += 1
+            decorators = getattr(stmt, "decorators", ())
+            line = first.lineno
+            if decorators:
+                if not getattr(first, "decorator_list", None):
+                    return None
+                line = first.decorator_list[0].lineno - len(decorators[0].leading_lines)
+        out.append(line - len(stmt.leading_lines))
+    return out if k == len(body) else None
+
+
 class ModuleMeta:
     """The lazily computed metadata of one module."""
 
-    def __init__(self, module: cst.Module):
+    def __init__(self, module: cst.Module, text: Optional[str] = None, tree: Optional[ast.Module] = None):
         self.module = module
+        self._text, self._tree = text, tree  # the module's text and `ast` tree, when known
         self._positions: Optional[Positions] = None
         self._wrapper: Optional[MetadataWrapper] = None
         self._resolved: dict = {}
@@ -113,7 +240,7 @@ class ModuleMeta:
     @property
     def positions(self) -> Positions:
         if self._positions is None:
-            self._positions = Positions(self.module)
+            self._positions = Positions(self.module, self._text, self._tree)
         return self._positions
 
     def _provider(self, key):
