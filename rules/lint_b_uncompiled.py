@@ -80,13 +80,18 @@ class FitWithoutCompile(Rule):
 
     def _scope(self, scope: ScopeFacts) -> None:
         fits: dict[str, list[cst.Call]] = {}
+        compiled: set[str] = set()  # `<name>.compile` read in this scope itself
         for n in scope.own_nodes():
-            if (isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in FIT_METHODS
+            if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.attr.value == "compile":
+                compiled.add(n.value.value)
+            elif (isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in FIT_METHODS
                     and isinstance(n.func.value, cst.Name)):
                 fits.setdefault(n.func.value.value, []).append(n)
         if not fits:
             return
         for name, calls in fits.items():
+            if name in compiled:  # a read of the same variable: the scope analysis would say so too
+                continue
             bindings = scope.bindings.get(name, [])
             if not bindings or any(b.value is None for b in bindings):
                 continue
