@@ -80,8 +80,9 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
 
     findings: list[Finding] | None = None
     current = text
+    module = _parse(text)
     for _ in range(MAX_PASSES):
-        meta = ModuleMeta(_parse(current), current, tree if current is text else None)
+        meta = ModuleMeta(module, current, tree if current is text else None)
         context.text = current
         visitors = [rule(context).start(meta) for rule in rules]
         traverse(meta.module, visitors)
@@ -101,9 +102,11 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
         if not fixable:
             findings = _still_open(findings, reports)
             break
-        new = _apply(meta.module, fixable, positions)
+        fixed = _apply(meta.module, fixable, positions)
+        new = fixed.code
         if new == current:
             break
+        module = _reparse(meta.module, fixed, new)
         current = new
     else:
         raise FileError(f"fixes did not settle after {MAX_PASSES} passes (a kmigrate bug); file left as is")
@@ -186,6 +189,50 @@ def _parse(text: str) -> cst.Module:
     return module
 
 
+def _reparse(before: cst.Module, after: cst.Module, text: str) -> cst.Module:
+    """What `_parse(text)` gives for the fixed module `after` (text == after.code), parsing only
+    the top-level statements the fixes made.
+
+    The rules of the next pass must see what LibCST parses, not the nodes the fixes built (a
+    built tree can differ from the parsed one and still print the same). The statements
+    `before` already had were parsed from the same text and are kept; the new ones are parsed
+    together: after a `pass` line that keeps their leading comments theirs, or, when the first
+    (last) statement is new, after the module's header (before its footer), which the parser
+    may then share out differently.
+    """
+    body, old = after.body, before.body
+    if not body or not old:
+        return _parse(text)
+    kept = {id(s) for s in old}
+    fresh = {i for i, s in enumerate(body) if id(s) not in kept}
+    if body[0] is not old[0]:
+        fresh.add(0)
+    if body[-1] is not old[-1]:
+        fresh.add(len(body) - 1)
+    if not fresh:
+        return after
+    if 2 * len(fresh) > len(body):
+        return _parse(text)  # most of it is new: one parse of the whole
+    order = sorted(fresh)
+    first, last = order[0] == 0, order[-1] == len(body) - 1
+    code = after.code_for_node
+    head = "".join(code(line) for line in after.header) if first else "pass" + after.default_newline
+    tail = "".join(code(line) for line in after.footer) if last else ""
+    config = cst.PartialParserConfig(default_indent=after.default_indent, default_newline=after.default_newline)
+    try:
+        parsed = cst.parse_module(head + "".join(code(body[i]) for i in order) + tail, config)
+    except (cst.ParserSyntaxError, RecursionError):
+        return _parse(text)
+    got = parsed.body if first else parsed.body[1:]
+    if len(got) != len(order) or (not first and parsed.header) or (not last and parsed.footer):
+        return _parse(text)
+    new_body = list(body)
+    for i, stmt in zip(order, got):
+        new_body[i] = stmt
+    return after.with_changes(body=new_body, header=parsed.header if first else after.header,
+                              footer=parsed.footer if last else after.footer)
+
+
 def _allowed(report: Report, options: Options) -> bool:
     return report.safety is Safety.SAFE or (report.safety is Safety.UNSAFE and options.unsafe_fixes)
 
@@ -251,7 +298,7 @@ def _ancestors(module: cst.Module, targets) -> set[cst.CSTNode]:
     return out
 
 
-def _apply(module: cst.Module, fixes: Sequence[Report], positions) -> str:
+def _apply(module: cst.Module, fixes: Sequence[Report], positions) -> cst.Module:
     """Apply the fixes whose source ranges do not overlap (others wait for the next pass)."""
     chosen: dict[cst.CSTNode, object] = {}
     taken: list[tuple[tuple[int, int], tuple[int, int]]] = []
@@ -269,7 +316,7 @@ def _apply(module: cst.Module, fixes: Sequence[Report], positions) -> str:
     new = module.visit(_Apply(chosen, module)) if chosen else module
     if imports:
         new = _apply_imports(new, imports)
-    return new.code
+    return new
 
 
 def _span(positions, node):
