@@ -15,6 +15,8 @@ from typing import Optional
 
 import libcst as cst
 
+from .walk import concrete_types
+
 # Roots under which the Keras API lives, longest first.
 KERAS_ROOTS = (
     "tensorflow.compat.v1.keras.",
@@ -135,20 +137,21 @@ def _dotted(node: cst.CSTNode) -> Optional[list[str]]:
     """`a.b.c` -> ['a', 'b', 'c'] (through calls, subscripts, decorators, as get_full_name_for_node)."""
     tail: list[str] = []
     while True:
-        if isinstance(node, cst.Name):
+        kind = type(node)
+        if kind is cst.Name:
             tail.append(node.value)
             tail.reverse()
             return tail
-        if isinstance(node, cst.Attribute):
+        if kind is cst.Attribute:
             tail.append(node.attr.value)
             node = node.value
-        elif isinstance(node, cst.Call) and not tail:
+        elif kind is cst.Call and not tail:
             node = node.func
-        elif isinstance(node, cst.Subscript) and not tail:
+        elif kind is cst.Subscript and not tail:
             node = node.value
-        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)) and not tail:
+        elif (kind is cst.FunctionDef or kind is cst.ClassDef) and not tail:
             node = node.name
-        elif isinstance(node, cst.Decorator) and not tail:
+        elif kind is cst.Decorator and not tail:
             node = node.decorator
         else:
             return None
@@ -157,7 +160,7 @@ def _dotted(node: cst.CSTNode) -> Optional[list[str]]:
 _ALIAS_ROOTS = tuple(r for r in (*KERAS_ROOTS, *TF_LAYERS_ROOTS, *TF_CONTRIB_LAYERS_ROOTS))
 _BLOCKS = (cst.IndentedBlock, cst.SimpleStatementSuite, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler,
            cst.Finally, cst.MatchCase)
-_STATEMENTS = (cst.BaseStatement, cst.BaseSmallStatement)
+_STATEMENT_TYPES = concrete_types(cst.BaseStatement, cst.BaseSmallStatement, *_BLOCKS)
 
 
 class Bindings:
@@ -219,7 +222,8 @@ class Bindings:
             self._targets(target.value)
 
     def _add(self, stmt: cst.CSTNode) -> None:
-        if isinstance(stmt, cst.Import):
+        kind = type(stmt)  # exact types: isinstance on LibCST's classes goes through ABCMeta (slow)
+        if kind is cst.Import:
             for a in stmt.names:
                 full = _code(a.name)
                 if a.asname is not None and isinstance(a.asname.name, cst.Name):
@@ -227,7 +231,7 @@ class Bindings:
                 else:
                     head = full.split(".")[0]
                     self._import(head, head, stmt)
-        elif isinstance(stmt, cst.ImportFrom):
+        elif kind is cst.ImportFrom:
             if isinstance(stmt.names, cst.ImportStar):
                 return
             mod = "." * len(stmt.relative) + (_code(stmt.module) if stmt.module is not None else "")
@@ -236,32 +240,32 @@ class Bindings:
                 local = a.asname.name.value if a.asname is not None and isinstance(a.asname.name, cst.Name) else name
                 full = f"{mod}.{name}" if mod and not mod.endswith(".") else f"{mod}{name}"
                 self._import(local, full, stmt)
-        elif isinstance(stmt, cst.Assign):
+        elif kind is cst.Assign:
             for t in stmt.targets:
                 if isinstance(t.target, cst.Name):
                     self._other(t.target.value, stmt.value)
                 else:
                     self._targets(t.target)
-        elif isinstance(stmt, (cst.AnnAssign, cst.AugAssign)):
-            value = stmt.value if isinstance(stmt, cst.AnnAssign) else None
+        elif kind is cst.AnnAssign or kind is cst.AugAssign:
+            value = stmt.value if kind is cst.AnnAssign else None
             if isinstance(stmt.target, cst.Name):
                 self._other(stmt.target.value, value)
-        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        elif kind is cst.FunctionDef or kind is cst.ClassDef:
             self._other(stmt.name.value)
-            if isinstance(stmt, cst.FunctionDef):
+            if kind is cst.FunctionDef:
                 p = stmt.params
                 for param in (*p.posonly_params, *p.params, *p.kwonly_params):
                     self._other(param.name.value)
                 for star in (p.star_arg, p.star_kwarg):
                     if isinstance(star, cst.Param):
                         self._other(star.name.value)
-        elif isinstance(stmt, cst.For):
+        elif kind is cst.For:
             self._targets(stmt.target)
-        elif isinstance(stmt, cst.With):
+        elif kind is cst.With:
             for item in stmt.items:
                 if item.asname is not None:
                     self._targets(item.asname.name)
-        elif isinstance(stmt, cst.ExceptHandler) and stmt.name is not None:
+        elif kind is cst.ExceptHandler and stmt.name is not None:
             self._targets(stmt.name.name)
 
     def resolve(self, parts: list[str], depth: int = 0) -> set[str]:
@@ -309,10 +313,10 @@ def _iter_statements(module: cst.Module):
     while stack:
         n = stack.pop()
         yield n
-        if isinstance(n, cst.SimpleStatementLine):
+        if type(n) is cst.SimpleStatementLine:
             stack.extend(reversed(n.body))
             continue
-        stack.extend(reversed([k for k in children(n) if isinstance(k, _STATEMENTS + _BLOCKS)]))
+        stack.extend(reversed([k for k in children(n) if type(k) in _STATEMENT_TYPES]))
 
 
 def _name_counts(module: cst.Module) -> Counter:
@@ -322,20 +326,21 @@ def _name_counts(module: cst.Module) -> Counter:
     stack: list[tuple[cst.CSTNode, bool]] = [(module, False)]  # (node, inside __all__ or an annotation)
     while stack:
         n, names_in_strings = stack.pop()
-        if isinstance(n, (cst.Import, cst.ImportFrom)):
+        kind = type(n)
+        if kind is cst.Import or kind is cst.ImportFrom:
             continue
-        if isinstance(n, cst.Name):
+        if kind is cst.Name:
             counts[n.value] += 1
-        elif isinstance(n, cst.SimpleString):
+        elif kind is cst.SimpleString:
             if names_in_strings:
                 counts.update(_WORD.findall(n.value))
-        elif isinstance(n, cst.Attribute):
+        elif kind is cst.Attribute:
             stack.append((n.value, names_in_strings))  # `x.layers` does not use a name `layers`
             continue
-        elif isinstance(n, cst.Arg) and n.keyword is not None:
+        elif kind is cst.Arg and n.keyword is not None:
             stack.append((n.value, names_in_strings))  # nor does `f(layers=1)`
             continue
-        elif isinstance(n, cst.Annotation) or _assigns_all(n):
+        elif kind is cst.Annotation or _assigns_all(n):
             names_in_strings = True
         stack.extend((k, names_in_strings) for k in code_children(n))
     return counts
@@ -343,10 +348,11 @@ def _name_counts(module: cst.Module) -> Counter:
 
 def _assigns_all(node: cst.CSTNode) -> bool:
     """`__all__ = [...]`, `__all__ += [...]`, `__all__: list = [...]`."""
-    if isinstance(node, cst.Assign):
-        return any(isinstance(t.target, cst.Name) and t.target.value == "__all__" for t in node.targets)
-    if isinstance(node, (cst.AugAssign, cst.AnnAssign)):
-        return isinstance(node.target, cst.Name) and node.target.value == "__all__"
+    kind = type(node)
+    if kind is cst.Assign:
+        return any(type(t.target) is cst.Name and t.target.value == "__all__" for t in node.targets)
+    if kind is cst.AugAssign or kind is cst.AnnAssign:
+        return type(node.target) is cst.Name and node.target.value == "__all__"
     return False
 
 

@@ -230,18 +230,19 @@ class Facts:
         assigned_attrs: set[int] = set()
         while stack:
             n = stack.pop()
-            if isinstance(n, cst.Call):
+            kind = type(n)  # exact types: isinstance on LibCST's classes goes through ABCMeta (slow)
+            if kind is cst.Call:
                 self.calls.append(n)
-            elif isinstance(n, cst.ClassDef):
+            elif kind is cst.ClassDef:
                 self.classes.append(n)
-            elif isinstance(n, cst.FunctionDef):
+            elif kind is cst.FunctionDef:
                 self.functions.append(n)
-            elif isinstance(n, (cst.Assign,)):
+            elif kind is cst.Assign:
                 for t in n.targets:
                     assigned_attrs.add(id(t.target))
-            elif isinstance(n, (cst.AnnAssign, cst.AugAssign)):
+            elif kind is cst.AnnAssign or kind is cst.AugAssign:
                 assigned_attrs.add(id(n.target))
-            elif isinstance(n, cst.Attribute) and id(n) not in assigned_attrs:
+            elif kind is cst.Attribute and id(n) not in assigned_attrs:
                 self.attr_loads[n.attr.value] = self.attr_loads.get(n.attr.value, 0) + 1
             for child in code_children(n):
                 self.parent[child] = n

@@ -408,11 +408,11 @@ class Walker(TFLayersRule):
     def _may_name_tf_layers(self, node) -> bool:
         """Cheap syntactic filter before the qualified-name lookup: an attribute chain through
         `.layers`, or a name the file binds from tensorflow's layers or to `<x>.layers`."""
-        while isinstance(node, cst.Attribute):
+        while type(node) is cst.Attribute:  # exact types: isinstance through ABCMeta is slow here
             if node.attr.value in self.chain_attrs:
                 return True
             node = node.value
-        return isinstance(node, cst.Name) and node.value in self._candidates
+        return type(node) is cst.Name and node.value in self._candidates
 
     @property
     def _candidates(self) -> set[str]:
