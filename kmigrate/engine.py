@@ -267,10 +267,10 @@ def _finding(report: Report, positions, path: str, fixed: bool) -> Finding:
 class _Apply(cst.CSTTransformer):
     """Replace nodes, rebuilding only their ancestors (every other subtree is kept as it is)."""
 
-    def __init__(self, replacements: dict[cst.CSTNode, object], module: cst.Module):
+    def __init__(self, replacements: dict[cst.CSTNode, object], module: cst.Module, positions):
         super().__init__()
         self.replacements = replacements
-        self.spine = _ancestors(module, replacements)
+        self.spine = _ancestors(module, replacements, positions)
 
     def on_visit(self, node) -> bool:
         return node in self.spine
@@ -281,10 +281,14 @@ class _Apply(cst.CSTTransformer):
         return updated_node
 
 
-def _ancestors(module: cst.Module, targets) -> set[cst.CSTNode]:
+def _ancestors(module: cst.Module, targets, positions=None) -> set[cst.CSTNode]:
     """The targets and every node above them."""
     parent: dict[cst.CSTNode, cst.CSTNode] = {}
-    stack: list[cst.CSTNode] = [module]
+    # Only the top-level statements that hold a target, when the positions know which those are.
+    where = {positions.statement_index(t) for t in targets} if positions is not None else {None}
+    stack: list[cst.CSTNode] = [module] if None in where else [module.body[i] for i in where]
+    for s in stack:
+        parent[s] = module
     while stack:
         n = stack.pop()
         for k in children(n):
@@ -313,7 +317,7 @@ def _apply(module: cst.Module, fixes: Sequence[Report], positions) -> cst.Module
             chosen[r.node] = r.replacement
             taken.append(span)
         imports.extend(r.imports)
-    new = module.visit(_Apply(chosen, module)) if chosen else module
+    new = module.visit(_Apply(chosen, module, positions)) if chosen else module
     if imports:
         new = _apply_imports(new, imports)
     return new

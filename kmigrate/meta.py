@@ -131,6 +131,11 @@ class Positions:
             raise KeyError(node)
         return found
 
+    def statement_index(self, node: cst.CSTNode) -> Optional[int]:
+        """The index in module.body of the top-level statement holding `node`, if known without
+        another walk (the positions were asked statement by statement)."""
+        return None if self._whole or self._owners is None else self._owners.get(node)
+
     def _generate_whole(self) -> None:
         self._whole = True
         state = _OffsetState(default_indent=self.module.default_indent, default_newline=self.module.default_newline)

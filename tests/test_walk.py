@@ -204,3 +204,18 @@ def test_partial_reparse_is_libcst_s_parse(monkeypatch):
         except engine.FileError:
             pass
     assert sum(partial) >= 20  # statements kept, others parsed again
+
+
+@pytest.mark.parametrize("name,module", list(_modules())[:60], ids=lambda x: x if isinstance(x, str) else "")
+def test_ancestors_from_the_statements_equal_the_full_walk(name, module):
+    """engine._ancestors walks only the statements that hold a target when the positions know them."""
+    from kmigrate.engine import _ancestors
+
+    nodes = [n for n in _all_nodes(module) if n is not module]
+    if not nodes:
+        return
+    targets = nodes[len(nodes) // 3::max(1, len(nodes) // 7)]
+    positions = Positions(module, module.code)
+    for t in targets:
+        positions.get(t)
+    assert _ancestors(module, targets, positions) == _ancestors(module, targets)
