@@ -11,14 +11,15 @@ import re
 import sys
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import libcst as cst
 
+from .codegen import code_of
 from .meta import ModuleMeta
 from .result import ERROR_CODE, FileResult, error_finding  # noqa: F401  (re-exported)
-from .rule import FileContext, Finding, Report, Rule, Safety, Severity
+from .rule import FileContext, Finding, Report, Rule, Safety
 from .source import Source, SourceError
 from .walk import children, traverse
 
@@ -81,8 +82,9 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
     findings: list[Finding] | None = None
     current = text
     module = _parse(text)
+    function_scopes: dict = {}
     for _ in range(MAX_PASSES):
-        meta = ModuleMeta(module, current, tree if current is text else None)
+        meta = ModuleMeta(module, current, tree if current is text else None, function_scopes)
         context.text = current
         visitors = [rule(context).start(meta) for rule in rules]
         traverse(meta.module, visitors)
@@ -103,7 +105,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
             findings = _still_open(findings, reports)
             break
         fixed = _apply(meta.module, fixable, positions)
-        new = fixed.code
+        new = code_of(fixed)
         if new == current:
             break
         module = _reparse(meta.module, fixed, new)
@@ -215,12 +217,11 @@ def _reparse(before: cst.Module, after: cst.Module, text: str) -> cst.Module:
         return _parse(text)  # most of it is new: one parse of the whole
     order = sorted(fresh)
     first, last = order[0] == 0, order[-1] == len(body) - 1
-    code = after.code_for_node
-    head = "".join(code(line) for line in after.header) if first else "pass" + after.default_newline
-    tail = "".join(code(line) for line in after.footer) if last else ""
+    head = "".join(code_of(line, after) for line in after.header) if first else "pass" + after.default_newline
+    tail = "".join(code_of(line, after) for line in after.footer) if last else ""
     config = cst.PartialParserConfig(default_indent=after.default_indent, default_newline=after.default_newline)
     try:
-        parsed = cst.parse_module(head + "".join(code(body[i]) for i in order) + tail, config)
+        parsed = cst.parse_module(head + "".join(code_of(body[i], after) for i in order) + tail, config)
     except (cst.ParserSyntaxError, RecursionError):
         return _parse(text)
     got = parsed.body if first else parsed.body[1:]

@@ -16,9 +16,8 @@ import ast
 import bisect
 import re
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Optional
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -48,19 +47,28 @@ class _OffsetState(CodegenState):
     def pop_trailing_newline(self) -> None:
         pass  # the tokens only count positions; PositionProvider counts that newline too
 
-    @contextmanager
     def record_syntactic_position(self, node: cst.CSTNode, *, start_node: Optional[cst.CSTNode] = None,
-                                  end_node: Optional[cst.CSTNode] = None) -> Iterator[None]:
-        start = len(self.tokens)
-        try:
-            yield
-        finally:
-            end = len(self.tokens)
-            if start_node is not None:
-                start = self.ranges[start_node][0]
-            if end_node is not None:
-                end = self.ranges[end_node][1]
-            self.ranges[node] = (start, end)
+                                  end_node: Optional[cst.CSTNode] = None) -> "_Syntactic":
+        return _Syntactic(self, node, start_node, end_node)
+
+
+class _Syntactic:
+    """The context of `record_syntactic_position`: a class, cheaper than a generator's."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: _OffsetState, node, start_node, end_node):
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.start = len(self.state.tokens)
+
+    def __exit__(self, *exc) -> bool:
+        ranges = self.state.ranges
+        start = self.start if self.start_node is None else ranges[self.start_node][0]
+        end = len(self.state.tokens) if self.end_node is None else ranges[self.end_node][1]
+        ranges[self.node] = (start, end)
+        return False
 
 
 class _Segment:
@@ -234,13 +242,16 @@ def _statement_lines(module: cst.Module, text: str, tree: Optional[ast.Module]) 
 class ModuleMeta:
     """The lazily computed metadata of one module."""
 
-    def __init__(self, module: cst.Module, text: Optional[str] = None, tree: Optional[ast.Module] = None):
+    def __init__(self, module: cst.Module, text: Optional[str] = None, tree: Optional[ast.Module] = None,
+                 function_scopes: Optional[dict] = None):
         self.module = module
         self._text, self._tree = text, tree  # the module's text and `ast` tree, when known
         self._positions: Optional[Positions] = None
         self._wrapper: Optional[MetadataWrapper] = None
         self._resolved: dict = {}
-        self._function_scopes: dict = {}
+        # By function node; the engine passes one dict to every pass over a file: a function the
+        # fixes left alone is the same object in the next pass (kmigrate.engine._reparse).
+        self._function_scopes: dict = {} if function_scopes is None else function_scopes
 
     @property
     def positions(self) -> Positions:

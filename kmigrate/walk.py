@@ -130,21 +130,26 @@ def traverse(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]) ->
     skip_ws = not any(c.__name__ in enter or c.__name__ in leave for c in WHITESPACE)
     empty: list[Visit] = []
     ws = _WHITESPACE_TYPES
+    by_type: dict[type, tuple[list[Visit], list[Visit]]] = {}  # node type -> (visit_, leave_ functions)
 
     # Iterative (deeply nested code would exhaust Python's stack): an entry is a node to enter,
-    # or (node,) to leave.
+    # or (node, leave functions) to leave; none is pushed for a type no visitor leaves.
     stack: list = [module]
     while stack:
         item = stack.pop()
-        if type(item) is tuple:
-            node = item[0]
-            for fn in leave.get(type(node).__name__, empty):
+        kind = type(item)
+        if kind is tuple:
+            node, fns = item
+            for fn in fns:
                 fn(node)
             continue
-        name = type(item).__name__
-        for fn in enter.get(name, empty):
+        visits = by_type.get(kind)
+        if visits is None:
+            visits = by_type[kind] = (enter.get(kind.__name__, empty), leave.get(kind.__name__, empty))
+        for fn in visits[0]:
             fn(item)
-        stack.append((item,))
+        if visits[1]:
+            stack.append((item, visits[1]))
         kids = children(item)
         if skip_ws:
             kids = [k for k in kids if type(k) not in ws]

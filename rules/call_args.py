@@ -5,6 +5,7 @@ from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
+from kmigrate.codegen import code_of  # noqa: F401  (re-exported to the rules)
 from kmigrate.walk import walk as fast_walk
 
 
@@ -46,10 +47,6 @@ def with_args(call: cst.Call, args: Sequence[cst.Arg]) -> cst.Call:
         else:
             out.append(a.with_changes(comma=trailing))
     return call.with_changes(args=out)
-
-
-def code_of(node: cst.CSTNode) -> str:
-    return cst.Module(body=()).code_for_node(node)
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

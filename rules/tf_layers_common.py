@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
+from kmigrate.codegen import code_of  # noqa: F401  (re-exported to the rules)
 from kmigrate.names import NameResolver
 from kmigrate.rule import FileContext, ImportEdit, Rule
 
@@ -21,10 +22,6 @@ TF_LAYERS_MODULES = ("tensorflow.layers", "tensorflow.compat.v1.layers", "tensor
 _VARIABLE_SCOPE = {f"{m}.variable_scope" for m in TF_MODULES}
 _TF_FUNCTION = {f"{m}.function" for m in TF_MODULES}
 _LITERAL_NONE_FALSE = ("None", "False")
-
-
-def code_of(node: cst.CSTNode) -> str:
-    return cst.Module(body=()).code_for_node(node)
 
 
 def literal(node: cst.BaseExpression) -> Optional[str]:

@@ -219,3 +219,12 @@ def test_ancestors_from_the_statements_equal_the_full_walk(name, module):
     for t in targets:
         positions.get(t)
     assert _ancestors(module, targets, positions) == _ancestors(module, targets)
+
+
+@pytest.mark.parametrize("name,module", list(_modules()), ids=lambda x: x if isinstance(x, str) else "")
+def test_code_of_is_libcst_s_code(name, module):
+    from kmigrate.codegen import code_of
+
+    assert code_of(module) == module.code
+    for stmt in module.body:
+        assert code_of(stmt, module) == module.code_for_node(stmt)
