@@ -509,6 +509,25 @@ def _close(line: str, i: int, quote: str) -> int:
 # --------------------------------------------------------------------------- the engine's entry
 
 
+def code_text(raw: bytes) -> str | None:
+    """All the Python the engine would read in the notebook (its code cells, IPython syntax
+    masked), for the text pre-check; "" for a notebook in another language; None when the
+    notebook cannot be read (the engine reports why)."""
+    try:
+        nb = Notebook.from_bytes(raw)
+    except NotebookError:
+        return None
+    if nb.language:
+        return ""
+    texts = []
+    for cell in nb.cells:
+        if not cell.language and cell.text.strip():
+            masked = mask_ipython(cell.text)
+            if not masked.skip:
+                texts.append(masked.text)
+    return "\n".join(texts)
+
+
 def process_notebook(raw: bytes, display: str, options: "Options") -> tuple[bytes, list["Finding"], str | None]:
     """(new bytes, findings with `cell` set, readable per-cell diff or None)."""
     from .engine import FileError, error_finding, fix_text

@@ -2,10 +2,10 @@
 
 For each file, in the main process and in order:
 1. read its bytes; with a cache, an entry for (bytes, path, settings) answers at once;
-2. the text pre-check (kmigrate/precheck.py): a .py file in which no selected rule's trigger
-   string occurs needs no parsing at all (the answer is "nothing to do", exactly what the
-   engine would say); it runs on the rule index (kmigrate.rules._index, plain data), so no
-   rule module is imported for it;
+2. the text pre-check (kmigrate/precheck.py): a .py file (or a notebook whose code cells,
+   IPython lines masked) in which no selected rule's trigger string occurs needs no parsing
+   at all (the answer is "nothing to do", exactly what the engine would say); it runs on the
+   rule index (kmigrate.rules._index, plain data), so no rule module is imported for it;
 3. anything else goes to a worker (`--jobs N`, default the CPU count), in small chunks.
    The engine then checks syntax with `ast` (which it needs anyway), drops the rules whose
    triggers occur only in comments or docstrings, and only then parses with LibCST and
@@ -95,17 +95,23 @@ class _Precheck:
             hit = self.cache.get(self.cache.digest(path, raw), path, raw)
             if hit is not None:
                 return _slim(hit)
-        if path.endswith(".ipynb"):
-            return None
-        from .source import Source, SourceError
+        notebook = path.endswith(".ipynb")
+        if notebook:
+            from .notebook import code_text
 
-        try:
-            text = Source.from_bytes(raw).text
-        except SourceError:
-            return None  # the engine reports it
+            text = code_text(raw)
+            if text is None:
+                return None  # the engine reports it
+        else:
+            from .source import Source, SourceError
+
+            try:
+                text = Source.from_bytes(raw).text
+            except SourceError:
+                return None  # the engine reports it
         from .precheck import needs_parsing
 
-        if needs_parsing(text, path, self.precheck_options()):
+        if needs_parsing(text, path, self.precheck_options(), is_notebook=notebook):
             return None
         result = FileResult(path=path, findings=[], old=raw, new=None)
         if self.cache is not None:

@@ -42,6 +42,8 @@ def mixed_tree(tmp_path_factory) -> Path:
         "bad/binary.py": b"import keras\x00\n",
         "bad/latin1.py": b"import keras\nx = '\xff'\n",
         "nb/book.ipynb": json.dumps(NOTEBOOK, indent=1).encode() + b"\n",
+        "nb/plain.ipynb": json.dumps({**NOTEBOOK, "cells": [{**NOTEBOOK["cells"][0], "source": "x = 1\n"}]}).encode(),
+        "nb/broken.ipynb": b'{"cells": [',
     }
     for rel, data in extra.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -126,6 +128,30 @@ def test_results_stream_with_bounded_read_ahead(tmp_path, monkeypatch):
     rest = list(stream)
     assert len(rest) == 39 and len(consumed) == 40
     assert [Path(r.path).name for r in [first, *rest]] == [f"m{i:02d}.py" for i in range(40)]
+
+
+def test_notebooks_without_triggers_need_no_engine(tmp_path, monkeypatch):
+    """The pre-check reads a notebook's code cells (IPython lines masked, markdown ignored)."""
+    plain = json.loads(json.dumps(NOTEBOOK))
+    plain["cells"][0]["source"] = ["import numpy as np\n", "%matplotlib inline\n", "!pip install keras\n"]
+    plain["cells"].append({"cell_type": "markdown", "metadata": {}, "source": ["We use keras here."]})
+    (tmp_path / "plain.ipynb").write_text(json.dumps(plain))
+    (tmp_path / "keras.ipynb").write_text(json.dumps(NOTEBOOK))
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    seen = []
+    real = pipeline._process
+
+    def spy(path, *a):
+        seen.append(Path(path).name)
+        return real(path, *a)
+
+    monkeypatch.setattr(pipeline, "_process", spy)
+    files = sorted(str(p) for p in tmp_path.glob("*.ipynb"))
+    options = options_from(Config())
+    out = list(results(files, options, 1))
+    assert seen == ["broken.ipynb", "keras.ipynb"]
+    engine_says = [process_file(f, options) for f in files]
+    assert snapshot(out) == snapshot(engine_says)
 
 
 def test_no_worker_pool_when_no_file_needs_parsing(tmp_path, monkeypatch):
