@@ -23,7 +23,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, QualifiedNameProvider, ScopeProvider
 
-from .walk import children
+from .walk import WHITESPACE_TYPES, children
 
 
 @dataclass
@@ -106,7 +106,8 @@ class Positions:
     generated: each starts at a line the `ast` tree gives (its first token's line, minus its
     leading blank and comment lines), checked against the text (the generated code must be
     the text from that line to the next statement's). Anything else (the module node, its
-    header and footer, a check that fails) generates the whole module once.
+    header and footer, whitespace and comment nodes, a check that fails) generates the whole
+    module once.
     """
 
     def __init__(self, module: cst.Module, text: Optional[str] = None, tree: Optional[ast.Module] = None):
@@ -154,14 +155,17 @@ class Positions:
     def _load(self, node: cst.CSTNode) -> bool:
         """Generate the statement holding `node` (or the whole module); False: nothing new to look at."""
         if self._owners is None:
-            self._owners = {}
-            owners = self._owners
+            # Code nodes only (no rule reports whitespace; if one did, the whole module is generated).
+            self._owners = owners = {}
+            ws = WHITESPACE_TYPES
             for i, stmt in enumerate(self.module.body):
                 stack = [stmt]
                 while stack:
                     n = stack.pop()
                     owners[n] = i
-                    stack.extend(children(n))
+                    for k in children(n):
+                        if type(k) not in ws:
+                            stack.append(k)
         i = self._owners.get(node)
         if i is None or i in self._done:
             if i is None:

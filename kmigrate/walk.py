@@ -76,7 +76,7 @@ def concrete_types(*classes: type) -> frozenset:
 
 
 _NODE_TYPES = concrete_types(cst.CSTNode)
-_WHITESPACE_TYPES = frozenset(t for t in _NODE_TYPES if issubclass(t, WHITESPACE))
+WHITESPACE_TYPES = frozenset(t for t in _NODE_TYPES if issubclass(t, WHITESPACE))
 
 
 _CHILDREN: dict[type, Callable[[cst.CSTNode], list]] = {}
@@ -92,13 +92,13 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """`children(node)` without whitespace and comment nodes."""
-    ws = _WHITESPACE_TYPES
+    ws = WHITESPACE_TYPES
     return [k for k in children(node) if type(k) not in ws]
 
 
 def walk(node: cst.CSTNode, *, whitespace: bool = False) -> Iterator[cst.CSTNode]:
     """`node` and every node under it, depth first in source order (whitespace nodes skipped)."""
-    ws = _WHITESPACE_TYPES
+    ws = WHITESPACE_TYPES
     stack = [node]
     while stack:
         n = stack.pop()
@@ -129,7 +129,7 @@ def traverse(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]) ->
             (enter if kind == "visit" else leave).setdefault(node_type, []).append(fn)
     skip_ws = not any(c.__name__ in enter or c.__name__ in leave for c in WHITESPACE)
     empty: list[Visit] = []
-    ws = _WHITESPACE_TYPES
+    ws = WHITESPACE_TYPES
     by_type: dict[type, tuple[list[Visit], list[Visit]]] = {}  # node type -> (visit_, leave_ functions)
 
     # Iterative (deeply nested code would exhaust Python's stack): an entry is a node to enter,

@@ -80,13 +80,13 @@ def test_statement_positions_are_position_provider_s(text, with_tree):
     module = cst.parse_module(text)
     theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     mine = Positions(module, text, ast.parse(text) if with_tree else None)
-    top = {module} | {n for line in (*module.header, *module.footer) for n in walk(line, whitespace=True)}
-    inner = [n for n in _all_nodes(module) if n not in top]
-    for node in reversed(inner):
+    everything = _all_nodes(module)
+    code = [n for n in walk(module) if n is not module]  # whitespace, header and footer left out
+    for node in reversed(code):
         assert mine.get(node) == theirs.get(node), type(node).__name__
     # Statement by statement unless a start could not be checked (a decorator in parentheses).
     assert not mine._whole or "@(" in text
-    for node in top:
+    for node in everything:  # whitespace nodes: the whole module, same answers
         assert mine.get(node) == theirs.get(node), type(node).__name__
 
 
