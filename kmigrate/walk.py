@@ -84,10 +84,15 @@ _CHILDREN: dict[type, Callable[[cst.CSTNode], list]] = {}
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """`node.children` without rebuilding the node."""
-    fn = _CHILDREN.get(type(node))
+    return (_CHILDREN.get(type(node)) or children_function(type(node)))(node)
+
+
+def children_function(kind: type) -> Callable[[cst.CSTNode], list]:
+    """The function `children` uses for nodes of type `kind` (for loops that inline it)."""
+    fn = _CHILDREN.get(kind)
     if fn is None:
-        fn = _CHILDREN[type(node)] = _compile_children(type(node))
-    return fn(node)
+        fn = _CHILDREN[kind] = _compile_children(kind)
+    return fn
 
 
 def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -131,6 +136,7 @@ def traverse(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]) ->
     empty: list[Visit] = []
     ws = WHITESPACE_TYPES
     by_type: dict[type, tuple[list[Visit], list[Visit]]] = {}  # node type -> (visit_, leave_ functions)
+    children_of = _CHILDREN.get  # children(), inlined: this loop runs once per node
 
     # Iterative (deeply nested code would exhaust Python's stack): an entry is a node to enter,
     # or (node, leave functions) to leave; none is pushed for a type no visitor leaves.
@@ -150,7 +156,7 @@ def traverse(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]) ->
             fn(item)
         if visits[1]:
             stack.append((item, visits[1]))
-        kids = children(item)
+        kids = (children_of(kind) or children_function(kind))(item)
         if skip_ws:
             kids = [k for k in kids if type(k) not in ws]
         stack.extend(reversed(kids))
