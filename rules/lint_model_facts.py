@@ -16,7 +16,7 @@ import libcst as cst
 from libcst.metadata import ScopeProvider
 
 from kmigrate.names import NameResolver
-from kmigrate.walk import code_children
+from kmigrate.walk import children, code_children, concrete_types
 
 # ----------------------------------------------------------------------------- layer tables
 
@@ -70,6 +70,9 @@ def walk(node: cst.CSTNode, *, into_scopes: bool = False) -> Iterator[cst.CSTNod
 
 
 _SCOPE_TYPES = frozenset(SCOPE_NODES)
+# What a def or a class can be inside: statements and their blocks (not simple statement lines).
+_DEF_HOLDERS = concrete_types(cst.BaseCompoundStatement, cst.IndentedBlock, cst.Else, cst.ExceptHandler,
+                              cst.ExceptStarHandler, cst.Finally, cst.MatchCase)
 
 
 # ----------------------------------------------------------------------------- call arguments
@@ -447,12 +450,16 @@ class ModuleFacts:
         self._classify()
 
     def _walk(self, module: cst.Module) -> None:
-        # Module scope, then every function (with its class when it is a method).
+        # Module scope, then every function (with its class when it is a method). Only statements
+        # and their blocks are entered: no expression holds a def or a class.
         self.scopes.append(ScopeFacts(module))
         stack: list[tuple[cst.CSTNode, Optional[ClassFacts]]] = [(module, None)]
+        blocks = _DEF_HOLDERS
         while stack:
             node, klass = stack.pop()
-            for child in code_children(node):
+            for child in children(node):
+                if type(child) not in blocks:
+                    continue
                 if isinstance(child, cst.ClassDef):
                     facts = ClassFacts(child)
                     self.classes[child] = facts
