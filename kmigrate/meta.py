@@ -102,12 +102,13 @@ class _Segment:
 class Positions:
     """node -> CodeRange (as PositionProvider gives), for any node of the module.
 
-    Given the module's text, only the top-level statements that hold an asked-for node are
-    generated: each starts at a line the `ast` tree gives (its first token's line, minus its
-    leading blank and comment lines), checked against the text (the generated code must be
-    the text from that line to the next statement's). Anything else (the module node, its
-    header and footer, whitespace and comment nodes, a check that fails) generates the whole
-    module once.
+    Given the module's text, only the statements that hold an asked-for node are generated,
+    the innermost one in a block (a method, not its class; a line of a function, not the whole
+    function): each starts at a line the `ast` tree gives (its first token's line, minus its
+    leading blank and comment lines) and is generated with the indentation of its blocks,
+    then checked against the text (the generated code must be the text from that line to the
+    next statement of the block). Anything else (the module node, its header and footer,
+    whitespace and comment nodes, a check that fails) generates the whole module once.
     """
 
     def __init__(self, module: cst.Module, text: Optional[str] = None, tree: Optional[ast.Module] = None):
@@ -116,10 +117,10 @@ class Positions:
         self._tree = tree
         self._ranges: dict = {}  # node -> (segment, first token, end token)
         self._whole = text is None
-        self._owners: Optional[dict] = None  # node -> index of its top-level statement
-        self._starts: Optional[list[int]] = None
+        self._layout: Optional[dict] = None  # statement -> _Place, for every statement in a block
+        self._owners: Optional[dict] = None  # code node -> innermost statement holding it
         self._offsets: list[int] = []  # text offset of each line start
-        self._done: set[int] = set()
+        self._done: set = set()
         if self._whole:
             self._generate_whole()
 
@@ -143,7 +144,10 @@ class Positions:
     def statement_index(self, node: cst.CSTNode) -> Optional[int]:
         """The index in module.body of the top-level statement holding `node`, if known without
         another walk (the positions were asked statement by statement)."""
-        return None if self._whole or self._owners is None else self._owners.get(node)
+        if self._whole or self._owners is None:
+            return None
+        owner = self._owners.get(node)
+        return None if owner is None else self._layout[owner].top
 
     def _generate_whole(self) -> None:
         self._whole = True
@@ -154,65 +158,78 @@ class Positions:
 
     def _load(self, node: cst.CSTNode) -> bool:
         """Generate the statement holding `node` (or the whole module); False: nothing new to look at."""
-        if self._owners is None:
-            # Code nodes only (no rule reports whitespace; if one did, the whole module is generated).
-            self._owners = owners = {}
-            ws = WHITESPACE_TYPES
-            for i, stmt in enumerate(self.module.body):
-                stack = [stmt]
-                while stack:
-                    n = stack.pop()
-                    owners[n] = i
-                    for k in children(n):
-                        if type(k) not in ws:
-                            stack.append(k)
-        i = self._owners.get(node)
-        if i is None or i in self._done:
-            if i is None:
+        if self._owners is None and not self._map():
+            self._generate_whole()
+            return True
+        owner = self._owners.get(node)
+        if owner is None or owner in self._done:
+            if owner is None:
                 self._generate_whole()
-            return i is None
-        self._done.add(i)
-        if not self._statement(i):
+            return owner is None
+        self._done.add(owner)
+        if not self._statement(owner):
             self._generate_whole()
         return True
 
-    def _statement(self, i: int) -> bool:
-        starts = self._statement_lines()
-        if starts is None:
+    def _map(self) -> bool:
+        """Lay out the statements and map each code node to its innermost statement."""
+        layout = _layout(self.module, self._text, self._tree)
+        if layout is None:
             return False
-        stmt = self.module.body[i]
+        self._layout = layout
+        self._offsets = [0] + [m.end() for m in _NEWLINE.finditer(self._text)]
+        # Code nodes only (no rule reports whitespace; if one did, the whole module is generated).
+        self._owners = owners = {}
+        ws = WHITESPACE_TYPES
+        stack = [(s, s) for s in self.module.body]
+        while stack:
+            n, owner = stack.pop()
+            owners[n] = owner
+            for k in children(n):
+                if type(k) not in ws:
+                    stack.append((k, k if k in layout else owner))
+        return True
+
+    def _statement(self, stmt: cst.CSTNode) -> bool:
+        place = self._layout[stmt]
         state = _OffsetState(default_indent=self.module.default_indent, default_newline=self.module.default_newline)
+        state.indent_tokens = list(place.indents)
         stmt._codegen(state)
         code = "".join(state.tokens)
         text, offsets = self._text, self._offsets
-        if not 0 < starts[i] <= len(offsets):
+        if not 0 < place.line <= len(offsets):
             return False
-        at = offsets[starts[i] - 1]
-        if i + 1 < len(starts):
-            if not 0 < starts[i + 1] <= len(offsets) or text[at:offsets[starts[i + 1] - 1]] != code:
+        at = offsets[place.line - 1]
+        if place.next_line is not None:
+            if not 0 < place.next_line <= len(offsets) or text[at:offsets[place.next_line - 1]] != code:
                 return False
         elif not text.startswith(code, at):
             # The module's last newline may be missing (LibCST drops it from the text only).
             last = state.tokens[-1] if state.tokens else ""
             if self.module.has_trailing_newline or last not in ("\n", "\r\n", "\r") or text[at:] != code[:-len(last)]:
                 return False
-        seg = _Segment(state.tokens, starts[i])
+        seg = _Segment(state.tokens, place.line)
         for n, (a, b) in state.ranges.items():
             self._ranges[n] = (seg, a, b)
         return True
-
-    def _statement_lines(self) -> Optional[list[int]]:
-        """The line where each top-level statement starts (its leading lines included), or None."""
-        if self._starts is None:
-            self._starts = _statement_lines(self.module, self._text, self._tree) or []
-            self._offsets = [0] + [m.end() for m in _NEWLINE.finditer(self._text)]
-        return self._starts or None
 
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
-def _statement_lines(module: cst.Module, text: str, tree: Optional[ast.Module]) -> Optional[list[int]]:
+@dataclass
+class _Place:
+    """Where a statement of a block starts, what indentation it is generated with."""
+
+    line: int  # its first line, leading blank and comment lines included
+    indents: tuple[str, ...]  # the indentation of each enclosing block
+    top: int  # index of its top-level statement in module.body
+    next_line: Optional[int] = None  # the next statement of the same block, if any
+
+
+def _layout(module: cst.Module, text: str, tree: Optional[ast.Module]) -> Optional[dict]:
+    """statement -> _Place for every statement of every block (module body included), from
+    the `ast` tree of `text`; None when the two trees do not line up."""
     if tree is None:
         try:
             with warnings.catch_warnings():
@@ -221,26 +238,82 @@ def _statement_lines(module: cst.Module, text: str, tree: Optional[ast.Module]) 
                                dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
-    body = tree.body
-    out: list[int] = []
+    out: dict = {}
+    try:
+        ok = _lay_block(module.body, tree.body, (), None, module.default_indent, out)
+    except (AttributeError, IndexError, TypeError):  # the trees differ: the whole module is generated
+        return None
+    return out if ok else None
+
+
+def _lay_block(stmts, body: list, indents: tuple, top: Optional[int], default_indent: str, out: dict) -> bool:
     k = 0
-    for stmt in module.body:
+    previous: Optional[_Place] = None
+    for i, stmt in enumerate(stmts):
         if k >= len(body):
-            return None
+            return False
         first = body[k]
-        if isinstance(stmt, cst.SimpleStatementLine):
+        here = i if top is None else top
+        if type(stmt) is cst.SimpleStatementLine:
             k += len(stmt.body)
             line = first.lineno
         else:
             k += 1
-            decorators = getattr(stmt, "decorators", ())
             line = first.lineno
+            decorators = getattr(stmt, "decorators", ())
             if decorators:
                 if not getattr(first, "decorator_list", None):
-                    return None
+                    return False
                 line = first.decorator_list[0].lineno - len(decorators[0].leading_lines)
-        out.append(line - len(stmt.leading_lines))
-    return out if k == len(body) else None
+            # A match statement indents its cases, then each case body is a block of its own.
+            outer = indents if type(stmt) is not cst.Match else indents + (
+                default_indent if stmt.indent is None else stmt.indent,)
+            for block, inner in _blocks(stmt, first):
+                if type(block) is cst.IndentedBlock:
+                    indent = default_indent if block.indent is None else block.indent
+                    if not _lay_block(block.body, inner, outer + (indent,), here, default_indent, out):
+                        return False
+        place = out[stmt] = _Place(line - len(stmt.leading_lines), indents, here)
+        if previous is not None:
+            previous.next_line = place.line
+        previous = place
+    return k == len(body)
+
+
+def _blocks(stmt: cst.CSTNode, node: ast.AST):
+    """(LibCST block, the `ast` statements in it) of a compound statement, elif chains followed."""
+    kind = type(stmt)
+    if kind is cst.If:
+        yield stmt.body, node.body
+        orelse = stmt.orelse
+        while type(orelse) is cst.If:  # elif: an If inside the If, not a statement of a block
+            if len(node.orelse) != 1 or type(node.orelse[0]) is not ast.If:
+                raise TypeError("elif")
+            node = node.orelse[0]
+            yield orelse.body, node.body
+            orelse = orelse.orelse
+        if orelse is not None:
+            yield orelse.body, node.orelse
+    elif kind in (cst.Try, cst.TryStar):
+        yield stmt.body, node.body
+        if len(stmt.handlers) != len(node.handlers):
+            raise TypeError("handlers")
+        for h, nh in zip(stmt.handlers, node.handlers):
+            yield h.body, nh.body
+        if stmt.orelse is not None:
+            yield stmt.orelse.body, node.orelse
+        if stmt.finalbody is not None:
+            yield stmt.finalbody.body, node.finalbody
+    elif kind is cst.Match:
+        if len(stmt.cases) != len(node.cases):
+            raise TypeError("cases")
+        for c, nc in zip(stmt.cases, node.cases):
+            yield c.body, nc.body
+    else:  # def, class, for, while, with
+        yield stmt.body, node.body
+        orelse = getattr(stmt, "orelse", None)
+        if orelse is not None:
+            yield orelse.body, node.orelse
 
 
 class ModuleMeta:

@@ -67,6 +67,16 @@ ODD_STARTS = [
     "x = 1\n\n# trailing comment, no newline",
     "# only a comment\n",
     "",
+    # Nested blocks: each statement of a block is generated alone, with its blocks' indentation.
+    "def f(x):\n  if x:  # two spaces\n    a = 1\n  # c\n  elif x > 1:\n     y = 2\n  elif x < 0: z = 3\n"
+    "  else:\n    for i in x:\n      pass\n    else:\n      w = 4\n  return a\n",
+    "class A(B):\n    # lead\n\n    @staticmethod\n    # between\n    @d(1)\n    def m():\n        while 1:\n"
+    "            break\n        else:\n            pass\n\n    class C:\n        x = 1; y = 2\n",
+    "async def g():\n    try:\n        async with a as b:\n            async for c in b:\n                await c\n"
+    "    except* E:\n        pass\n    else:\n        match q:\n            case 1:\n                r = 1\n"
+    "            case _:\n                pass\n    finally:\n        s = 2\n",
+    "def h():\r\n    try:\r\n        x = 1\r\n    except (A,\r\n            B) as e:\r\n        y = 2\r\n"
+    "    finally:\r\n        z = 3\r\n    if a: return 1\r\n    return [\r\n        i for i in x]\r\n",
 ]
 
 
@@ -94,9 +104,15 @@ def test_statement_positions_generate_only_what_is_asked():
     text = (ROOT / "kmigrate" / "engine.py").read_text(encoding="utf-8")
     module = cst.parse_module(text)
     mine = Positions(module, text)
-    deep = list(walk(module.body[-1]))[-1]
+    last = module.body[-1]
+    assert isinstance(last, cst.FunctionDef)
+    deep = list(walk(last))[-1]
     assert mine.get(deep) is not None
-    assert not mine._whole and mine._done == {len(module.body) - 1}
+    # Only the innermost statement holding it: a line of the last function, not the function.
+    assert not mine._whole and len(mine._done) == 1
+    (generated,) = mine._done
+    assert generated in last.body.body
+    assert mine.statement_index(deep) == len(module.body) - 1
 
 
 class _Recorder(cst.BatchableCSTVisitor):
