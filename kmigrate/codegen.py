@@ -25,7 +25,8 @@ _DEFAULTS = cst.Module(body=())
 
 def code_of(node: cst.CSTNode, module: Optional[cst.Module] = None) -> str:
     """`module.code_for_node(node)` (a module's own code when `node` is the module)."""
-    module = module or (node if isinstance(node, cst.Module) else _DEFAULTS)
+    if module is None:
+        module = node if isinstance(node, cst.Module) else _DEFAULTS
     state = _State(default_indent=module.default_indent, default_newline=module.default_newline)
     node._codegen(state)
     return "".join(state.tokens)

@@ -9,7 +9,6 @@ import ast
 import os
 import re
 import sys
-import warnings
 from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
@@ -20,7 +19,7 @@ from .codegen import code_of
 from .meta import ModuleMeta
 from .result import ERROR_CODE, FileResult, error_finding  # noqa: F401  (re-exported)
 from .rule import FileContext, Finding, Report, Rule, Safety
-from .source import Source, SourceError
+from .source import Source, SourceError, compile_quietly
 from .walk import children, traverse
 
 MAX_PASSES = 8
@@ -140,10 +139,7 @@ def _still_open(findings: list[Finding], final: list[Report]) -> list[Finding]:
 def check_syntax(text: str, path: str, is_notebook: bool = False) -> ast.Module:
     """The `ast` tree of `text`, or FileError."""
     try:
-        flags = ast.PyCF_ONLY_AST | (ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if is_notebook else 0)
-        with warnings.catch_warnings():  # the user's `x is 'a'` is not kmigrate's to warn about
-            warnings.simplefilter("ignore")
-            return compile(text, path, "exec", flags=flags, dont_inherit=True)
+        return compile_quietly(text, path, ast.PyCF_ONLY_AST | (ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if is_notebook else 0))
     except SyntaxError as exc:
         if "\x00" in text and not exc.lineno:
             _nul_error(text)
@@ -164,11 +160,8 @@ def _nul_error(text: str) -> None:
 
 def verify_output(text: str, path: str, is_notebook: bool = False) -> None:
     """The fixed text must parse and compile, or nothing is written."""
-    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if is_notebook else 0
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(text, path, "exec", flags=flags, dont_inherit=True)
+        compile_quietly(text, path, ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if is_notebook else 0)
     except (SyntaxError, ValueError, RecursionError) as exc:
         line = getattr(exc, "lineno", 1) or 1
         raise FileError(f"fixed code would not compile ({exc}); a kmigrate bug, file left as is", line) from None

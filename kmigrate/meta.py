@@ -7,7 +7,7 @@ here each is computed the first time a rule asks, over the module's own nodes (t
 built with unsafe_skip_copy, so the nodes rules hold are the ones it indexes).
 
 Positions use a cheaper codegen than PositionProvider's: it records token indices per node
-and turns only the requested ones into lines and columns, and generates only the top-level
+and turns only the requested ones into lines and columns, and generates only the innermost
 statements that hold a requested node (same results: tests/test_walk.py).
 """
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-import warnings
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -23,6 +22,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, QualifiedNameProvider, ScopeProvider
 
+from .source import compile_quietly
 from .walk import WHITESPACE_TYPES, children
 
 
@@ -72,7 +72,7 @@ class _Syntactic:
 
 
 class _Segment:
-    """The codegen tokens of the module, or of one top-level statement starting at `line` (column 0)."""
+    """The codegen tokens of the module, or of one statement starting at `line` (column 0)."""
 
     def __init__(self, tokens: list[str], line: int = 1):
         self.tokens = tokens
@@ -232,10 +232,7 @@ def _layout(module: cst.Module, text: str, tree: Optional[ast.Module]) -> Option
     the `ast` tree of `text`; None when the two trees do not line up."""
     if tree is None:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = compile(text, "<kmigrate>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
-                               dont_inherit=True)
+            tree = compile_quietly(text, "<kmigrate>", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
     out: dict = {}

@@ -517,15 +517,22 @@ def code_text(raw: bytes) -> str | None:
         nb = Notebook.from_bytes(raw)
     except NotebookError:
         return None
+    return "\n".join(masked.text for _, masked in _python_cells(nb))
+
+
+def _python_cells(nb: Notebook) -> list:
+    """(cell, masked source) of each code cell the engine fixes: Python, not empty, not a cell
+    magic; none in a notebook whose kernel is another language."""
     if nb.language:
-        return ""
-    texts = []
+        return []
+    work = []
     for cell in nb.cells:
-        if not cell.language and cell.text.strip():
-            masked = mask_ipython(cell.text)
-            if not masked.skip:
-                texts.append(masked.text)
-    return "\n".join(texts)
+        if cell.language or not cell.text.strip():
+            continue
+        masked = mask_ipython(cell.text)
+        if not masked.skip:
+            work.append((cell, masked))
+    return work
 
 
 def process_notebook(raw: bytes, display: str, options: "Options") -> tuple[bytes, list["Finding"], str | None]:
@@ -536,15 +543,9 @@ def process_notebook(raw: bytes, display: str, options: "Options") -> tuple[byte
         nb = Notebook.from_bytes(raw)
     except NotebookError as exc:
         raise FileError(exc.message, exc.line, exc.column) from None
-    if nb.language:
+    work = _python_cells(nb)
+    if not work:
         return raw, [], None
-    work = []
-    for cell in nb.cells:
-        if cell.language or not cell.text.strip():
-            continue
-        masked = mask_ipython(cell.text)
-        if not masked.skip:
-            work.append((cell, masked))
     together = _fix_together(work, display, options)
     findings: list[Finding] = []
     new_sources: dict[int, str] = {}

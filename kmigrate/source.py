@@ -6,7 +6,16 @@ import io
 import os
 import tempfile
 import tokenize
+import warnings
 from dataclasses import dataclass
+
+
+def compile_quietly(text: str, path: str, flags: int = 0):
+    """`compile(text, path, "exec", flags)` without SyntaxWarnings: the user's `x is 'a'` is not
+    kmigrate's to warn about. Raises what compile raises."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return compile(text, path, "exec", flags=flags, dont_inherit=True)
 
 
 class SourceError(Exception):

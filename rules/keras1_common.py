@@ -77,7 +77,6 @@ class Keras1Rule(Rule):
     # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
     requires = ("keras",)
 
-
     def __init__(self, context: FileContext):
         super().__init__(context)
         self._names: Optional[NameResolver] = None

@@ -883,9 +883,17 @@ def _name_uses(stmt: cst.CSTNode, name: str) -> Iterator[Optional[tuple[str, cst
         yield None
 
 
+def nodes_of(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`node` and every code node under it, in no particular order (for any()/all() scans)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(code_children(n))
+
+
 class FactsRule:
     """Mixin for the lint rules: run `check(facts)` once per module (in visit_Module)."""
-
 
     @classmethod
     def wants(cls, context) -> bool:

@@ -6,9 +6,8 @@ from typing import Optional
 import libcst as cst
 
 from kmigrate.rule import Example, Rule, Safety, Severity
-from kmigrate.walk import code_children
 
-from .keras_facts import SEQUENTIAL, Facts, FactsRule, _attr_targets, _params, kwarg, without_arg
+from .keras_facts import SEQUENTIAL, Facts, FactsRule, _attr_targets, _params, kwarg, nodes_of, without_arg
 
 SHAPE_ARGS = ("input_shape", "input_dim", "batch_input_shape")
 _NOT_LAYERS = {"Input", "InputLayer"}
@@ -112,7 +111,7 @@ class IgnoredInputShape(FactsRule, Rule):
                 if not params:
                     continue
                 me = params[0].value
-                for stmt in _walk(fn):
+                for stmt in nodes_of(fn):
                     if not isinstance(stmt, cst.Assign) or len(stmt.targets) != 1:
                         continue
                     t = stmt.targets[0].target
@@ -167,11 +166,3 @@ class IgnoredInputShape(FactsRule, Rule):
         if name == "batch_input_shape":
             message += " (it raises in Keras 3)"
         self.report(ctor, message, without_arg(ctor, arg), safety=safety, at=arg)
-
-
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(code_children(n))

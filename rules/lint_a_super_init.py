@@ -8,7 +8,7 @@ import libcst as cst
 from kmigrate.rule import Example, Rule, Safety, Severity
 from kmigrate.walk import code_children
 
-from .keras_facts import MODEL_BASES, Facts, FactsRule, KerasClass, _attr_targets, _params
+from .keras_facts import MODEL_BASES, Facts, FactsRule, KerasClass, _attr_targets, _params, nodes_of
 
 
 def _is_init_call(node: cst.CSTNode) -> bool:
@@ -99,7 +99,7 @@ class SuperInit(FactsRule, Rule):
             init = kc.methods.get("__init__")
             if init is None or not isinstance(init.body, cst.IndentedBlock):
                 continue
-            if not any(_is_init_call(n) for n in _walk(kc.node)):
+            if not any(_is_init_call(n) for n in nodes_of(kc.node)):
                 if not _abstract(init):
                     self.report(init.name, f"`{kc.node.name.value}.__init__` never calls `super().__init__()`: "
                                 f"Keras raises when the {kc.kind} is used; call it first")
@@ -112,7 +112,7 @@ class SuperInit(FactsRule, Rule):
             return
         me = params[0].value
         for stmt in init.body.body:
-            calls = [n for n in _walk(stmt) if _is_init_call(n)]
+            calls = [n for n in nodes_of(stmt) if _is_init_call(n)]
             if calls:
                 if any(_functional_init(c) for c in calls):
                     return  # Keras 3 functional subclassing: layers first, then super().__init__(inputs, outputs)
@@ -120,7 +120,7 @@ class SuperInit(FactsRule, Rule):
         else:
             return
         for stmt in init.body.body:
-            if any(_is_init_call(n) for n in _walk(stmt)):
+            if any(_is_init_call(n) for n in nodes_of(stmt)):
                 return
             if not isinstance(stmt, cst.SimpleStatementLine):
                 continue
@@ -176,14 +176,6 @@ def _abstract(fn: cst.FunctionDef) -> bool:
     body = fn.body.body
     return len(body) <= 2 and any(
         isinstance(s, cst.SimpleStatementLine) and any(isinstance(x, cst.Raise) for x in s.body) for s in body)
-
-
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(code_children(n))
 
 
 def _walk_no_nested(fn: cst.FunctionDef):

@@ -4,9 +4,8 @@ from __future__ import annotations
 import libcst as cst
 
 from kmigrate.rule import Rule, Safety, Severity
-from kmigrate.walk import code_children
 
-from .keras_facts import MODEL_BASES, Facts, FactsRule, _attr_targets, _params
+from .keras_facts import MODEL_BASES, Facts, FactsRule, _attr_targets, _params, nodes_of
 
 # attributes the Keras base classes read themselves
 _KERAS_OWN = {"input_spec", "supports_masking", "activity_regularizer", "optimizer", "loss", "compiled_loss",
@@ -99,13 +98,13 @@ class UnusedLayer(FactsRule, Rule):
             if any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in _DYNAMIC or
                    isinstance(n, cst.Attribute) and n.attr.value in _DYNAMIC and isinstance(n.value, cst.Name)
                    and facts.keras_name(n) is None
-                   for n in _walk(kc.node)):
+                   for n in nodes_of(kc.node)):
                 continue
             params = _params(init)
             if not params:
                 continue
             me = params[0].value
-            for stmt in _walk(init):
+            for stmt in nodes_of(init):
                 if not isinstance(stmt, cst.Assign) or len(stmt.targets) != 1:
                     continue
                 targets = list(_attr_targets(stmt.targets[0].target, me))
@@ -127,17 +126,9 @@ class UnusedLayer(FactsRule, Rule):
                                 f"but never used: `call()` does not apply it")
 
 
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(code_children(n))
-
-
 def _named_in_strings(facts: Facts, attr: str) -> bool:
     """`'dense_1'` in a string (getattr-style access by name) counts as a use."""
-    for n in _walk(facts.module):
+    for n in nodes_of(facts.module):
         if isinstance(n, cst.SimpleString) and attr in n.value:
             return True
     return False
