@@ -100,6 +100,10 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
         fixable = [r for r in reports if r.has_fix and _allowed(r, options)]
         if findings is None:
             findings = [_finding(r, positions, path, fixed=r in fixable) for r in reports]
+            # Findings are those of the original text: a later pass needs a report-only rule
+            # only to see whether its findings still stand.
+            reported = {f.code for f in findings}
+            rules = [r for r in rules if r.fix_safety is not Safety.NONE or r.code in reported]
         if not fixable:
             findings = _still_open(findings, reports)
             break

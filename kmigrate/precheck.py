@@ -135,14 +135,15 @@ def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] 
     literal that is not a docstring, not only in comments or docstrings. Only the rules left
     need LibCST and their metadata.
     """
-    rules = [r for r in options.rules if r.wants(context) and any(t in text for t in r.triggers)
-             and _pattern_found(r, text)]
+    has = _Memo(text)  # many rules share a word ("keras"): scan the text once per word
+    rules = [r for r in options.rules if all(has(w) for w in r.requires) and any(has(t) for t in r.triggers)
+             and _pattern_found(r, text) and r.wants(context)]
     if not rules or tree is None:
         return rules
     words: Optional[str] = None
     out = []
     for r in rules:
-        present = [t for t in r.triggers if t in text]
+        present = [t for t in r.triggers if has(t)]
         if not getattr(r, "code_triggers", True) or not all(_IDENTIFIER.fullmatch(t) for t in present):
             out.append(r)
             continue
@@ -158,6 +159,20 @@ def needs_parsing(text: str, path: str, options: Any, *, is_notebook: bool = Fal
     context = Context(path=path, text=text, target=options.target, to=options.to,
                       unsafe_fixes=options.unsafe_fixes, is_notebook=is_notebook)
     return bool(active_rules(text, options, context))
+
+
+class _Memo(dict):
+    """`word in text`, answered once per word."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def __missing__(self, word: str) -> bool:
+        found = self[word] = word in self.text
+        return found
+
+    __call__ = dict.__getitem__
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -167,6 +167,9 @@ class Rule(cst.BatchableCSTVisitor):
         imports = tuple(imports)
         if safety is None:
             safety = self.fix_safety if (replacement is not None or imports) else Safety.NONE
+        elif self.fix_safety is Safety.NONE and safety is not Safety.NONE:
+            # The engine runs a report-only rule again only to see its findings still stand.
+            raise TypeError(f"{self.code} has fix_safety none and cannot report a fix")
         self.reports.append(
             Report(self, node, message, severity or self.severity, safety, replacement, imports, at)
         )

@@ -105,9 +105,10 @@ _SAVER = re.compile(r"\bSaver\s*\(")
 _TF_BINDING = re.compile(
     r"^[ \t]*(?:import\s+tensorflow(?:\.compat\.v1)?(?:\s+as\s+(\w+))?"
     r"|from\s+tensorflow(?:\.compat)?\s+import\s+(?:v1\s+as\s+)?(\w+))", re.M)
-_TF_LAYERS_IMPORT = re.compile(
-    r"\btensorflow(?:\.compat\.v1)?(?:\.python)?\.layers\b"
-    r"|^[ \t]*from\s+tensorflow(?:\.compat\.v1)?\s+import\s[^\n]*\blayers\b", re.M)
+# Each starts with a literal, which `re` searches for fast (a leading \b or ^ is tried at every
+# offset); matching more than the exact forms only costs a parse.
+_TF_LAYERS_MODULE = re.compile(r"tensorflow(?:\.compat\.v1)?(?:\.python)?\.layers\b")
+_TF_LAYERS_FROM = re.compile(r"from\s+tensorflow(?:\.compat\.v1)?\s+import\s[^\n]*\blayers\b")
 
 
 _ALIAS = re.compile(r"^[ \t]*(\w+)\s*=\s*[\w. ]*\.\s*(?:layers|slim)\b", re.M)
@@ -129,13 +130,18 @@ def mentions_tf_layers(text: str) -> bool:
     """Whether `text` can name tf.layers at all (so the rules need LibCST); never a false no."""
     if "tensorflow" not in text:
         return False
-    if _TF_LAYERS_IMPORT.search(text):
+    if _TF_LAYERS_MODULE.search(text) or _TF_LAYERS_FROM.search(text):
         return True
     names = {"tensorflow", "tf"}
     for m in _TF_BINDING.finditer(text):
         names.add(m.group(1) or m.group(2) or "tensorflow")
     alt = "|".join(re.escape(n) for n in names)
-    return re.search(rf"\b(?:{alt})\s*\.\s*(?:compat\s*\.\s*v1\s*\.\s*)?layers\b", text) is not None
+    pattern = re.compile(rf"(?:{alt})\s*\.\s*(?:compat\s*\.\s*v1\s*\.\s*)?layers\b")
+    # `mtf.layers` (Mesh TensorFlow) is not `tf.layers`: a name must start where a word does
+    return any(m.start() == 0 or not _WORD_CHAR.match(text, m.start() - 1) for m in pattern.finditer(text))
+
+
+_WORD_CHAR = re.compile(r"\w")
 
 
 class TFLayersRule(Rule):
