@@ -7,7 +7,7 @@ object, which makes printing about a third faster. Same text: tests/test_walk.py
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import Optional
+from typing import Optional, Sequence
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -23,10 +23,13 @@ class _State(CodegenState):
 _DEFAULTS = cst.Module(body=())
 
 
-def code_of(node: cst.CSTNode, module: Optional[cst.Module] = None) -> str:
-    """`module.code_for_node(node)` (a module's own code when `node` is the module)."""
+def code_of(node: cst.CSTNode, module: Optional[cst.Module] = None, indents: Sequence[str] = ()) -> str:
+    """`module.code_for_node(node)` (a module's own code when `node` is the module); `indents`:
+    the indentation of the blocks a statement is in, to print it as it stands there."""
     if module is None:
         module = node if isinstance(node, cst.Module) else _DEFAULTS
     state = _State(default_indent=module.default_indent, default_newline=module.default_newline)
+    if indents:
+        state.indent_tokens = list(indents)
     node._codegen(state)
     return "".join(state.tokens)

@@ -17,6 +17,7 @@ import libcst as cst
 
 from .codegen import code_of
 from .meta import ModuleMeta
+from .reparse import Replace, reparse
 from .result import ERROR_CODE, FileResult, error_finding  # noqa: F401  (re-exported)
 from .rule import FileContext, Finding, Report, Rule, Safety
 from .source import Source, SourceError, compile_quietly
@@ -189,46 +190,8 @@ def _parse(text: str) -> cst.Module:
 
 
 def _reparse(before: cst.Module, after: cst.Module, text: str) -> cst.Module:
-    """What `_parse(text)` gives for the fixed module `after` (text == after.code), parsing only
-    the top-level statements the fixes made.
-
-    The rules of the next pass must see what LibCST parses, not the nodes the fixes built (a
-    built tree can differ from the parsed one and still print the same). The statements
-    `before` already had were parsed from the same text and are kept; the new ones are parsed
-    together: after a `pass` line that keeps their leading comments theirs, or, when the first
-    (last) statement is new, after the module's header (before its footer), which the parser
-    may then share out differently.
-    """
-    body, old = after.body, before.body
-    if not body or not old:
-        return _parse(text)
-    kept = {id(s) for s in old}
-    fresh = {i for i, s in enumerate(body) if id(s) not in kept}
-    if body[0] is not old[0]:
-        fresh.add(0)
-    if body[-1] is not old[-1]:
-        fresh.add(len(body) - 1)
-    if not fresh:
-        return after
-    if 2 * len(fresh) > len(body):
-        return _parse(text)  # most of it is new: one parse of the whole
-    order = sorted(fresh)
-    first, last = order[0] == 0, order[-1] == len(body) - 1
-    head = "".join(code_of(line, after) for line in after.header) if first else "pass" + after.default_newline
-    tail = "".join(code_of(line, after) for line in after.footer) if last else ""
-    config = cst.PartialParserConfig(default_indent=after.default_indent, default_newline=after.default_newline)
-    try:
-        parsed = cst.parse_module(head + "".join(code_of(body[i], after) for i in order) + tail, config)
-    except (cst.ParserSyntaxError, RecursionError):
-        return _parse(text)
-    got = parsed.body if first else parsed.body[1:]
-    if len(got) != len(order) or (not first and parsed.header) or (not last and parsed.footer):
-        return _parse(text)
-    new_body = list(body)
-    for i, stmt in zip(order, got):
-        new_body[i] = stmt
-    return after.with_changes(body=new_body, header=parsed.header if first else after.header,
-                              footer=parsed.footer if last else after.footer)
+    """What `_parse(text)` gives for the fixed module `after`, parsing only what changed."""
+    return reparse(before, after, text, _parse)
 
 
 def _allowed(report: Report, options: Options) -> bool:
@@ -260,23 +223,6 @@ def _finding(report: Report, positions, path: str, fixed: bool) -> Finding:
         code=rule.code, name=rule.name, message=report.message, severity=report.severity.value,
         fix_safety=report.safety.value, fix_applied=fixed,
     )
-
-
-class _Apply(cst.CSTTransformer):
-    """Replace nodes, rebuilding only their ancestors (every other subtree is kept as it is)."""
-
-    def __init__(self, replacements: dict[cst.CSTNode, object], module: cst.Module, positions):
-        super().__init__()
-        self.replacements = replacements
-        self.spine = _ancestors(module, replacements, positions)
-
-    def on_visit(self, node) -> bool:
-        return node in self.spine
-
-    def on_leave(self, original_node, updated_node):
-        if original_node in self.replacements:
-            return self.replacements[original_node]
-        return updated_node
 
 
 def _ancestors(module: cst.Module, targets, positions=None) -> set[cst.CSTNode]:
@@ -315,7 +261,7 @@ def _apply(module: cst.Module, fixes: Sequence[Report], positions) -> cst.Module
             chosen[r.node] = r.replacement
             taken.append(span)
         imports.extend(r.imports)
-    new = module.visit(_Apply(chosen, module, positions)) if chosen else module
+    new = module.visit(Replace(chosen, _ancestors(module, chosen, positions))) if chosen else module
     if imports:
         new = _apply_imports(new, imports)
     return new

@@ -192,36 +192,6 @@ def test_deep_trees_do_not_exhaust_the_stack():
     traverse(module, [_Recorder()])
 
 
-def test_partial_reparse_is_libcst_s_parse(monkeypatch):
-    """Between passes only the statements the fixes made are parsed again (engine._reparse):
-    over every fixture and rule example, with unsafe fixes, the tree equals a full parse."""
-    from kmigrate import engine
-    from kmigrate.config import Config
-    from kmigrate.run import options_from
-
-    real = engine._reparse
-    partial = []
-
-    def checked(before, after, text):
-        out = real(before, after, text)
-        full = cst.parse_module(text)
-        assert out.code == text and out.deep_equals(full)
-        partial.append(out is not after and any(a is b for a, b in zip(out.body, after.body)))
-        return out
-
-    monkeypatch.setattr(engine, "_reparse", checked)
-    options = options_from(Config(unsafe_fixes=True))
-    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "fixtures").rglob("*.py"))
-             if not p.name.endswith(".fixed.py")]
-    texts += [ex if isinstance(ex, str) else ex.before for r in all_rules().values() for ex in r.INVALID]
-    for text in texts:
-        try:
-            engine.fix_text(text, "x.py", options)
-        except engine.FileError:
-            pass
-    assert sum(partial) >= 20  # statements kept, others parsed again
-
-
 @pytest.mark.parametrize("name,module", list(_modules())[:60], ids=lambda x: x if isinstance(x, str) else "")
 def test_ancestors_from_the_statements_equal_the_full_walk(name, module):
     """engine._ancestors walks only the statements that hold a target when the positions know them."""
