@@ -116,13 +116,14 @@ _FROM_TF = re.compile(r"^[ \t]*from\s+(tensorflow[\w.]*)\s+import\s+(\([^)]*\)|[
 _IMPORT_AS = re.compile(r"\bimport\s+tensorflow[\w.]*\.(?:layers|slim)\s+as\s+(\w+)")
 
 
-def candidate_names(text: str) -> set[str]:
+@functools.lru_cache(maxsize=4)  # asked by each rule of a pass, about the same text
+def candidate_names(text: str) -> frozenset[str]:
     """Bare names that may stand for tf.layers or something in it (a superset, by text)."""
     out = {m.group(1) for m in _ALIAS.finditer(text)} | {m.group(1) for m in _IMPORT_AS.finditer(text)}
     for m in _FROM_TF.finditer(text):
         if "layers" in m.group(1) or "contrib" in m.group(1) or re.search(r"\blayers\b", m.group(2)):
             out.update(re.findall(r"\w+", m.group(2)))
-    return out
+    return frozenset(out)
 
 
 @functools.lru_cache(maxsize=4)  # asked per rule and per pass, about the same text
@@ -159,7 +160,7 @@ class TFLayersRule(Rule):
         self.functions: list[FunctionInfo] = []
         self.scopes: list[ScopeInfo] = []  # every enclosing variable_scope, outermost first
         self.in_import = 0
-        self.saver = bool(_SAVER.search(context.text))
+        self.saver = "Saver" in context.text and bool(_SAVER.search(context.text))
         self.update_ops = "UPDATE_OPS" in context.text
 
     @property
@@ -238,7 +239,8 @@ class TFLayersRule(Rule):
                     "restructure by hand")
         if weights:
             if f.reuse_variables is None:
-                f.reuse_variables = "reuse_variables" in self.module.code_for_node(f.node)
+                f.reuse_variables = "reuse_variables" in self.context.text and \
+                    "reuse_variables" in code_of(f.node, self.module)
             if f.reuse_variables:
                 return ("`reuse_variables()` in this function shares weights by name; create the "
                         "Keras layer once and call it again instead")
@@ -373,6 +375,7 @@ class Walker(TFLayersRule):
         super().__init__(context)
         self._skip: set[int] = set()
         self._call_funcs: set[int] = set()
+        self._candidates = candidate_names(context.text)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self._skip.add(id(node.target))
@@ -381,13 +384,15 @@ class Walker(TFLayersRule):
         self._call_funcs.add(id(node.func))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        self._visit_ref(node)
+        if self._may_name_tf_layers(node):
+            self._visit_ref(node)
 
     def visit_Name(self, node: cst.Name) -> None:
-        self._visit_ref(node)
+        if node.value in self._candidates:  # most names are not: checked first, once per name
+            self._visit_ref(node)
 
     def _visit_ref(self, node) -> None:
-        if self.in_import or id(node) in self._skip or not self._may_name_tf_layers(node):
+        if self.in_import or id(node) in self._skip:
             return
         qnames = self.names.qualified_names(node)
         if not qnames:
@@ -417,9 +422,4 @@ class Walker(TFLayersRule):
             node = node.value
         return type(node) is cst.Name and node.value in self._candidates
 
-    @property
-    def _candidates(self) -> set[str]:
-        found = getattr(self, "_cand", None)
-        if found is None:
-            found = self._cand = candidate_names(self.context.text)
-        return found
+
