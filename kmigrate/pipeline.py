@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Union
 
 from .result import FileResult
@@ -209,9 +209,14 @@ def _parallel(files: Iterator[str], pre: _Precheck, jobs: int, cache: Optional["
                     yield head
                     continue
                 c, i = head
-                if c.future is None or (not c.future.done() and more and len(slots) < LOOKAHEAD
-                                        and busy() < jobs * TASKS_PER_JOB):
-                    break  # keep reading ahead while the workers have room
+                if c.future is None:
+                    break
+                if not c.future.done() and more and len(slots) < LOOKAHEAD:
+                    # Keep reading ahead while the workers have room; when they have none, wait
+                    # for any task (not the head: a long file there would leave a worker idle).
+                    if busy() >= jobs * TASKS_PER_JOB:
+                        wait(running, return_when=FIRST_COMPLETED)
+                    break
                 result = c.future.result()[i]
                 slots.popleft()
                 yield result
