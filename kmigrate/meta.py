@@ -23,7 +23,7 @@ from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, QualifiedNameProvider, ScopeProvider
 
 from .source import compile_quietly
-from .walk import WHITESPACE_TYPES, children
+from .walk import code_children
 
 
 @dataclass
@@ -180,14 +180,12 @@ class Positions:
         self._offsets = [0] + [m.end() for m in _NEWLINE.finditer(self._text)]
         # Code nodes only (no rule reports whitespace; if one did, the whole module is generated).
         self._owners = owners = {}
-        ws = WHITESPACE_TYPES
         stack = [(s, s) for s in self.module.body]
         while stack:
             n, owner = stack.pop()
             owners[n] = owner
-            for k in children(n):
-                if type(k) not in ws:
-                    stack.append((k, k if k in layout else owner))
+            for k in code_children(n):
+                stack.append((k, k if k in layout else owner))
         return True
 
     def _statement(self, stmt: cst.CSTNode) -> bool:

@@ -190,24 +190,32 @@ def _compiled(pattern: str) -> "re.Pattern[str]":
 
 def _code_words(tree: ast.AST) -> str:
     """Every identifier and string literal of the code (docstrings excluded), one per line."""
-    docstrings = set()
     words = []
-    owners = _DOC_OWNERS
-    for node in ast.walk(tree):  # breadth first: a docstring's owner comes before it
+    owners, constant, expr, lists, node_base = _DOC_OWNERS, ast.Constant, ast.Expr, list, ast.AST
+    stack = [tree]
+    while stack:  # one pass over each node's fields (ast.walk reads them twice)
+        node = stack.pop()
         kind = type(node)
-        if kind is ast.Constant:
-            if type(node.value) is str and id(node) not in docstrings:
+        if kind is constant:
+            if type(node.value) is str:
                 words.append(node.value)
             continue
-        if kind in owners:
-            body = node.body
-            if body and type(body[0]) is ast.Expr and type(body[0].value) is ast.Constant \
-                    and type(body[0].value.value) is str:
-                docstrings.add(id(body[0].value))
         for name in kind._fields:
             value = getattr(node, name, None)
-            if type(value) is str:
+            vt = type(value)
+            if vt is str:
                 words.append(value)
+            elif vt is lists:
+                if kind in owners and name == "body" and value and type(value[0]) is expr \
+                        and type(value[0].value) is constant and type(value[0].value.value) is str:
+                    value = value[1:]  # the docstring
+                for v in value:  # nodes, or names (global, nonlocal, match keywords), or None
+                    if type(v) is str:
+                        words.append(v)
+                    elif v is not None:
+                        stack.append(v)
+            elif value is not None and isinstance(value, node_base):
+                stack.append(value)
     return "\n".join(words)
 
 

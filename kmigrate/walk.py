@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
+import typing
 from typing import Callable, Iterator, Sequence
 
 import libcst as cst
@@ -43,23 +45,61 @@ def _visits(cls: type) -> list[tuple[str, str]]:
     return [(next(iter(hows)) if len(hows) == 1 else "any", name) for name, hows in kinds.items()]
 
 
-def _compile_children(cls: type) -> Callable[[cst.CSTNode], list]:
-    """A function listing the children of a `cls` node: straight-line code, one line per field."""
+def _compile_children(cls: type, code_only: bool = False) -> Callable[[cst.CSTNode], list]:
+    """A function listing the children of a `cls` node: straight-line code, one line per field.
+    `code_only`: without whitespace and comment nodes (fields typed to hold only those are
+    not read at all)."""
     visits = _visits(cls)
-    if not visits:
-        return lambda node: list(node.children)  # no source to read: LibCST's own (slow) way
+    if not visits:  # no source to read: LibCST's own (slow) way
+        if code_only:
+            return lambda node: [k for k in node.children if type(k) not in WHITESPACE_TYPES]
+        return lambda node: list(node.children)
+    skip = _whitespace_fields(cls) if code_only else frozenset()
+    kinds = "CODE" if code_only else "NODES"
     lines = ["def children(node):", "    out = []"]
     for how, name in visits:
-        if how == "required":
+        if name in skip:
+            continue
+        if how == "required" and not code_only:
             lines.append(f"    out.append(node.{name})")
         else:  # a sequence, None (optional), MaybeSentinel (sentinel), or any of these
             lines.append(f"    v = node.{name}")
-            lines.append("    if type(v) is tuple or type(v) is list: out.extend(v)")
-            lines.append("    elif type(v) in NODES: out.append(v)")
+            if code_only:
+                lines.append("    if type(v) is tuple or type(v) is list: out.extend([k for k in v if type(k) in CODE])")
+            else:
+                lines.append("    if type(v) is tuple or type(v) is list: out.extend(v)")
+            lines.append(f"    elif type(v) in {kinds}: out.append(v)")
     lines.append("    return out")
-    namespace: dict = {"NODES": _NODE_TYPES}
+    namespace: dict = {"NODES": _NODE_TYPES, "CODE": _NODE_TYPES - WHITESPACE_TYPES}
     exec("\n".join(lines), namespace)  # noqa: S102  (generated from LibCST's field names only)
     return namespace["children"]
+
+
+def _instantiable(c: type) -> bool:
+    """Not an abstract base, nor the first draft of a class that LibCST's add_slots replaced
+    (it stays among the subclasses of the base, under the same name)."""
+    return not inspect.isabstract(c) and getattr(sys.modules.get(c.__module__), c.__name__, None) is c
+
+
+def _whitespace_fields(cls: type) -> frozenset:
+    """Fields whose annotation admits only whitespace and comment nodes (or None, a sentinel)."""
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # an annotation that does not resolve: read every field
+        return frozenset()
+
+    def leaves(t) -> list:
+        args = typing.get_args(t)
+        return [x for a in args for x in leaves(a)] if typing.get_origin(t) is not None else [t]
+
+    def only_whitespace(t) -> bool:
+        if t is type(None) or (isinstance(t, type) and issubclass(t, cst.MaybeSentinel)):
+            return True
+        return isinstance(t, type) and issubclass(t, cst.CSTNode) and all(
+            c in WHITESPACE_TYPES for c in _concrete(t) if _instantiable(c))
+
+    return frozenset(name for _, name in _visits(cls) if name in hints
+                     and all(only_whitespace(t) for t in leaves(hints[name])))
 
 
 def _concrete(cls: type) -> set[type]:
@@ -95,23 +135,30 @@ def children_function(kind: type) -> Callable[[cst.CSTNode], list]:
     return fn
 
 
+_CODE_CHILDREN: dict[type, Callable[[cst.CSTNode], list]] = {}
+
+
 def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """`children(node)` without whitespace and comment nodes."""
-    ws = WHITESPACE_TYPES
-    return [k for k in children(node) if type(k) not in ws]
+    return (_CODE_CHILDREN.get(type(node)) or code_children_function(type(node)))(node)
+
+
+def code_children_function(kind: type) -> Callable[[cst.CSTNode], list]:
+    """The function `code_children` uses for nodes of type `kind` (for loops that inline it)."""
+    fn = _CODE_CHILDREN.get(kind)
+    if fn is None:
+        fn = _CODE_CHILDREN[kind] = _compile_children(kind, code_only=True)
+    return fn
 
 
 def walk(node: cst.CSTNode, *, whitespace: bool = False) -> Iterator[cst.CSTNode]:
     """`node` and every node under it, depth first in source order (whitespace nodes skipped)."""
-    ws = WHITESPACE_TYPES
+    get = children if whitespace else code_children
     stack = [node]
     while stack:
         n = stack.pop()
         yield n
-        kids = children(n)
-        if not whitespace:
-            kids = [k for k in kids if type(k) not in ws]
-        stack.extend(reversed(kids))
+        stack.extend(reversed(get(n)))
 
 
 Visit = Callable[[cst.CSTNode], object]
@@ -134,9 +181,10 @@ def traverse(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]) ->
             (enter if kind == "visit" else leave).setdefault(node_type, []).append(fn)
     skip_ws = not any(c.__name__ in enter or c.__name__ in leave for c in WHITESPACE)
     empty: list[Visit] = []
-    ws = WHITESPACE_TYPES
     by_type: dict[type, tuple[list[Visit], list[Visit]]] = {}  # node type -> (visit_, leave_ functions)
-    children_of = _CHILDREN.get  # children(), inlined: this loop runs once per node
+    # children() or code_children(), inlined: this loop runs once per node
+    children_of, compile_for = (_CODE_CHILDREN.get, code_children_function) if skip_ws \
+        else (_CHILDREN.get, children_function)
 
     # Iterative (deeply nested code would exhaust Python's stack): an entry is a node to enter,
     # or (node, leave functions) to leave; none is pushed for a type no visitor leaves.
@@ -156,7 +204,4 @@ def traverse(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]) ->
             fn(item)
         if visits[1]:
             stack.append((item, visits[1]))
-        kids = (children_of(kind) or children_function(kind))(item)
-        if skip_ws:
-            kids = [k for k in kids if type(k) not in ws]
-        stack.extend(reversed(kids))
+        stack.extend(reversed((children_of(kind) or compile_for(kind))(item)))

@@ -11,7 +11,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from kmigrate.meta import ModuleMeta, Positions
 from kmigrate.names import NameResolver
 from kmigrate.rule import FileContext, Rule, all_rules
-from kmigrate.walk import children, traverse, walk
+from kmigrate.walk import WHITESPACE, children, code_children, traverse, walk
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "fixtures").rglob("*.py")) + sorted((ROOT / "kmigrate").rglob("*.py")) \
@@ -45,6 +45,22 @@ def test_children_are_libcst_children_same_objects_same_order(name, module):
     for node in _all_nodes(module):
         mine, theirs = children(node), list(node.children)
         assert len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs)), type(node).__name__
+
+
+@pytest.mark.parametrize("name,module", list(_modules()), ids=lambda x: x if isinstance(x, str) else "")
+def test_code_children_are_children_without_whitespace(name, module):
+    """code_children skips the fields typed to hold only whitespace: same result as filtering."""
+    for node in _all_nodes(module):
+        assert code_children(node) == [k for k in children(node) if not isinstance(k, WHITESPACE)]
+
+
+def test_whitespace_fields_are_known_by_their_types():
+    from kmigrate.walk import _whitespace_fields
+
+    assert {"whitespace_before", "whitespace_after"} <= _whitespace_fields(cst.Comma)
+    assert "leading_lines" in _whitespace_fields(cst.SimpleStatementLine)
+    assert "body" not in _whitespace_fields(cst.SimpleStatementLine)
+    assert "lpar" not in _whitespace_fields(cst.Name)  # parentheses are code
 
 
 @pytest.mark.parametrize("name,module", list(_modules()), ids=lambda x: x if isinstance(x, str) else "")
