@@ -11,7 +11,7 @@ import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import libcst as cst
 
@@ -108,7 +108,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
         if not fixable:
             findings = _still_open(findings, reports)
             break
-        fixed = _apply(meta.module, fixable, positions)
+        fixed = _apply(meta.module, fixable, positions, meta.parents)
         new = code_of(fixed)
         if new == current:
             break
@@ -225,8 +225,10 @@ def _finding(report: Report, positions, path: str, fixed: bool) -> Finding:
     )
 
 
-def _ancestors(module: cst.Module, targets, positions=None) -> set[cst.CSTNode]:
-    """The targets and every node above them."""
+def _ancestors(module: cst.Module, targets, positions=None, parents: Optional[dict] = None) -> set[cst.CSTNode]:
+    """The targets and every node above them (`parents`: the module's parent map, if known)."""
+    if parents is not None and all(t is module or t in parents for t in targets):
+        return _climb(targets, parents)
     parent: dict[cst.CSTNode, cst.CSTNode] = {}
     # Only the top-level statements that hold a target, when the positions know which those are.
     where = {positions.statement_index(t) for t in targets} if positions is not None else {None}
@@ -238,6 +240,10 @@ def _ancestors(module: cst.Module, targets, positions=None) -> set[cst.CSTNode]:
         for k in children(n):
             parent[k] = n
             stack.append(k)
+    return _climb(targets, parent)
+
+
+def _climb(targets, parent: dict) -> set[cst.CSTNode]:
     out: set[cst.CSTNode] = set()
     for t in targets:
         while t is not None and t not in out:
@@ -246,7 +252,7 @@ def _ancestors(module: cst.Module, targets, positions=None) -> set[cst.CSTNode]:
     return out
 
 
-def _apply(module: cst.Module, fixes: Sequence[Report], positions) -> cst.Module:
+def _apply(module: cst.Module, fixes: Sequence[Report], positions, parents: Optional[dict] = None) -> cst.Module:
     """Apply the fixes whose source ranges do not overlap (others wait for the next pass)."""
     chosen: dict[cst.CSTNode, object] = {}
     taken: list[tuple[tuple[int, int], tuple[int, int]]] = []
@@ -261,7 +267,7 @@ def _apply(module: cst.Module, fixes: Sequence[Report], positions) -> cst.Module
             chosen[r.node] = r.replacement
             taken.append(span)
         imports.extend(r.imports)
-    new = module.visit(Replace(chosen, _ancestors(module, chosen, positions))) if chosen else module
+    new = module.visit(Replace(chosen, _ancestors(module, chosen, positions, parents))) if chosen else module
     if imports:
         new = _apply_imports(new, imports)
     return new

@@ -16,7 +16,7 @@ import ast
 import bisect
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -111,10 +111,13 @@ class Positions:
     whitespace and comment nodes, a check that fails) generates the whole module once.
     """
 
-    def __init__(self, module: cst.Module, text: Optional[str] = None, tree: Optional[ast.Module] = None):
+    def __init__(self, module: cst.Module, text: Optional[str] = None, tree: Optional[ast.Module] = None,
+                 parents: Optional[Callable[[], Optional[dict]]] = None):
         self.module = module
         self._text = text
         self._tree = tree
+        self._parents_of = parents  # the module's parent map, if some walk already made one
+        self._parents: Optional[dict] = None
         self._ranges: dict = {}  # node -> (segment, first token, end token)
         self._whole = text is None
         self._layout: Optional[dict] = None  # statement -> _Place, for every statement in a block
@@ -144,10 +147,19 @@ class Positions:
     def statement_index(self, node: cst.CSTNode) -> Optional[int]:
         """The index in module.body of the top-level statement holding `node`, if known without
         another walk (the positions were asked statement by statement)."""
-        if self._whole or self._owners is None:
+        if self._whole or self._layout is None:
             return None
-        owner = self._owners.get(node)
+        owner = self._owner(node)
         return None if owner is None else self._layout[owner].top
+
+    def _owner(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The innermost statement holding `node`."""
+        if self._owners is not None:
+            return self._owners.get(node)
+        layout, parents = self._layout, self._parents
+        while node is not None and node not in layout:
+            node = parents.get(node)
+        return node
 
     def _generate_whole(self) -> None:
         self._whole = True
@@ -158,10 +170,10 @@ class Positions:
 
     def _load(self, node: cst.CSTNode) -> bool:
         """Generate the statement holding `node` (or the whole module); False: nothing new to look at."""
-        if self._owners is None and not self._map():
+        if self._layout is None and not self._map():
             self._generate_whole()
             return True
-        owner = self._owners.get(node)
+        owner = self._owner(node)
         if owner is None or owner in self._done:
             if owner is None:
                 self._generate_whole()
@@ -178,6 +190,9 @@ class Positions:
             return False
         self._layout = layout
         self._offsets = [0] + [m.end() for m in _NEWLINE.finditer(self._text)]
+        self._parents = self._parents_of() if self._parents_of is not None else None
+        if self._parents is not None:
+            return True  # owners are found by going up
         # Code nodes only (no rule reports whitespace; if one did, the whole module is generated).
         self._owners = owners = {}
         stack = [(s, s) for s in self.module.body]
@@ -319,6 +334,9 @@ class ModuleMeta:
         self.module = module
         self._text, self._tree = text, tree  # the module's text and `ast` tree, when known
         self._positions: Optional[Positions] = None
+        # child -> parent for every code node, when a rule's analysis walked the whole module
+        # anyway (kmigrate.rules.keras_facts): positions and fixes then go up instead of walking.
+        self.parents: Optional[dict] = None
         self._wrapper: Optional[MetadataWrapper] = None
         self._resolved: dict = {}
         # By function node; the engine passes one dict to every pass over a file: a function the
@@ -328,7 +346,7 @@ class ModuleMeta:
     @property
     def positions(self) -> Positions:
         if self._positions is None:
-            self._positions = Positions(self.module, self._text, self._tree)
+            self._positions = Positions(self.module, self._text, self._tree, lambda: self.parents)
         return self._positions
 
     def _provider(self, key):

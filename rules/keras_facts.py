@@ -201,6 +201,8 @@ class Facts:
             return _CACHE[1]
         facts = cls(rule.module, NameResolver(rule))
         _CACHE[0], _CACHE[1] = rule.module, facts
+        if rule.meta is not None and rule.meta.module is rule.module:
+            rule.meta.parents = facts.parent  # positions and fixes use it too
         return facts
 
     def __init__(self, module: cst.Module, resolver: NameResolver):
