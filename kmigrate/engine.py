@@ -109,7 +109,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
             findings = _still_open(findings, reports)
             break
         fixed = _apply(meta.module, fixable, positions, meta.parents)
-        new = code_of(fixed)
+        new = _code_after(meta.module, fixed, current, positions)
         if new == current:
             break
         module = _reparse(meta.module, fixed, new)
@@ -187,6 +187,24 @@ def _parse(text: str) -> cst.Module:
         # LibCST counts only \n as a final newline and would drop a lone \r at the end.
         module = module.with_changes(has_trailing_newline=True)
     return module
+
+
+def _code_after(before: cst.Module, after: cst.Module, text: str, positions) -> str:
+    """`after.code`, `before` being the module parsed from `text` and `after` the same with
+    fixes: the statements the fixes left alone are copied from the text, not generated."""
+    same = (after.header is before.header and after.footer is before.footer and after.body
+            and after.has_trailing_newline == before.has_trailing_newline
+            and after.default_indent == before.default_indent and after.default_newline == before.default_newline)
+    spans = positions.statement_spans() if same else None
+    if spans is None:
+        return code_of(after)
+    where = {id(s): span for s, span in zip(before.body, spans)}
+    parts = [text[:spans[0][0]]]
+    for stmt in after.body:
+        span = where.get(id(stmt))
+        parts.append(text[span[0]:span[1]] if span is not None else code_of(stmt, after))
+    parts.append(text[spans[-1][1]:])
+    return "".join(parts)
 
 
 def _reparse(before: cst.Module, after: cst.Module, text: str) -> cst.Module:

@@ -23,6 +23,7 @@ from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, QualifiedNameProvider, ScopeProvider
 
 from .source import compile_quietly
+from .codegen import code_of
 from .walk import code_children
 
 
@@ -161,6 +162,29 @@ class Positions:
             node = parents.get(node)
         return node
 
+    def statement_spans(self) -> Optional[list[tuple[int, int]]]:
+        """(start, end) text offsets of each top-level statement, its leading blank and comment
+        lines included, from the `ast` layout; None when that does not line up with the text."""
+        module, text = self.module, self._text
+        if text is None or not module.body or not module.has_trailing_newline:
+            return None
+        layout = self._layout if self._layout is not None else _layout(module, text, self._tree)
+        if layout is None:
+            return None
+        offsets = self._offsets or [0] + [m.end() for m in _NEWLINE.finditer(text)]
+        starts = []
+        for stmt in module.body:
+            line = layout[stmt].line
+            if not (0 < line <= len(offsets) and _opens(stmt, text, offsets, line)):
+                return None
+            starts.append(offsets[line - 1])
+        footer = "".join(code_of(line, module) for line in module.footer)
+        ends = starts[1:] + [len(text) - len(footer)]
+        header = "".join(code_of(line, module) for line in module.header)
+        if text[:starts[0]] != header or not text.endswith(footer) or any(a >= b for a, b in zip(starts, ends)):
+            return None
+        return list(zip(starts, ends))
+
     def _generate_whole(self) -> None:
         self._whole = True
         state = _OffsetState(default_indent=self.module.default_indent, default_newline=self.module.default_newline)
@@ -228,6 +252,19 @@ class Positions:
 
 
 _NEWLINE = re.compile(r"\r\n?|\n")
+
+
+def _opens(stmt: cst.CSTNode, text: str, offsets: list[int], line: int) -> bool:
+    """Whether `stmt`'s leading lines (blank, or the same comments) start at `line` and code follows."""
+
+    def at(k: int) -> str:
+        return text[offsets[k - 1]:offsets[k] if k < len(offsets) else len(text)].strip()
+
+    for i, empty in enumerate(stmt.leading_lines):
+        if line + i > len(offsets) or at(line + i) != ("" if empty.comment is None else empty.comment.value.strip()):
+            return False
+    first = line + len(stmt.leading_lines)
+    return first <= len(offsets) and at(first) != "" and not at(first).startswith("#")
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""Between passes only what the fixes changed is parsed again (kmigrate.reparse); the tree the
-next pass sees must equal LibCST's parse of the fixed text, node for node."""
+"""Between passes only what the fixes changed is printed and parsed again: the fixed text is the
+old text with the changed top-level statements printed anew (engine._code_after), and the tree
+the next pass sees (kmigrate.reparse) must equal LibCST's parse of that text, node for node."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +9,8 @@ import libcst as cst
 import pytest
 
 from kmigrate import engine, reparse as partial
+from kmigrate.codegen import code_of
+from kmigrate.meta import Positions
 from kmigrate.config import Config
 from kmigrate.rule import all_rules
 from kmigrate.run import options_from
@@ -114,3 +117,47 @@ def test_partial_reparse_over_real_packages(monkeypatch, package):
     for f in python_files(corpus(package)):
         engine.process_file(str(f), options)
     assert counts["wrong"] == []
+
+
+# Top-level statements with what the text-copying has to get right around them.
+TOP_LEVEL = [
+    "#!/usr/bin/env python\n# header comment\n\nimport a\n\n\n# about f\n@dec  # c\n# between\ndef f():\n    pass\n"
+    "    # inner footer\n\n# before x\nx = 1; y = 2\n# footer\n",
+    "import a\r\nif a:\r\n    b = 1\r\n\r\nc = 2\r\n",  # CRLF
+    "import a\rb = 1\r",  # lone CR
+    '"""doc"""\n\x0c\nclass A:\n    x = (1,\n         2)\ny = [\n    3,\n]  # end\n',
+    "x = 1\ny = 2",  # no final newline: printed whole
+]
+
+
+@pytest.mark.parametrize("src", TOP_LEVEL)
+def test_fixed_text_copies_the_statements_left_alone(src):
+    module = cst.parse_module(src)
+    for i, stmt in enumerate(module.body):
+        for new in (stmt.deep_clone(), cst.SimpleStatementLine([cst.Expr(cst.Name("z"))])):
+            after = module.with_changes(body=[*module.body[:i], new, *module.body[i + 1:]])
+            positions = Positions(module, src, None)
+            assert engine._code_after(module, after, src, positions) == code_of(after)
+    if module.has_trailing_newline:
+        assert Positions(module, src, None).statement_spans() is not None
+
+
+def test_fixed_text_over_fixtures_and_real_packages(monkeypatch):
+    counts = {"calls": 0, "copied": 0, "wrong": []}
+    real = engine._code_after
+
+    def checked(before, after, text, positions):
+        out = real(before, after, text, positions)
+        counts["calls"] += 1
+        counts["copied"] += positions.statement_spans() is not None
+        if out != code_of(after):
+            counts["wrong"].append(text)
+        return out
+
+    monkeypatch.setattr(engine, "_code_after", checked)
+    options = options_from(Config(unsafe_fixes=True))
+    files = sorted((ROOT / "fixtures").rglob("*.py")) + python_files(corpus("keras-rl"))
+    for f in files:
+        engine.process_file(str(f), options)
+    assert counts["wrong"] == []
+    assert counts["copied"] >= counts["calls"] * 0.9 > 50
