@@ -119,11 +119,12 @@ class NameResolver:
 
     def keras_name(self, node: cst.CSTNode) -> Optional[str]:
         """Canonical Keras path ('layers.Dense', 'backend.sum', 'Model') or None."""
-        for q in self.qualified_names(node):
-            c = canonical_keras(q)
-            if c is not None:
-                return c
-        return None
+        memo = self.bindings.keras_names  # many rules ask about the same call
+        found = memo.get(node, _UNSET)
+        if found is _UNSET:
+            found = memo[node] = next(
+                (c for c in map(canonical_keras, self.qualified_names(node)) if c is not None), None)
+        return found
 
     def tf_layers_name(self, node: cst.CSTNode) -> Optional[str]:
         for q in self.qualified_names(node):
@@ -183,6 +184,7 @@ class Bindings:
     def __init__(self, module: cst.Module):
         self.module = module
         self._name_counts: Optional[Counter] = None
+        self.keras_names: dict = {}  # node -> NameResolver.keras_name's answer
         self.imports: dict[str, set[str]] = {}
         self.import_nodes: dict[str, list[cst.CSTNode]] = {}  # name -> the Import/ImportFrom binding it
         # Other bindings: the value of `name = value` (one Name target), None for any other kind.
@@ -357,6 +359,7 @@ def _assigns_all(node: cst.CSTNode) -> bool:
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_UNSET = object()
 _BUILTINS = frozenset(dir(builtins))
 
 
