@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
-import pathspec
+if TYPE_CHECKING:  # imported when a folder is walked: a run on named files does without it
+    import pathspec
 
 SUFFIXES = (".py", ".ipynb")
 SKIP_DIRS = {
@@ -20,6 +21,8 @@ SKIP_DIRS = {
 
 
 def _spec(patterns: Iterable[str]) -> pathspec.PathSpec:
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
@@ -29,10 +32,12 @@ def _is_venv(folder: str) -> bool:
 
 def iter_files(paths: Iterable[str], exclude: Iterable[str] = (), respect_gitignore: bool = True) -> Iterator[str]:
     """Yield files to process, each once, in a stable order."""
-    excluded = _spec(exclude)
+    excluded: Optional[pathspec.PathSpec] = None
     seen: set[str] = set()
     for given in paths:
         if os.path.isdir(given) and not os.path.islink(given):
+            if excluded is None:
+                excluded = _spec(exclude)
             files = _walk(given, excluded, respect_gitignore)
         else:
             files = iter([given])  # explicit file (even a missing one: it is reported)

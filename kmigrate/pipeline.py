@@ -22,12 +22,13 @@ from __future__ import annotations
 import itertools
 import os
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Union
 
 from .result import FileResult
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from .cache import Cache
     from .engine import Options
     from .precheck import PrecheckOptions
@@ -157,6 +158,9 @@ class _Chunk:
 
 
 def _parallel(files: Iterator[str], pre: _Precheck, jobs: int, cache: Optional["Cache"]) -> Iterator[FileResult]:
+    # multiprocessing and concurrent.futures take a while to import: only when workers are used
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     pool: Optional[ProcessPoolExecutor] = None
     slots: deque = deque()  # FileResult (ready) or (chunk, index)
     running: set[Future] = set()
