@@ -161,7 +161,9 @@ def test_no_worker_pool_when_no_file_needs_parsing(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("a worker pool was started")
 
-    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", boom)
+    import concurrent.futures
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", boom)  # the pipeline imports it when needed
     out = list(results(sorted(str(p) for p in tmp_path.glob("*.py")), options_from(Config()), 2))
     assert len(out) == 10 and not any(r.findings or r.changed for r in out)
 
