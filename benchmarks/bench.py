@@ -4,6 +4,7 @@
     python benchmarks/bench.py --quick    # 3 small Keras-era packages (+ the modern tree), no tf_upgrade_v2
     python benchmarks/bench.py --no-tf    # skip tf_upgrade_v2
     python benchmarks/bench.py --repeat 3 # best of 3 interleaved rounds per measure (noisy machines)
+    python benchmarks/bench.py --startup  # only the start-up figures
 
 Trees (downloaded once as sdists with pip, cached under .cache/, copied to a temporary folder
 so the repository's .gitignore does not hide them):
@@ -161,6 +162,9 @@ def snapshot(work: Path) -> None:
                              capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(snap)], input=archive, check=True)
     (snap / "rules").rename(snap / "kmigrate" / "rules")
+    # Bytecode, as an install has it (pip compiles it); without it every run would compile the
+    # sources again wherever PYTHONDONTWRITEBYTECODE is set.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(snap)], check=True)
     os.environ["PYTHONPATH"] = os.pathsep.join([str(snap), sysconfig.get_paths()["purelib"]])
     KMIGRATE[:] = [sys.executable, "-S", "-m", "kmigrate"]
 
@@ -276,6 +280,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="3 Keras-era packages, no tf_upgrade_v2")
     ap.add_argument("--no-tf", action="store_true", help="skip tf_upgrade_v2")
     ap.add_argument("--repeat", type=int, default=1, help="rounds of the tree measures; the best of each is shown")
+    ap.add_argument("--startup", action="store_true", help="only the start-up figures")
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     names = ["keras-vis", "keras-self-attention", "textgenrnn"] if args.quick else sorted(ALL)
@@ -287,6 +292,8 @@ def main() -> None:
         keras_era = make_tree(work, "keras-era", [_fetch(n, ALL[n]) for n in names])
         modern = make_tree(work, "modern", [fetch_modern()])
         startup(work)
+        if args.startup:
+            return
         memory_flat(work, [_fetch(n, ALL[n]) for n in ("keras-vis", "keras-self-attention", "textgenrnn")])
         run_tf = not (args.quick or args.no_tf)
         bench_tree("keras-era", keras_era, work, run_tf, args.repeat)
