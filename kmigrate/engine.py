@@ -83,6 +83,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
     current = text
     module = _parse(text)
     function_scopes: dict = {}
+    added: list = []  # import lines the passes wrote
     for _ in range(MAX_PASSES):
         meta = ModuleMeta(module, current, tree if current is text else None, function_scopes)
         context.text = current
@@ -108,7 +109,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
         if not fixable:
             findings = _still_open(findings, reports)
             break
-        fixed = _apply(meta.module, fixable, positions, meta.parents)
+        fixed = _apply(meta.module, fixable, positions, meta.parents, added)
         new = _code_after(meta.module, fixed, current, positions)
         if new == current:
             break
@@ -118,6 +119,8 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
         raise FileError(f"fixes did not settle after {MAX_PASSES} passes (a kmigrate bug); file left as is")
 
     findings = findings or []
+    if added and current != text:
+        current = _merge_added(module, added, current)
     if current != text:
         verify_output(current, path, is_notebook)
     return TextResult(current, sorted(findings, key=lambda f: (f.line, f.column, f.code)))
@@ -270,7 +273,8 @@ def _climb(targets, parent: dict) -> set[cst.CSTNode]:
     return out
 
 
-def _apply(module: cst.Module, fixes: Sequence[Report], positions, parents: Optional[dict] = None) -> cst.Module:
+def _apply(module: cst.Module, fixes: Sequence[Report], positions, parents: Optional[dict] = None,
+           added: Optional[list] = None) -> cst.Module:
     """Apply the fixes whose source ranges do not overlap (others wait for the next pass)."""
     chosen: dict[cst.CSTNode, object] = {}
     taken: list[tuple[tuple[int, int], tuple[int, int]]] = []
@@ -287,7 +291,7 @@ def _apply(module: cst.Module, fixes: Sequence[Report], positions, parents: Opti
         imports.extend(r.imports)
     new = module.visit(Replace(chosen, _ancestors(module, chosen, positions, parents))) if chosen else module
     if imports:
-        new = _apply_imports(new, imports)
+        new = _apply_imports(new, imports, added)
     return new
 
 
@@ -298,11 +302,19 @@ def _span(positions, node):
     return ((pos.start.line, pos.start.column), (pos.end.line, pos.end.column))
 
 
-def _apply_imports(module: cst.Module, edits) -> cst.Module:
+def _apply_imports(module: cst.Module, edits, added: Optional[list] = None) -> cst.Module:
     # libcst.codemod pulls in libcst.matchers (~0.3 s to import): only when an import is edited.
     from .imports import edit_imports
 
-    return edit_imports(module, edits)
+    return edit_imports(module, edits, added)
+
+
+def _merge_added(module: cst.Module, added: list, text: str) -> str:
+    """An import line a pass wrote, joined to the line a later pass renamed to its module."""
+    from .imports import merge_added
+
+    merged = merge_added(module, added)
+    return text if merged is module else code_of(merged)
 
 
 # ------------------------------------------------------------------------------ file level

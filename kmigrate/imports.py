@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from .names import Bindings
+from .names import Bindings, canonical_keras
 from .reparse import Replace
 from .walk import children
 
@@ -25,12 +25,13 @@ _STATEMENT_PARTS = (cst.BaseStatement, cst.BaseSmallStatement, cst.IndentedBlock
 Item = tuple  # (module, obj or None, asname or None)
 
 
-def edit_imports(module: cst.Module, edits: Sequence) -> cst.Module:
-    """Apply ImportEdits (kmigrate.rule): additions first, then removals of unused imports."""
+def edit_imports(module: cst.Module, edits: Sequence, added: Optional[list] = None) -> cst.Module:
+    """Apply ImportEdits (kmigrate.rule): additions first, then removals of unused imports.
+    `added` collects the `from m import ...` lines written anew, as (m, its (name, alias) pairs)."""
     adds = [(e.module, e.obj, e.asname) for e in edits if not e.remove]
     removes = [(e.module, e.obj, e.asname) for e in edits if e.remove]
     if adds:
-        module = _add(module, adds)
+        module = _add(module, adds, added if added is not None else [])
     if removes:
         module = _remove(module, removes)
     return module
@@ -39,7 +40,7 @@ def edit_imports(module: cst.Module, edits: Sequence) -> cst.Module:
 # ------------------------------------------------------------------------------ adding
 
 
-def _add(module: cst.Module, items: list[Item]) -> cst.Module:
+def _add(module: cst.Module, items: list[Item], added: list) -> cst.Module:
     modules = {m for m, o, a in items if o is None and a is None}
     objects = {m: {o for m2, o, a in items if m2 == m and o is not None and a is None}
                for m in sorted({m for m, o, a in items if o is not None and a is None})}
@@ -118,6 +119,8 @@ def _add(module: cst.Module, items: list[Item]) -> cst.Module:
         return cst.parse_statement(code, config=config)
 
     def from_line(m: str) -> cst.BaseStatement:
+        if m != "__future__":
+            added.append((m, tuple(pairs[m])))
         return line(f"from {m} import " + ", ".join(o if a is None else f"{o} as {a}" for o, a in pairs[m]))
 
     return module.with_changes(body=(
@@ -129,6 +132,72 @@ def _add(module: cst.Module, items: list[Item]) -> cst.Module:
         *[from_line(m) for m in pairs if m != "__future__"],
         *rest,
     ))
+
+
+def merge_added(module: cst.Module, added: list) -> cst.Module:
+    """Tidy a line `_add` wrote (`from m import Input`) once a later pass renamed an earlier
+    leading import line to `m` too (`from keras.layers.core import Dense` became
+    `from tensorflow.keras.layers import Dense`): its names go in front of the first such line,
+    as they would have had that line been there first, and names those lines import already
+    are dropped. Left alone: a line with comments before it, lines the user wrote, and
+    anything that would move a name past another import of it."""
+    body = list(module.body)
+    start = end = 1 if _skip_first(module) else 0
+    while end < len(body) and _is_import_line(body[end]):
+        end += 1
+    done = False
+    for m, pairs in added:
+        froms = {i: _from_module(body[i].body[0]) for i in range(start, end) if body[i] is not None
+                 and type(body[i].body[0]) is cst.ImportFrom and not isinstance(body[i].body[0].names, cst.ImportStar)}
+        # The line as written, or as a later pass renamed it (`keras.layers` -> `tensorflow.keras.layers`).
+        mine = [i for i, f in froms.items() if f is not None and _same_module(f, m)
+                and not body[i].leading_lines and _pairs(body[i].body[0]) == list(pairs)]
+        if not mine:
+            continue
+        k = mine[-1]
+        m = froms[k]
+        lines = [i for i, f in froms.items() if f == m]
+        target = lines[0]
+        if target == k:
+            continue
+        names = {a or o for o, a in pairs}
+        if any(body[i] is not None and not _binds_as(body[i].body[0], m, pairs, names) for i in range(target + 1, k)):
+            continue  # some other import of one of the names in between: the order matters
+        covered = {p for i in lines if i < k for p in _pairs(body[i].body[0])}
+        new = [(o, a) for o, a in pairs if (o, a) not in covered]
+        if new:
+            aliases = [cst.ImportAlias(name=cst.Name(o)) for o, a in new if a is None]
+            aliases += [cst.ImportAlias(name=cst.Name(o), asname=cst.AsName(name=cst.Name(a))) for o, a in new if a]
+            imp = body[target].body[0]
+            body[target] = body[target].with_changes(body=[imp.with_changes(names=[*aliases, *imp.names])])
+        body[k] = None
+        done = True
+    return module.with_changes(body=[s for s in body if s is not None]) if done else module
+
+
+def _same_module(a: str, b: str) -> bool:
+    keras = canonical_keras(a)
+    return a == b or (keras is not None and keras == canonical_keras(b))
+
+
+def _binds_as(imp, m: str, pairs, names: set[str]) -> bool:
+    """Whether `imp` binds none of `names`, or binds them as `from m import` with `pairs` does."""
+    bound = names & _bound_names(imp)
+    if not bound:
+        return True
+    if type(imp) is not cst.ImportFrom or _from_module(imp) != m:
+        return False
+    return all(p in pairs for p in _pairs(imp) if (p[1] or p[0]) in bound)
+
+
+def _pairs(imp: cst.ImportFrom) -> list:
+    return [(a.evaluated_name, a.evaluated_alias) for a in imp.names]
+
+
+def _bound_names(imp) -> set[str]:
+    if isinstance(imp.names, cst.ImportStar):
+        return {"*"}
+    return {_bound_name(a) for a in imp.names}
 
 
 def _top_imports(module: cst.Module) -> list:

@@ -86,3 +86,40 @@ def test_edits_are_libcst_s(src, edits):
     if removes:
         module = RemoveImportsVisitor(CodemodContext(), removes).transform_module(module)
     assert out == module.code
+
+
+KL = "tensorflow.keras.layers"
+
+
+@pytest.mark.parametrize("src,added,expected", [
+    # a later pass renamed the first line to the module of the line a pass wrote: one line
+    (f"from {KL} import Dense, Dropout\nfrom {KL} import Input\n\nx = 1\n", [(KL, (("Input", None),))],
+     f"from {KL} import Input, Dense, Dropout\n\nx = 1\n"),
+    # written as keras.layers, renamed since, and imported by the renamed line already: dropped
+    (f"from {KL} import Conv1D, MaxPooling1D\nfrom {KL} import Conv1D\nx = 1\n",
+     [("keras.layers", (("Conv1D", None),))], f"from {KL} import Conv1D, MaxPooling1D\nx = 1\n"),
+    # another import of the name in between: the order matters, left alone
+    (f"from {KL} import Dense\nfrom mylib import Input\nfrom {KL} import Input\n", [(KL, (("Input", None),))], None),
+    # a comment before the written line, or lines the user wrote: left alone
+    (f"from {KL} import Dense\n# why\nfrom {KL} import Input\n", [(KL, (("Input", None),))], None),
+    (f"from {KL} import Dense\nfrom {KL} import Input\n", [], None),
+    (f"from {KL} import Dense\nfrom {KL} import Input, Flatten\n", [(KL, (("Input", None),))], None),
+])
+def test_written_import_lines_join_renamed_ones(src, added, expected):
+    from kmigrate.imports import merge_added
+
+    out = merge_added(cst.parse_module(src), added).code
+    assert out == (src if expected is None else expected)
+
+
+def test_the_readme_example_imports_each_name_once():
+    from pathlib import Path
+
+    from kmigrate.config import Config
+    from kmigrate.engine import fix_text
+    from kmigrate.run import options_from
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "old_keras" / "mnist_mlp_keras1.py"
+    out = fix_text(path.read_text(encoding="utf-8"), str(path), options_from(Config())).text
+    assert f"from {KL} import Input, Dense, Dropout, Activation\n" in out
+    assert out.count(f"from {KL} import") == 1
