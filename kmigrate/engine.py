@@ -25,6 +25,7 @@ from .walk import children, traverse
 
 MAX_PASSES = 8
 RECURSION_LIMIT = 8000
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:\s*,\s*[A-Z]+[0-9]*)*))?", re.IGNORECASE)
 
 
@@ -97,7 +98,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
             findings = _still_open(findings, reports)  # a later pass with nothing to fix: no positions needed
             break
         positions = meta.positions
-        lines = current.splitlines()
+        lines = _LINE_BREAK.split(current)  # as LibCST counts lines (str.splitlines also breaks at \f, \x1c, ...)
         reports = [r for r in reports if not _suppressed(r, positions, lines)]
         fixable = [r for r in reports if r.has_fix and _allowed(r, options)]
         if findings is None:

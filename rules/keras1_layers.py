@@ -677,8 +677,8 @@ class ConvKernelPositional(Keras1Rule):
         safety = Safety.SAFE
         if tuples:
             if evidence:
-                self.report(node, f"positional tuple where Keras 1 had a kernel size: check and write "
-                                  f"`kernel_size=`/`strides=` by keyword")
+                self.report(node, "positional tuple where Keras 1 had a kernel size: check and write "
+                                  "`kernel_size=`/`strides=` by keyword")
             return
         if not evidence:
             if ints and keras1_file:

@@ -8,7 +8,7 @@ from libcst.helpers import get_full_name_for_node
 
 from kmigrate.names import keras_module
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
-from kmigrate.rules.keras2_common import KerasRule, code_of, kwarg, make_kw, positional, rename_kw, with_args
+from kmigrate.rules.keras2_common import KerasRule, code_of, kwarg, positional, rename_kw, with_args
 from kmigrate.rules.tables.keras2_api import (
     LEGACY_OPTIMIZER_NAMES, OPTIMIZER_ALIASES, OPTIMIZER_SUBMODULES_GONE, OPTIMIZERS,
 )

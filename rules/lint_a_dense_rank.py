@@ -10,7 +10,7 @@ from kmigrate.rule import Rule, Safety, Severity
 from .keras_facts import _iter as _walk
 from .keras_facts import (
     ACTIVATION_LAYERS, DENSE, FUNCTIONAL, KEEPS_RANK, NEUTRAL, RANK3, RANK4, RANK5, RNN, SEQUENTIAL,
-    Facts, FactsRule, LayerFacts, arg_value, positional,
+    Facts, FactsRule, LayerFacts, arg_value,
 )
 
 _SKIP = NEUTRAL | KEEPS_RANK | set(ACTIVATION_LAYERS) | {"Activation"}

@@ -12,7 +12,7 @@ import libcst as cst
 
 from kmigrate.rule import Rule, Safety, Severity
 
-from .keras_facts import DENSE, Facts, FactsRule, Loss, Output, literal_int
+from .keras_facts import DENSE, Facts, FactsRule, Loss, Output
 
 CE = {"categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy"}
 CATEGORICAL = {"categorical_crossentropy", "sparse_categorical_crossentropy"}

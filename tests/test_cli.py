@@ -313,3 +313,12 @@ def test_python_m_and_no_tensorflow_on_cli_path(tmp_tree):
     assert proc.returncode == 0, proc.stderr
     assert "exit 1" in proc.stdout
     assert "KM101" in proc.stdout
+
+
+def test_noqa_lines_are_counted_as_python_counts_them(tmp_path):
+    """A form feed or \\x1c inside a line is not a line break (str.splitlines says it is): the
+    `# noqa` of the next line still applies to it."""
+    f = tmp_path / "m.py"
+    f.write_text("x = 1  # page \x0c break and \x1c separator\nimport keras  # noqa: KM101\nkeras.layers\n")
+    out = CliRunner().invoke(main, ["--check", "--no-cache", "--select", "KM101", str(f)])
+    assert "KM101" not in out.output, out.output

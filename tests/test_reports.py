@@ -13,7 +13,6 @@ from pathlib import Path
 
 import jsonschema
 import nbformat
-import pytest
 from click.testing import CliRunner
 
 from kmigrate.cli import main

@@ -168,7 +168,7 @@ def built():
 def test_every_rule_is_in_the_index_and_nothing_else(real):
     from kmigrate.rules._index import RULES
 
-    assert sorted(RULES) == sorted(real), f"rule index out of date: run `python -m tests.test_rule_index`"
+    assert sorted(RULES) == sorted(real), "rule index out of date: run `python -m tests.test_rule_index`"
 
 
 def test_every_attribute_equals_the_real_class(real):
