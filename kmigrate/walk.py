@@ -10,6 +10,7 @@ objects, same order: tests/test_walk.py checks it on real code) at a fraction of
 from __future__ import annotations
 
 import inspect
+import linecache
 import re
 import sys
 import typing
@@ -34,15 +35,31 @@ def child_fields(cls: type) -> tuple[str, ...]:
 def _visits(cls: type) -> list[tuple[str, str]]:
     """(how, field) in visiting order; how: required, optional, sentinel, sequence, body_sequence
     (the visit_* helper LibCST uses for it), or any (a field visited in more than one way)."""
-    try:
-        source = inspect.getsource(cls._visit_and_replace_children)
-    except (OSError, TypeError):
-        return []
+    source = _source_of(cls._visit_and_replace_children)
     kinds: dict[str, set[str]] = {}
     for how, name in _FIELD.findall(source):
         kinds.setdefault(name, set()).add(how)
     # A field visited in two ways (ImportFrom.names: a sequence, or ImportStar) is "any".
     return [(next(iter(hows)) if len(hows) == 1 else "any", name) for name, hows in kinds.items()]
+
+
+def _source_of(fn) -> str:
+    """A method's source: its lines up to the next one indented no deeper than its `def`
+    (inspect.getsource tokenizes the file to find the end: ten times slower, at start-up)."""
+    code = getattr(fn, "__code__", None)
+    lines = linecache.getlines(code.co_filename) if code is not None else []
+    start = code.co_firstlineno - 1 if code is not None else -1
+    if not 0 <= start < len(lines) or not lines[start].lstrip().startswith("def "):
+        try:
+            return inspect.getsource(fn)
+        except (OSError, TypeError):
+            return ""
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent
+                                or lines[end].lstrip()[0] in ")]}"):  # the end of a signature on lines of its own
+        end += 1
+    return "".join(lines[start:end])
 
 
 def _compile_children(cls: type, code_only: bool = False) -> Callable[[cst.CSTNode], list]:

@@ -54,6 +54,16 @@ def test_code_children_are_children_without_whitespace(name, module):
         assert code_children(node) == [k for k in children(node) if not isinstance(k, WHITESPACE)]
 
 
+def test_visiting_order_read_from_source_as_inspect_reads_it():
+    import inspect
+
+    from kmigrate.walk import _FIELD, _NODE_TYPES, _source_of
+
+    for cls in _NODE_TYPES:
+        fn = cls._visit_and_replace_children
+        assert _FIELD.findall(_source_of(fn)) == _FIELD.findall(inspect.getsource(fn)), cls.__name__
+
+
 def test_whitespace_fields_are_known_by_their_types():
     from kmigrate.walk import _whitespace_fields
 
