@@ -82,7 +82,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
 
     findings: list[Finding] | None = None
     current = text
-    module = _parse(text)
+    module = first = _parse(text)
     function_scopes: dict = {}
     added: list = []  # import lines the passes wrote
     for _ in range(MAX_PASSES):
@@ -120,8 +120,8 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
         raise FileError(f"fixes did not settle after {MAX_PASSES} passes (a kmigrate bug); file left as is")
 
     findings = findings or []
-    if added and current != text:
-        current = _merge_added(module, added, current)
+    if current != text:
+        current = _tidy_imports(first, module, added, current)
     if current != text:
         verify_output(current, path, is_notebook)
     return TextResult(current, sorted(findings, key=lambda f: (f.line, f.column, f.code)))
@@ -310,12 +310,12 @@ def _apply_imports(module: cst.Module, edits, added: Optional[list] = None) -> c
     return edit_imports(module, edits, added)
 
 
-def _merge_added(module: cst.Module, added: list, text: str) -> str:
-    """An import line a pass wrote, joined to the line a later pass renamed to its module."""
-    from .imports import merge_added
+def _tidy_imports(first: cst.Module, module: cst.Module, added: list, text: str) -> str:
+    """Import lines the passes made redundant, folded (kmigrate.imports.tidy_imports)."""
+    from .imports import leading_import_code, tidy_imports
 
-    merged = merge_added(module, added)
-    return text if merged is module else code_of(merged)
+    tidied = tidy_imports(module, added, leading_import_code(first))
+    return text if tidied is module else code_of(tidied)
 
 
 # ------------------------------------------------------------------------------ file level

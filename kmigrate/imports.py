@@ -15,6 +15,7 @@ from typing import Optional, Sequence
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from .codegen import code_of
 from .names import Bindings, canonical_keras
 from .reparse import Replace
 from .walk import children
@@ -134,45 +135,73 @@ def _add(module: cst.Module, items: list[Item], added: list) -> cst.Module:
     ))
 
 
-def merge_added(module: cst.Module, added: list) -> cst.Module:
-    """Tidy a line `_add` wrote (`from m import Input`) once a later pass renamed an earlier
-    leading import line to `m` too (`from keras.layers.core import Dense` became
-    `from tensorflow.keras.layers import Dense`): its names go in front of the first such line,
-    as they would have had that line been there first, and names those lines import already
-    are dropped. Left alone: a line with comments before it, lines the user wrote, and
-    anything that would move a name past another import of it."""
+def tidy_imports(module: cst.Module, added: list, untouched: set[str]) -> cst.Module:
+    """Import lines the run made redundant, once a later pass renamed an earlier leading line to
+    the same module (`from keras.layers.core import Dense` became `from tensorflow.keras.layers
+    import Dense`):
+    - a line `_add` wrote (`added`: (module, pairs)) joins the first line from its module, its
+      names in front, as they would have had that line been there first;
+    - a line the run rewrote (its code is not in `untouched`, the leading import lines as the
+      user wrote them) whose names earlier lines from its module import already is dropped
+      (`from keras.layers.convolutional import Convolution2D` became a second `... import Conv2D`).
+    Left alone: lines as the user wrote them, a line with comments before it, and anything that
+    would move a name past another import of it."""
     body = list(module.body)
     start = end = 1 if _skip_first(module) else 0
     while end < len(body) and _is_import_line(body[end]):
         end += 1
     done = False
-    for m, pairs in added:
-        froms = {i: _from_module(body[i].body[0]) for i in range(start, end) if body[i] is not None
-                 and type(body[i].body[0]) is cst.ImportFrom and not isinstance(body[i].body[0].names, cst.ImportStar)}
-        # The line as written, or as a later pass renamed it (`keras.layers` -> `tensorflow.keras.layers`).
-        mine = [i for i, f in froms.items() if f is not None and _same_module(f, m)
-                and not body[i].leading_lines and _pairs(body[i].body[0]) == list(pairs)]
-        if not mine:
-            continue
-        k = mine[-1]
-        m = froms[k]
-        lines = [i for i, f in froms.items() if f == m]
+
+    def froms() -> dict[int, str]:
+        return {i: f for i in range(start, end) if body[i] is not None and type(body[i].body[0]) is cst.ImportFrom
+                and not isinstance(body[i].body[0].names, cst.ImportStar)
+                and (f := _from_module(body[i].body[0])) is not None}
+
+    def fold(k: int, m: str, lines: list[int], join: bool) -> bool:
+        """Line k's names into the first of `lines` (join) or nowhere (all imported already)."""
+        pairs = _pairs(body[k].body[0])
         target = lines[0]
-        if target == k:
-            continue
         names = {a or o for o, a in pairs}
         if any(body[i] is not None and not _binds_as(body[i].body[0], m, pairs, names) for i in range(target + 1, k)):
-            continue  # some other import of one of the names in between: the order matters
+            return False  # some other import of one of the names in between: the order matters
         covered = {p for i in lines if i < k for p in _pairs(body[i].body[0])}
         new = [(o, a) for o, a in pairs if (o, a) not in covered]
+        if new and not join:
+            return False
         if new:
             aliases = [cst.ImportAlias(name=cst.Name(o)) for o, a in new if a is None]
             aliases += [cst.ImportAlias(name=cst.Name(o), asname=cst.AsName(name=cst.Name(a))) for o, a in new if a]
             imp = body[target].body[0]
             body[target] = body[target].with_changes(body=[imp.with_changes(names=[*aliases, *imp.names])])
         body[k] = None
-        done = True
+        return True
+
+    for m, pairs in added:
+        found = froms()
+        # The line as written, or as a later pass renamed it (`keras.layers` -> `tensorflow.keras.layers`).
+        mine = [i for i, f in found.items() if _same_module(f, m)
+                and not body[i].leading_lines and _pairs(body[i].body[0]) == list(pairs)]
+        if mine:
+            k = mine[-1]
+            lines = [i for i, f in found.items() if f == found[k]]
+            done |= lines[0] != k and fold(k, found[k], lines, join=True)
+    for k, m in froms().items():
+        if body[k] is None or body[k].leading_lines or code_of(body[k], module) in untouched:
+            continue
+        lines = [i for i, f in froms().items() if f == m]
+        done |= lines[0] != k and fold(k, m, lines, join=False)
     return module.with_changes(body=[s for s in body if s is not None]) if done else module
+
+
+def leading_import_code(module: cst.Module) -> set[str]:
+    """The code of the module's leading import lines (what `tidy_imports` leaves as it is)."""
+    body = module.body
+    i = 1 if _skip_first(module) else 0
+    out = set()
+    while i < len(body) and _is_import_line(body[i]):
+        out.add(code_of(body[i], module))
+        i += 1
+    return out
 
 
 def _same_module(a: str, b: str) -> bool:

@@ -106,10 +106,22 @@ KL = "tensorflow.keras.layers"
     (f"from {KL} import Dense\nfrom {KL} import Input, Flatten\n", [(KL, (("Input", None),))], None),
 ])
 def test_written_import_lines_join_renamed_ones(src, added, expected):
-    from kmigrate.imports import merge_added
+    from kmigrate.imports import leading_import_code, tidy_imports
 
-    out = merge_added(cst.parse_module(src), added).code
+    module = cst.parse_module(src)
+    out = tidy_imports(module, added, leading_import_code(module)).code
     assert out == (src if expected is None else expected)
+
+
+def test_a_rewritten_line_that_repeats_an_earlier_one_is_dropped():
+    from kmigrate.imports import tidy_imports
+
+    src = f"from {KL} import Conv2D, Dense\nfrom {KL} import Conv2D\nx = 1\n"
+    module = cst.parse_module(src)
+    rewritten = tidy_imports(module, [], {f"from {KL} import Conv2D, Dense\n"}).code
+    assert rewritten == f"from {KL} import Conv2D, Dense\nx = 1\n"
+    # the same lines as the user wrote them stay
+    assert tidy_imports(module, [], {f"from {KL} import Conv2D, Dense\n", f"from {KL} import Conv2D\n"}).code == src
 
 
 def test_the_readme_example_imports_each_name_once():
@@ -119,7 +131,10 @@ def test_the_readme_example_imports_each_name_once():
     from kmigrate.engine import fix_text
     from kmigrate.run import options_from
 
-    path = Path(__file__).resolve().parent.parent / "examples" / "old_keras" / "mnist_mlp_keras1.py"
-    out = fix_text(path.read_text(encoding="utf-8"), str(path), options_from(Config())).text
-    assert f"from {KL} import Input, Dense, Dropout, Activation\n" in out
-    assert out.count(f"from {KL} import") == 1
+    examples = Path(__file__).resolve().parent.parent / "examples" / "old_keras"
+    for name, line in [("mnist_mlp_keras1.py", "Input, Dense, Dropout, Activation"),
+                       ("cifar_cnn_keras2.py", "Input, Conv2D, Dense, Flatten, MaxPooling2D")]:
+        path = examples / name
+        out = fix_text(path.read_text(encoding="utf-8"), str(path), options_from(Config())).text
+        assert f"from {KL} import {line}\n" in out
+        assert out.count(f"from {KL} import") == 1
