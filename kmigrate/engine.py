@@ -17,15 +17,15 @@ import libcst as cst
 
 from .codegen import code_of
 from .meta import ModuleMeta
-from .reparse import Replace, reparse
+from .imports import edit_imports, leading_import_code, tidy_imports
+from .reparse import Replace, ancestors, reparse
 from .result import ERROR_CODE, FileResult, error_finding  # noqa: F401  (re-exported)
 from .rule import FileContext, Finding, Report, Rule, Safety
-from .source import Source, SourceError, compile_quietly
+from .source import LINE_BREAK, Source, SourceError, compile_quietly
 from .walk import children, traverse
 
 MAX_PASSES = 8
 RECURSION_LIMIT = 8000
-_LINE_BREAK = re.compile(r"\r\n?|\n")
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:\s*,\s*[A-Z]+[0-9]*)*))?", re.IGNORECASE)
 
 
@@ -98,7 +98,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
             findings = _still_open(findings, reports)  # a later pass with nothing to fix: no positions needed
             break
         positions = meta.positions
-        lines = _LINE_BREAK.split(current)  # as LibCST counts lines (str.splitlines also breaks at \f, \x1c, ...)
+        lines = LINE_BREAK.split(current)
         reports = [r for r in reports if not _suppressed(r, positions, lines)]
         fixable = [r for r in reports if r.has_fix and _allowed(r, options)]
         if findings is None:
@@ -250,7 +250,7 @@ def _finding(report: Report, positions, path: str, fixed: bool) -> Finding:
 def _ancestors(module: cst.Module, targets, positions=None, parents: Optional[dict] = None) -> set[cst.CSTNode]:
     """The targets and every node above them (`parents`: the module's parent map, if known)."""
     if parents is not None and all(t is module or t in parents for t in targets):
-        return _climb(targets, parents)
+        return ancestors(targets, parents)
     parent: dict[cst.CSTNode, cst.CSTNode] = {}
     # Only the top-level statements that hold a target, when the positions know which those are.
     where = {positions.statement_index(t) for t in targets} if positions is not None else {None}
@@ -262,16 +262,7 @@ def _ancestors(module: cst.Module, targets, positions=None, parents: Optional[di
         for k in children(n):
             parent[k] = n
             stack.append(k)
-    return _climb(targets, parent)
-
-
-def _climb(targets, parent: dict) -> set[cst.CSTNode]:
-    out: set[cst.CSTNode] = set()
-    for t in targets:
-        while t is not None and t not in out:
-            out.add(t)
-            t = parent.get(t)
-    return out
+    return ancestors(targets, parent)
 
 
 def _apply(module: cst.Module, fixes: Sequence[Report], positions, parents: Optional[dict] = None,
@@ -304,16 +295,11 @@ def _span(positions, node):
 
 
 def _apply_imports(module: cst.Module, edits, added: Optional[list] = None) -> cst.Module:
-    # libcst.codemod pulls in libcst.matchers (~0.3 s to import): only when an import is edited.
-    from .imports import edit_imports
-
     return edit_imports(module, edits, added)
 
 
 def _tidy_imports(first: cst.Module, module: cst.Module, added: list, text: str) -> str:
     """Import lines the passes made redundant, folded (kmigrate.imports.tidy_imports)."""
-    from .imports import leading_import_code, tidy_imports
-
     tidied = tidy_imports(module, added, leading_import_code(first))
     return text if tidied is module else code_of(tidied)
 

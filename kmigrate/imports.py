@@ -17,7 +17,7 @@ from libcst.helpers import get_full_name_for_node
 
 from .codegen import code_of
 from .names import Bindings, canonical_keras
-from .reparse import Replace
+from .reparse import Replace, ancestors
 from .walk import children
 
 _STATEMENT_PARTS = (cst.BaseStatement, cst.BaseSmallStatement, cst.IndentedBlock, cst.SimpleStatementSuite,
@@ -50,7 +50,7 @@ def _add(module: cst.Module, items: list[Item], added: list) -> cst.Module:
                for m in sorted({m for m, o, a in items if o is not None and a is not None})}
 
     # What the leading imports already give.
-    top = _top_imports(module)
+    top = [module.body[i].body[0] for i in _leading(module)]
     for imp in top:
         if type(imp) is cst.Import:
             for alias in imp.names:
@@ -87,10 +87,8 @@ def _add(module: cst.Module, items: list[Item], added: list) -> cst.Module:
         name = _from_module(imp)
         if name is None or (name not in objects and name not in aliases):
             continue
-        new = [cst.ImportAlias(name=cst.Name(o)) for o in sorted(objects.pop(name, ()))]
-        new += [cst.ImportAlias(name=cst.Name(o), asname=cst.AsName(name=cst.Name(a)))
-                for o, a in sorted(aliases.pop(name, ()))]
-        merged[imp] = imp.with_changes(names=[*new, *imp.names])
+        new = [(o, None) for o in sorted(objects.pop(name, ()))] + sorted(aliases.pop(name, ()))
+        merged[imp] = imp.with_changes(names=[*_aliases(new), *imp.names])
     if merged:
         lines = {stmt for stmt in module.body if type(stmt) is cst.SimpleStatementLine and stmt.body[0] in merged}
         module = module.visit(Replace(merged, lines | {module}))
@@ -99,10 +97,8 @@ def _add(module: cst.Module, items: list[Item], added: list) -> cst.Module:
 
     # The rest as new lines after the leading imports (__future__ ones before them).
     body = list(module.body)
-    first = 1 if _skip_first(module) else 0
-    end = first
-    while end < len(body) and _is_import_line(body[end]):
-        end += 1
+    lead = _leading(module)
+    first, end = lead.start, lead.stop
     rest = body[end:]
     if rest and not rest[0].leading_lines:
         rest[0] = rest[0].with_changes(leading_lines=(cst.EmptyLine(),))
@@ -147,13 +143,11 @@ def tidy_imports(module: cst.Module, added: list, untouched: set[str]) -> cst.Mo
     Left alone: lines as the user wrote them, a line with comments before it, and anything that
     would move a name past another import of it."""
     body = list(module.body)
-    start = end = 1 if _skip_first(module) else 0
-    while end < len(body) and _is_import_line(body[end]):
-        end += 1
+    lead = _leading(module)
     done = False
 
     def froms() -> dict[int, str]:
-        return {i: f for i in range(start, end) if body[i] is not None and type(body[i].body[0]) is cst.ImportFrom
+        return {i: f for i in lead if body[i] is not None and type(body[i].body[0]) is cst.ImportFrom
                 and not isinstance(body[i].body[0].names, cst.ImportStar)
                 and (f := _from_module(body[i].body[0])) is not None}
 
@@ -169,10 +163,8 @@ def tidy_imports(module: cst.Module, added: list, untouched: set[str]) -> cst.Mo
         if new and not join:
             return False
         if new:
-            aliases = [cst.ImportAlias(name=cst.Name(o)) for o, a in new if a is None]
-            aliases += [cst.ImportAlias(name=cst.Name(o), asname=cst.AsName(name=cst.Name(a))) for o, a in new if a]
             imp = body[target].body[0]
-            body[target] = body[target].with_changes(body=[imp.with_changes(names=[*aliases, *imp.names])])
+            body[target] = body[target].with_changes(body=[imp.with_changes(names=[*_aliases(new), *imp.names])])
         body[k] = None
         return True
 
@@ -185,23 +177,18 @@ def tidy_imports(module: cst.Module, added: list, untouched: set[str]) -> cst.Mo
             k = mine[-1]
             lines = [i for i, f in found.items() if f == found[k]]
             done |= lines[0] != k and fold(k, found[k], lines, join=True)
-    for k, m in froms().items():
+    found = froms()
+    for k, m in found.items():
         if body[k] is None or body[k].leading_lines or code_of(body[k], module) in untouched:
             continue
-        lines = [i for i, f in froms().items() if f == m]
+        lines = [i for i, f in found.items() if f == m and body[i] is not None]
         done |= lines[0] != k and fold(k, m, lines, join=False)
     return module.with_changes(body=[s for s in body if s is not None]) if done else module
 
 
 def leading_import_code(module: cst.Module) -> set[str]:
     """The code of the module's leading import lines (what `tidy_imports` leaves as it is)."""
-    body = module.body
-    i = 1 if _skip_first(module) else 0
-    out = set()
-    while i < len(body) and _is_import_line(body[i]):
-        out.add(code_of(body[i], module))
-        i += 1
-    return out
+    return {code_of(module.body[i], module) for i in _leading(module)}
 
 
 def _same_module(a: str, b: str) -> bool:
@@ -229,14 +216,18 @@ def _bound_names(imp) -> set[str]:
     return {_bound_name(a) for a in imp.names}
 
 
-def _top_imports(module: cst.Module) -> list:
-    """The imports of the leading import lines (after a docstring or __strict__ flag)."""
-    out = []
-    for stmt in module.body[1 if _skip_first(module) else 0:]:
-        if not _is_import_line(stmt):
-            break
-        out.append(stmt.body[0])
-    return out
+def _leading(module: cst.Module) -> range:
+    """Indices in module.body of the leading import lines (after a docstring or __strict__ flag)."""
+    start = end = 1 if _skip_first(module) else 0
+    while end < len(module.body) and _is_import_line(module.body[end]):
+        end += 1
+    return range(start, end)
+
+
+def _aliases(pairs) -> list[cst.ImportAlias]:
+    """`name` and `name as alias` for (name, alias or None) pairs, the unaliased ones first."""
+    return [cst.ImportAlias(name=cst.Name(o)) for o, a in pairs if a is None] + \
+        [cst.ImportAlias(name=cst.Name(o), asname=cst.AsName(name=cst.Name(a))) for o, a in pairs if a is not None]
 
 
 def _is_import_line(stmt: cst.CSTNode) -> bool:
@@ -301,13 +292,7 @@ def _remove(module: cst.Module, items: list[Item]) -> cst.Module:
     for stmt in {candidates[a] for a in unused}:
         keep = [a for a in stmt.names if a not in unused]
         edited[stmt] = _without(stmt, keep)
-    spine: set = set()
-    for stmt in edited:
-        n = parent.get(stmt)
-        while n is not None and n not in spine:
-            spine.add(n)
-            n = parent.get(n)
-    return module.visit(Replace(edited, spine))
+    return module.visit(Replace(edited, ancestors(edited, parent)))
 
 
 def _without(stmt, keep: list[cst.ImportAlias]):

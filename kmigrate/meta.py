@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import bisect
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -22,7 +21,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, QualifiedNameProvider, ScopeProvider
 
-from .source import compile_quietly
+from .source import compile_quietly, line_starts
 from .codegen import code_of
 from .walk import code_children
 
@@ -171,7 +170,7 @@ class Positions:
         layout = self._layout if self._layout is not None else _layout(module, text, self._tree)
         if layout is None:
             return None
-        offsets = self._offsets or [0] + [m.end() for m in _NEWLINE.finditer(text)]
+        offsets = self._offsets or line_starts(text)
         starts = []
         for stmt in module.body:
             line = layout[stmt].line
@@ -213,7 +212,7 @@ class Positions:
         if layout is None:
             return False
         self._layout = layout
-        self._offsets = [0] + [m.end() for m in _NEWLINE.finditer(self._text)]
+        self._offsets = line_starts(self._text)
         self._parents = self._parents_of() if self._parents_of is not None else None
         if self._parents is not None:
             return True  # owners are found by going up
@@ -249,9 +248,6 @@ class Positions:
         for n, (a, b) in state.ranges.items():
             self._ranges[n] = (seg, a, b)
         return True
-
-
-_NEWLINE = re.compile(r"\r\n?|\n")
 
 
 def _opens(stmt: cst.CSTNode, text: str, offsets: list[int], line: int) -> bool:

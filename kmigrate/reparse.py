@@ -38,6 +38,16 @@ class Replace(cst.CSTTransformer):
         return self.replacements.get(original_node, updated_node)
 
 
+def ancestors(targets, parent: dict) -> set[cst.CSTNode]:
+    """The targets and every node above them, by a child -> parent map."""
+    out: set[cst.CSTNode] = set()
+    for t in targets:
+        while t is not None and t not in out:
+            out.add(t)
+            t = parent.get(t)
+    return out
+
+
 def reparse(before: cst.Module, after: cst.Module, text: str, parse: Parse) -> cst.Module:
     """What `parse(text)` gives for the fixed module `after` (text == after.code)."""
     body, old = list(after.body), before.body

@@ -4,10 +4,21 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 import tempfile
 import tokenize
 import warnings
 from dataclasses import dataclass
+
+
+# A line ends at \r\n, \r or \n, as Python's tokenizer and LibCST count lines (str.splitlines
+# also breaks at \f, \x1c, \u2028, ...).
+LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset at which each line of `text` starts."""
+    return [0] + [m.end() for m in LINE_BREAK.finditer(text)]
 
 
 def compile_quietly(text: str, path: str, flags: int = 0):
