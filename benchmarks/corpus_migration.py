@@ -3,7 +3,7 @@
 Per package: files, files changed, files kmigrate could not process (KM000: Python 2 sources),
 findings by code (fixed / left), removed-API uses left in the migrated code (found by
 tests/leftovers.py, independently of the rules), how many of those no finding reports
-(`unreported`, the number tests/test_corpus_migration.py keeps at zero), and the time.
+(`unreported`, the number tests/rules/keras3/test_no_removed_api_left_in_corpora.py keeps at zero), and the time.
 
     python benchmarks/corpus_migration.py [PACKAGE...]
 
@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.corpora import KERAS_ERA, corpus  # noqa: E402
-from tests.test_corpus_migration import known, migrate_and_check  # noqa: E402
+from tests.rules.keras3.test_no_removed_api_left_in_corpora import known, migrate_and_check  # noqa: E402
 
 
 def main(names: list[str]) -> None:

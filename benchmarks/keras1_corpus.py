@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kmigrate.engine import FileError, Options, fix_text  # noqa: E402
 from kmigrate.rule import select_rules  # noqa: E402
 from tests.corpora import KERAS_ERA, corpus, python_files  # noqa: E402
-from tests.test_keras1_corpora import MY_CODES, _unreported_keras1  # noqa: E402
+from tests.rules.keras3.test_keras1_layers_over_corpora import MY_CODES, _unreported_keras1  # noqa: E402
 
 
 def main(names: list[str]) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.test_lint_b_corpora import ALL_CORPORA, CODES, corpus_folder, lint_folder  # noqa: E402
+from tests.rules.lint.test_training_bugs_quiet_on_corpora import ALL_CORPORA, CODES, corpus_folder, lint_folder  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

@@ -17,7 +17,7 @@ import time
 import nbformat
 
 from kmigrate.config import Config
-from kmigrate.engine import process_file
+from kmigrate.process import process_file
 from kmigrate.notebook import Notebook, mask_ipython
 from kmigrate.run import options_from
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kmigrate.config import Config  # noqa: E402
-from kmigrate.engine import process_file  # noqa: E402
+from kmigrate.process import process_file  # noqa: E402
 from kmigrate.run import options_from  # noqa: E402
 from kmigrate.source import Source  # noqa: E402
 

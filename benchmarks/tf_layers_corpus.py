@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from kmigrate.engine import FileError, Options, fix_text  # noqa: E402
 from kmigrate.rule import select_rules  # noqa: E402
 from tests.corpora import corpus, python_files  # noqa: E402
-from tests.test_tf_layers_corpus import census  # noqa: E402
+from tests.rules.tf1.test_tf_layers_over_corpora import census  # noqa: E402
 
 
 def one(args) -> tuple[Counter, Counter]:

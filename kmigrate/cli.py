@@ -103,14 +103,19 @@ def rules_command():
 
 @main.command("rule")
 @click.argument("code")
-def rule_command(code):
+@click.option("--markdown", is_flag=True, help="Print the rule's documentation page (docs/rules/CODE.md).")
+def rule_command(code, markdown):
     """Show the documentation of one rule."""
+    from .docs import rule_markdown, rule_url
     from .rule import all_rules
 
     rule = all_rules().get(code.upper())
     if rule is None:
         raise click.UsageError(f"no rule {code!r}; `kmigrate rules` lists them")
-    click.echo(rule.documentation())
+    if markdown:
+        click.echo(rule_markdown(rule), nl=False)
+    else:
+        click.echo(rule.documentation() + f"\nDocumentation: {rule_url(rule.code)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

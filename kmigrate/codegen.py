@@ -2,7 +2,7 @@
 
 Every expression's codegen enters `CodegenState.record_syntactic_position`, a generator-based
 context manager that does nothing unless positions are recorded; here it is one shared no-op
-object, which makes printing about a third faster. Same text: tests/test_walk.py.
+object, which makes printing about a third faster. Same text: tests/engine/test_fast_tree_walk.py.
 """
 from __future__ import annotations
 

@@ -1,14 +1,13 @@
 """One file: parse once per pass, run the enabled rules in one traversal, apply fixes, re-check.
 
-`fix_text` works on Python text (a .py file or one notebook cell); `process_file` reads a file,
-dispatches .py / .ipynb, and turns every failure into a KM000 finding with the file untouched.
+`fix_text` works on Python text (a .py file or one notebook cell); kmigrate/process.py reads a
+file and dispatches .py text here and .ipynb files to kmigrate/notebook.py (which calls back here
+per cell): the engine never imports the notebook module.
 """
 from __future__ import annotations
 
 import ast
-import os
 import re
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -19,13 +18,12 @@ from .codegen import code_of
 from .meta import ModuleMeta
 from .imports import edit_imports, leading_import_code, tidy_imports
 from .reparse import Replace, ancestors, reparse
-from .result import ERROR_CODE, FileResult, error_finding  # noqa: F401  (re-exported)
+from .result import ERROR_CODE, error_finding  # noqa: F401  (re-exported)
 from .rule import FileContext, Finding, Report, Rule, Safety
-from .source import LINE_BREAK, Source, SourceError, compile_quietly
+from .source import LINE_BREAK, compile_quietly
 from .walk import children, traverse
 
 MAX_PASSES = 8
-RECURSION_LIMIT = 8000
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:\s*,\s*[A-Z]+[0-9]*)*))?", re.IGNORECASE)
 
 
@@ -302,51 +300,3 @@ def _tidy_imports(first: cst.Module, module: cst.Module, added: list, text: str)
     """Import lines the passes made redundant, folded (kmigrate.imports.tidy_imports)."""
     tidied = tidy_imports(module, added, leading_import_code(first))
     return text if tidied is module else code_of(tidied)
-
-
-# ------------------------------------------------------------------------------ file level
-
-
-def process_file(path: str, options: Options, display: str | None = None) -> FileResult:
-    """Read, fix and verify one file; never raises; never writes (the caller writes `new`)."""
-    display = display or path
-    result = FileResult(path=display)
-    # LibCST walks trees recursively: deep (but valid) nesting needs more than Python's 1000 frames.
-    if sys.getrecursionlimit() < RECURSION_LIMIT:
-        sys.setrecursionlimit(RECURSION_LIMIT)
-    try:
-        if os.path.islink(path):
-            raise FileError("is a symbolic link; not followed (pass the file it points to)")
-        try:
-            with open(path, "rb") as fh:
-                raw = fh.read()
-        except OSError as exc:
-            raise FileError(f"cannot read: {exc.strerror or exc}") from None
-        result.old = raw
-        if path.endswith(".ipynb"):
-            from . import notebook  # imported only when a notebook is met
-
-            new, findings, diff = notebook.process_notebook(raw, display, options)
-            result.findings, result.diff = findings, diff
-            result.error = any(f.code == ERROR_CODE for f in findings)  # a cell that could not be processed
-        else:
-            source = Source.from_bytes(raw)
-            out = fix_text(source.text, display, options)
-            result.findings = out.findings
-            new = source.to_bytes(out.text) if out.text != source.text else raw
-        result.new = new if new != raw else None
-    except SourceError as exc:
-        _fail(result, display, exc.message, exc.line, exc.column)
-    except FileError as exc:
-        _fail(result, display, exc.message, exc.line, exc.column)
-    except (RecursionError, MemoryError):
-        _fail(result, display, "code nested too deeply to process")
-    except Exception as exc:  # a rule crash must not stop the run or touch the file
-        _fail(result, display, f"internal error ({type(exc).__name__}: {exc}); file left as is")
-    return result
-
-
-def _fail(result: FileResult, path: str, message: str, line: int = 1, column: int = 1) -> None:
-    result.error = True
-    result.new = None
-    result.findings = [error_finding(path, message, line, column)]

@@ -8,7 +8,7 @@ built with unsafe_skip_copy, so the nodes rules hold are the ones it indexes).
 
 Positions use a cheaper codegen than PositionProvider's: it records token indices per node
 and turns only the requested ones into lines and columns, and generates only the innermost
-statements that hold a requested node (same results: tests/test_walk.py).
+statements that hold a requested node (same results: tests/engine/test_fast_tree_walk.py).
 """
 from __future__ import annotations
 
@@ -368,7 +368,7 @@ class ModuleMeta:
         self._text, self._tree = text, tree  # the module's text and `ast` tree, when known
         self._positions: Optional[Positions] = None
         # child -> parent for every code node, when a rule's analysis walked the whole module
-        # anyway (kmigrate.rules.keras_facts): positions and fixes then go up instead of walking.
+        # anyway (kmigrate.rules.analysis.keras_facts): positions and fixes then go up instead of walking.
         self.parents: Optional[dict] = None
         self._wrapper: Optional[MetadataWrapper] = None
         self._resolved: dict = {}

@@ -127,7 +127,7 @@ def _slim(result: FileResult) -> FileResult:
 
 
 def _process(path: str, options: "Options", cache: Optional["Cache"]) -> FileResult:
-    from .engine import process_file
+    from .process import process_file
 
     result = process_file(path, options)
     if cache is not None and result.old is not None:

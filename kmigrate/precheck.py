@@ -14,7 +14,7 @@ Everything here works on anything shaped like a rule (`code`, `triggers`, `code_
   so a file no rule can match, and a run answered from the cache, never import a rule module
   or LibCST. `rule_classes(entries)` imports the rule modules, only when called.
 
-The index is generated from the real classes by `python -m tests.test_rule_index`; the same
+The index is generated from the real classes by `python -m tests.engine.test_rule_index`; the same
 test module fails when it is out of date.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
-INDEX_COMMAND = "python -m tests.test_rule_index"
+INDEX_COMMAND = "python -m tests.engine.test_rule_index"
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class RuleEntry:
     """One rule of the index: what listing, selection and the pre-check need, no class."""
 
     code: str
-    module: str  # e.g. "kmigrate.rules.keras_imports"
+    module: str  # e.g. "kmigrate.rules.imports.keras_imports"
     cls: str  # the class name in `module`
     name: str
     summary: str

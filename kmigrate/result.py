@@ -2,7 +2,7 @@
 
 These types live apart from rule.py / engine.py (which import LibCST, ~0.3 s) so that a run
 answered from the cache, and the report writers, never pay for importing LibCST.
-`kmigrate.rule.Finding` and `kmigrate.engine.FileResult` / `error_finding` are the same objects.
+`kmigrate.rule.Finding` and `kmigrate.engine.error_finding` are the same objects.
 """
 from __future__ import annotations
 

@@ -187,14 +187,15 @@ _REGISTRY: dict[str, type[Rule]] | None = None
 
 
 def all_rules() -> dict[str, type[Rule]]:
-    """Every rule class in kmigrate.rules (one module per rule or family), by code."""
+    """Every rule class in kmigrate.rules (family packages, one module per rule or tight family), by code."""
     global _REGISTRY
     if _REGISTRY is None:
         import kmigrate.rules as pkg
 
         found: dict[str, type[Rule]] = {}
-        for info in pkgutil.iter_modules(pkg.__path__, pkg.__name__ + "."):
-            if info.ispkg:
+        # Rules live in one package per family (rules/lint/, rules/tf1/, ...); tables hold data only.
+        for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+            if info.ispkg or ".tables." in info.name:
                 continue
             module = importlib.import_module(info.name)
             for obj in vars(module).values():

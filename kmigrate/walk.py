@@ -5,7 +5,7 @@ new copy of every node it passes (dataclass init and validation): reading a tree
 about as much as parsing it. The rules only read the tree, so here children are read straight
 from the node's fields, in the order `_visit_and_replace_children` visits them (taken once per
 node class from its source), which is source order. `children(n)` equals `n.children` (same
-objects, same order: tests/test_walk.py checks it on real code) at a fraction of the cost.
+objects, same order: tests/engine/test_fast_tree_walk.py checks it on real code) at a fraction of the cost.
 """
 from __future__ import annotations
 

@@ -1,12 +1,12 @@
 """The rule index: per rule code, what listing, selection and the text pre-check need
 (kmigrate/precheck.py), as plain data: importing it loads no rule module and no LibCST.
 
-Generated from the rule classes by `python -m tests.test_rule_index`; do not edit (that
+Generated from the rule classes by `python -m tests.engine.test_rule_index`; do not edit (that
 test module fails when it is out of date)."""
 
 RULES = {
     'KM101': {
-        'module': 'kmigrate.rules.keras_imports',
+        'module': 'kmigrate.rules.imports.keras_imports',
         'cls': 'StandaloneKerasImport',
         'name': 'standalone-keras-import',
         'summary': ('Standalone `keras` import; use `tensorflow.keras` (or the chosen '
@@ -22,7 +22,7 @@ RULES = {
         'requires': (),
     },
     'KM102': {
-        'module': 'kmigrate.rules.removed_modules',
+        'module': 'kmigrate.rules.imports.removed_keras_module',
         'cls': 'RemovedKerasModule',
         'name': 'removed-keras-module',
         'summary': 'Import from a Keras module path that no longer exists',
@@ -37,7 +37,7 @@ RULES = {
         'requires': (),
     },
     'KM103': {
-        'module': 'kmigrate.rules.keras_imports',
+        'module': 'kmigrate.rules.imports.keras_imports',
         'cls': 'MixedKerasImports',
         'name': 'mixed-keras-imports',
         'summary': 'File imports both standalone `keras` and `tensorflow.keras`',
@@ -52,7 +52,7 @@ RULES = {
         'requires': (),
     },
     'KM104': {
-        'module': 'kmigrate.rules.keras_names',
+        'module': 'kmigrate.rules.imports.missing_keras_name',
         'cls': 'MissingKerasName',
         'name': 'missing-keras-name',
         'summary': 'Import of a Keras module or name that no longer exists',
@@ -67,7 +67,7 @@ RULES = {
         'requires': (),
     },
     'KM201': {
-        'module': 'kmigrate.rules.tf_layers',
+        'module': 'kmigrate.rules.tf1.tf_layers',
         'cls': 'TFLayersFunction',
         'name': 'tf-layers-function',
         'summary': 'TF1 `tf.layers` function; use the Keras layer, applied to the input',
@@ -82,7 +82,7 @@ RULES = {
         'requires': ('tensorflow',),
     },
     'KM202': {
-        'module': 'kmigrate.rules.tf_layers',
+        'module': 'kmigrate.rules.tf1.tf_layers',
         'cls': 'TFLayersClass',
         'name': 'tf-layers-class',
         'summary': 'TF1 `tf.layers` class; use the `tf.keras.layers` class',
@@ -97,7 +97,7 @@ RULES = {
         'requires': ('tensorflow',),
     },
     'KM203': {
-        'module': 'kmigrate.rules.tf_layers',
+        'module': 'kmigrate.rules.tf1.tf_layers',
         'cls': 'TFLayersModule',
         'name': 'tf-layers-module',
         'summary': ('The TF1 `tf.layers` module used as a value, or a `tf.layers` name '
@@ -113,7 +113,7 @@ RULES = {
         'requires': ('tensorflow',),
     },
     'KM204': {
-        'module': 'kmigrate.rules.tf_layers_contrib',
+        'module': 'kmigrate.rules.tf1.tf_layers_contrib',
         'cls': 'ContribLayers',
         'name': 'tf-contrib-layers',
         'summary': '`tf.contrib.layers` / slim are gone; Keras layers replace them',
@@ -128,7 +128,7 @@ RULES = {
         'requires': ('tensorflow',),
     },
     'KM301': {
-        'module': 'kmigrate.rules.keras1_layers',
+        'module': 'kmigrate.rules.keras3.keras1_layers',
         'cls': 'Keras1LayerName',
         'name': 'keras1-layer-name',
         'summary': ('Keras 1 layer name (`Convolution2D`, `Deconvolution2D`, '
@@ -144,7 +144,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM302': {
-        'module': 'kmigrate.rules.keras1_layers',
+        'module': 'kmigrate.rules.keras3.keras1_layers',
         'cls': 'RemovedKeras1Layer',
         'name': 'removed-keras1-layer',
         'summary': ('Keras 1 layer with no Keras 2/3 class (`MaxoutDense`, `Highway`, '
@@ -160,7 +160,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM303': {
-        'module': 'kmigrate.rules.keras1_layers',
+        'module': 'kmigrate.rules.keras3.keras1_layers',
         'cls': 'Keras1Merge',
         'name': 'keras1-merge',
         'summary': ('Keras 1 `merge(mode=...)`/`Merge` is gone; use '
@@ -176,7 +176,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM304': {
-        'module': 'kmigrate.rules.keras1_layers',
+        'module': 'kmigrate.rules.keras3.keras1_layers',
         'cls': 'Keras1LayerKeyword',
         'name': 'keras1-layer-keyword',
         'summary': ('Keras 1 layer keyword (`output_dim`, `init`, `W_regularizer`, '
@@ -192,7 +192,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM305': {
-        'module': 'kmigrate.rules.keras1_layers',
+        'module': 'kmigrate.rules.keras3.keras1_layers',
         'cls': 'ConvKernelPositional',
         'name': 'conv-kernel-positional',
         'summary': ('Keras 1 kernel arguments `Conv2D(32, 3, 3)` (Keras 3 reads the '
@@ -208,7 +208,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM306': {
-        'module': 'kmigrate.rules.keras1_layers',
+        'module': 'kmigrate.rules.keras3.keras1_layers',
         'cls': 'DimOrdering',
         'name': 'keras1-dim-ordering',
         'summary': ("Keras 1 `dim_ordering='tf'/'th'`; use "
@@ -224,7 +224,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM307': {
-        'module': 'kmigrate.rules.keras1_layers',
+        'module': 'kmigrate.rules.keras3.keras1_layers',
         'cls': 'ConsumeLess',
         'name': 'keras1-consume-less',
         'summary': 'Keras 1 RNN `consume_less=`; use `implementation=` (or nothing)',
@@ -239,7 +239,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM308': {
-        'module': 'kmigrate.rules.keras1_layers',
+        'module': 'kmigrate.rules.keras3.keras1_layers',
         'cls': 'ForgetBiasInit',
         'name': 'keras1-forget-bias-init',
         'summary': 'Keras 1 LSTM `forget_bias_init=`; use `unit_forget_bias=`',
@@ -254,7 +254,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM309': {
-        'module': 'kmigrate.rules.keras1_layers',
+        'module': 'kmigrate.rules.keras3.keras1_layers',
         'cls': 'ModelInputOutput',
         'name': 'keras1-model-input-output',
         'summary': '`Model(input=, output=)` (Keras 1); use `inputs=`/`outputs=`',
@@ -269,7 +269,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM310': {
-        'module': 'kmigrate.rules.keras1_layers',
+        'module': 'kmigrate.rules.keras3.keras1_layers',
         'cls': 'DeconvOutputShape',
         'name': 'keras1-deconv-output-shape',
         'summary': '`Deconvolution2D(output_shape=)` (Keras 1) is gone',
@@ -284,7 +284,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM320': {
-        'module': 'kmigrate.rules.keras2_training',
+        'module': 'kmigrate.rules.keras3.keras2_training',
         'cls': 'FitNbEpoch',
         'name': 'fit-nb-epoch',
         'summary': '`fit(nb_epoch=)` is gone; use `epochs=`',
@@ -299,7 +299,7 @@ RULES = {
         'requires': (),
     },
     'KM321': {
-        'module': 'kmigrate.rules.keras2_training',
+        'module': 'kmigrate.rules.keras3.keras2_training',
         'cls': 'GeneratorMethods',
         'name': 'generator-methods',
         'summary': ('`fit_generator`/`evaluate_generator`/`predict_generator` are '
@@ -315,7 +315,7 @@ RULES = {
         'requires': (),
     },
     'KM322': {
-        'module': 'kmigrate.rules.keras2_training',
+        'module': 'kmigrate.rules.keras3.keras2_training',
         'cls': 'PredictClasses',
         'name': 'predict-classes',
         'summary': ('`predict_classes` is gone; use `predict(x).argmax(axis=-1)` (or '
@@ -331,7 +331,7 @@ RULES = {
         'requires': (),
     },
     'KM323': {
-        'module': 'kmigrate.rules.keras2_training',
+        'module': 'kmigrate.rules.keras3.keras2_training',
         'cls': 'PredictProba',
         'name': 'predict-proba',
         'summary': '`predict_proba` is gone; use `predict`',
@@ -346,7 +346,7 @@ RULES = {
         'requires': (),
     },
     'KM324': {
-        'module': 'kmigrate.rules.keras2_training',
+        'module': 'kmigrate.rules.keras3.keras2_training',
         'cls': 'WorkerKeywords',
         'name': 'fit-worker-keywords',
         'summary': ('`workers=`/`use_multiprocessing=`/`max_queue_size=` are gone from '
@@ -367,7 +367,7 @@ RULES = {
         'requires': (),
     },
     'KM325': {
-        'module': 'kmigrate.rules.keras2_optimizers',
+        'module': 'kmigrate.rules.keras3.keras2_optimizers',
         'cls': 'OptimizerLr',
         'name': 'optimizer-lr',
         'summary': 'Optimizer `lr=` is gone; use `learning_rate=`',
@@ -382,7 +382,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM326': {
-        'module': 'kmigrate.rules.keras2_optimizers',
+        'module': 'kmigrate.rules.keras3.keras2_optimizers',
         'cls': 'OptimizerLrAttribute',
         'name': 'optimizer-lr-attribute',
         'summary': 'Optimizer attribute `.lr` is gone; use `.learning_rate`',
@@ -397,7 +397,7 @@ RULES = {
         'requires': (),
     },
     'KM327': {
-        'module': 'kmigrate.rules.keras2_optimizers',
+        'module': 'kmigrate.rules.keras3.keras2_optimizers',
         'cls': 'OptimizerDecay',
         'name': 'optimizer-decay',
         'summary': ('Optimizer `decay=` is ignored by Keras 3; use a learning-rate '
@@ -413,7 +413,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM328': {
-        'module': 'kmigrate.rules.keras2_optimizers',
+        'module': 'kmigrate.rules.keras3.keras2_optimizers',
         'cls': 'LegacyOptimizers',
         'name': 'legacy-optimizers',
         'summary': ('`optimizers.legacy`/`optimizers.experimental` and lower-case '
@@ -429,7 +429,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM330': {
-        'module': 'kmigrate.rules.keras2_layers',
+        'module': 'kmigrate.rules.keras3.keras2_layers',
         'cls': 'InputShapeOnLayer',
         'name': 'input-shape-on-layer',
         'summary': ('`input_shape=`/`batch_input_shape=`/`input_dim=` on a layer; '
@@ -445,7 +445,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM331': {
-        'module': 'kmigrate.rules.keras2_layers',
+        'module': 'kmigrate.rules.keras3.keras2_layers',
         'cls': 'EmbeddingDropout',
         'name': 'embedding-dropout',
         'summary': '`Embedding(dropout=)` is gone',
@@ -460,7 +460,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM332': {
-        'module': 'kmigrate.rules.keras2_layers',
+        'module': 'kmigrate.rules.keras3.keras2_layers',
         'cls': 'EmbeddingInputLength',
         'name': 'embedding-input-length',
         'summary': '`Embedding(input_length=)` is deprecated and ignored',
@@ -475,7 +475,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM333': {
-        'module': 'kmigrate.rules.keras2_layers',
+        'module': 'kmigrate.rules.keras3.keras2_layers',
         'cls': 'PoolingWithoutSize',
         'name': 'pooling-without-size',
         'summary': '`AveragePooling*D()` has no default `pool_size` any more',
@@ -490,7 +490,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM334': {
-        'module': 'kmigrate.rules.keras2_layers',
+        'module': 'kmigrate.rules.keras3.keras2_layers',
         'cls': 'BatchNormalizationMode',
         'name': 'batchnorm-mode',
         'summary': '`BatchNormalization(mode=)` is gone',
@@ -505,7 +505,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM335': {
-        'module': 'kmigrate.rules.keras2_layers',
+        'module': 'kmigrate.rules.keras3.keras2_layers',
         'cls': 'LayerWeightsArgument',
         'name': 'layer-weights-argument',
         'summary': '`weights=` in a layer constructor is gone (except `Embedding`)',
@@ -520,7 +520,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM340': {
-        'module': 'kmigrate.rules.keras2_utils',
+        'module': 'kmigrate.rules.keras3.keras2_utils',
         'cls': 'ToCategoricalNbClasses',
         'name': 'to-categorical-nb-classes',
         'summary': '`to_categorical(nb_classes=)` is gone; use `num_classes=`',
@@ -535,7 +535,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM341': {
-        'module': 'kmigrate.rules.keras2_utils',
+        'module': 'kmigrate.rules.keras3.keras2_utils',
         'cls': 'BackendOnlyInTfKeras',
         'name': 'backend-only-in-tf-keras',
         'summary': ('`keras.backend` function gone from standalone Keras 3 (use '
@@ -551,7 +551,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM342': {
-        'module': 'kmigrate.rules.keras2_utils',
+        'module': 'kmigrate.rules.keras3.keras2_utils',
         'cls': 'BackendGone',
         'name': 'backend-session-api',
         'summary': ('`K.get_session`/`set_session`/`placeholder`/`function`/`learning_phase` '
@@ -567,7 +567,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM343': {
-        'module': 'kmigrate.rules.keras2_utils',
+        'module': 'kmigrate.rules.keras3.keras2_utils',
         'cls': 'SklearnWrappers',
         'name': 'sklearn-wrappers',
         'summary': ('`keras.wrappers.scikit_learn` is gone; use '
@@ -583,7 +583,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM344': {
-        'module': 'kmigrate.rules.keras2_utils',
+        'module': 'kmigrate.rules.keras3.keras2_utils',
         'cls': 'DeprecatedPreprocessing',
         'name': 'deprecated-preprocessing',
         'summary': ('`preprocessing.text.Tokenizer`/`ImageDataGenerator`: deprecated '
@@ -599,7 +599,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM345': {
-        'module': 'kmigrate.rules.keras2_utils',
+        'module': 'kmigrate.rules.keras3.keras2_utils',
         'cls': 'OldKerasNames',
         'name': 'old-keras-names',
         'summary': ('Loss/metric/constraint/initializer/regularizer imported by a name '
@@ -621,7 +621,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM346': {
-        'module': 'kmigrate.rules.keras2_utils',
+        'module': 'kmigrate.rules.keras3.keras2_utils',
         'cls': 'MissingKerasAttribute',
         'name': 'missing-keras-attribute',
         'summary': 'Use of a Keras name (through an attribute) that no longer exists',
@@ -636,7 +636,7 @@ RULES = {
         'requires': (),
     },
     'KM401': {
-        'module': 'kmigrate.rules.convert_sequential',
+        'module': 'kmigrate.rules.convert.sequential_to_functional',
         'cls': 'SequentialToFunctional',
         'name': 'sequential-to-functional',
         'summary': 'Sequential model -> functional API (with --to functional)',
@@ -651,7 +651,7 @@ RULES = {
         'requires': (),
     },
     'KM402': {
-        'module': 'kmigrate.rules.convert_functional',
+        'module': 'kmigrate.rules.convert.functional_to_sequential',
         'cls': 'FunctionalToSequential',
         'name': 'functional-to-sequential',
         'summary': ('Straight-chain functional model -> Sequential (with --to '
@@ -667,7 +667,7 @@ RULES = {
         'requires': (),
     },
     'KM403': {
-        'module': 'kmigrate.rules.convert_subclass',
+        'module': 'kmigrate.rules.convert.subclass_to_functional',
         'cls': 'SubclassToFunctional',
         'name': 'subclass-to-functional',
         'summary': ('Straight-line Model subclass -> function building a functional '
@@ -683,7 +683,7 @@ RULES = {
         'requires': (),
     },
     'KM501': {
-        'module': 'kmigrate.rules.lint_a_call',
+        'module': 'kmigrate.rules.lint.call_use_before_assignment',
         'cls': 'CallUseBeforeAssignment',
         'name': 'call-use-before-assignment',
         'summary': '`call()` reads a name before assigning it, or never uses its input',
@@ -698,7 +698,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM502': {
-        'module': 'kmigrate.rules.lint_a_output_loss',
+        'module': 'kmigrate.rules.lint.output_activation_loss',
         'cls': 'ProbabilitiesFromLogits',
         'name': 'probabilities-with-from-logits',
         'summary': 'softmax/sigmoid output with a loss that has `from_logits=True`',
@@ -713,7 +713,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM503': {
-        'module': 'kmigrate.rules.lint_a_unused_layer',
+        'module': 'kmigrate.rules.lint.unused_layer',
         'cls': 'UnusedLayer',
         'name': 'unused-layer',
         'summary': ('A layer assigned to `self.x` in `__init__` is never used by '
@@ -729,7 +729,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM504': {
-        'module': 'kmigrate.rules.lint_a_input_shape',
+        'module': 'kmigrate.rules.lint.ignored_input_shape',
         'cls': 'IgnoredInputShape',
         'name': 'ignored-input-shape',
         'summary': '`input_shape`/`input_dim` on a layer where Keras ignores it',
@@ -744,7 +744,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM505': {
-        'module': 'kmigrate.rules.lint_a_super_init',
+        'module': 'kmigrate.rules.lint.super_init',
         'cls': 'SuperInit',
         'name': 'super-init',
         'summary': ('Model/Layer subclass: missing or late `super().__init__()`; '
@@ -760,7 +760,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM506': {
-        'module': 'kmigrate.rules.lint_a_output_loss',
+        'module': 'kmigrate.rules.lint.output_activation_loss',
         'cls': 'OutputLossMismatch',
         'name': 'output-activation-loss-mismatch',
         'summary': ('Output activation/units and loss disagree (softmax on 1 unit, '
@@ -776,7 +776,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM507': {
-        'module': 'kmigrate.rules.lint_a_dense_rank',
+        'module': 'kmigrate.rules.lint.dense_on_unflattened',
         'cls': 'DenseOnUnflattened',
         'name': 'dense-on-unflattened',
         'summary': ('`Dense` after Conv/Pooling/RNN-sequence output without Flatten or '
@@ -792,7 +792,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM508': {
-        'module': 'kmigrate.rules.lint_b_recurrent',
+        'module': 'kmigrate.rules.lint.rnn_stack_without_sequences',
         'cls': 'StackedRecurrentWithoutSequences',
         'name': 'rnn-stack-without-sequences',
         'summary': ('An inner recurrent layer feeds another one without '
@@ -808,7 +808,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM509': {
-        'module': 'kmigrate.rules.lint_b_layer_reuse',
+        'module': 'kmigrate.rules.lint.sequential_layer_reused',
         'cls': 'SequentialLayerReuse',
         'name': 'sequential-layer-reused',
         'summary': ('One weighted layer instance is added twice to a Sequential model '
@@ -824,7 +824,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM510': {
-        'module': 'kmigrate.rules.lint_b_clear_session',
+        'module': 'kmigrate.rules.lint.model_in_loop_no_clear_session',
         'cls': 'ModelsInLoopWithoutClearSession',
         'name': 'model-in-loop-no-clear-session',
         'summary': ('A loop builds a new model on every pass without '
@@ -840,7 +840,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM511': {
-        'module': 'kmigrate.rules.lint_b_uncompiled',
+        'module': 'kmigrate.rules.lint.fit_without_compile',
         'cls': 'FitWithoutCompile',
         'name': 'fit-without-compile',
         'summary': ('`fit`/`evaluate` on a model that this scope builds but never '
@@ -856,7 +856,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM512': {
-        'module': 'kmigrate.rules.lint_b_regression_accuracy',
+        'module': 'kmigrate.rules.lint.accuracy_with_regression_loss',
         'cls': 'AccuracyWithRegressionLoss',
         'name': 'accuracy-with-regression-loss',
         'summary': '`accuracy` metric with a regression loss (`mse`, `mae`, ...)',
@@ -871,7 +871,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM513': {
-        'module': 'kmigrate.rules.lint_b_input_shadow',
+        'module': 'kmigrate.rules.lint.call_shadows_input',
         'cls': 'CallShadowsInput',
         'name': 'call-shadows-input',
         'summary': '`call(self, input)` shadows the builtin `input`; name it `inputs`',

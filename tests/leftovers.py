@@ -6,7 +6,7 @@ Keras name a file uses exists, and whether each keyword a Keras class or functio
 is accepted by its signature. Model methods that are gone (`fit_generator`, `predict_classes`,
 ...) and their removed keywords (`nb_epoch=`, `workers=`, ...) are found by name.
 
-Used by tests/test_corpus_migration.py and benchmarks/corpus_migration.py (both import
+Used by tests/rules/keras3/test_no_removed_api_left_in_corpora.py and benchmarks/corpus_migration.py (both import
 TensorFlow; the kmigrate command line never does).
 """
 from __future__ import annotations

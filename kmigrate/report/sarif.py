@@ -128,6 +128,10 @@ def _descriptor(code, name, summary, full, level, safety, doc, markdown=None) ->
         "properties": {"fixSafety": safety, "tags": ["keras", "tensorflow"]},
     }
     d["help"] = {"text": doc or full}
+    if code != "KM000":
+        from ..docs import rule_url
+
+        d["helpUri"] = rule_url(code)  # the rule's generated page, docs/rules/<code>.md
     if markdown:
         d["help"]["markdown"] = _dedent(markdown)
     return d

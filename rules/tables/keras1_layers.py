@@ -1,7 +1,7 @@
 """KM301..KM310 data: Keras 1 layer names and constructor keywords, and what they are today.
 
 Written from the Keras 2.0 compatibility layer's conversion lists (what Keras 2 itself did with a
-Keras 1 call) and checked against the installed TensorFlow by tests/test_keras1_tables.py: every
+Keras 1 call) and checked against the installed TensorFlow by tests/rules/keras3/test_keras1_table_matches_keras.py: every
 target class exists in `tf.keras.layers` (or is `tf.keras.Model` / `tf.keras.Input`), and every
 target keyword is accepted by it. Class keys are the last component of the canonical Keras name
 (`layers.Convolution2D` -> "Convolution2D"); Keras 2 names are listed as well because Keras 2

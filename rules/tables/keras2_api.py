@@ -1,7 +1,7 @@
 """KM320..KM349 data: Keras 1/2 training, optimizer, layer, utility and backend APIs that are gone.
 
 Every target name and keyword here is checked against the installed TensorFlow (2.21, whose
-`tf.keras` is Keras 3) and standalone Keras 3 by tests/test_keras2_api_table.py; every "gone"
+`tf.keras` is Keras 3) and standalone Keras 3 by tests/rules/keras3/test_keras2_table_matches_keras.py; every "gone"
 claim is checked to be really gone there. Names are canonical Keras paths (see kmigrate.names).
 """
 

@@ -3,7 +3,7 @@
 Paths are relative to the Keras root (`keras.` or `tensorflow.keras.`). A value of None means
 the module's names are spread over several homes: each imported name is looked up in
 NAME_HOMES. Every target is checked against the installed TensorFlow by
-tests/test_keras_modules_table.py.
+tests/rules/imports/test_module_tables_match_keras.py.
 """
 
 MOVED_MODULES = {

@@ -1,7 +1,7 @@
 """KM201..KM204 data: TensorFlow 1 `tf.layers` functions and classes, and their Keras layers.
 
 The TF1 signatures are those of TensorFlow 1.13-1.15 (`tensorflow/python/layers/{core,
-convolutional,pooling,normalization}.py`), written out here as data. tests/test_tf_layers_tables.py
+convolutional,pooling,normalization}.py`), written out here as data. tests/rules/tf1/test_tf_layers_table_matches_keras.py
 checks them against the installed TensorFlow: every keyword that goes to a Keras constructor is a
 parameter of that class (or of `keras.layers.Layer`), `KERAS_POSITIONAL` is the real positional
 prefix of the class, and the defaults marked as equal are equal in the installed Keras.

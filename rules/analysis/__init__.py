@@ -1,0 +1,1 @@
+"""What several rule families share: Keras facts of a module, model facts, call arguments."""

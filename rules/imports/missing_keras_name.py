@@ -1,0 +1,94 @@
+"""KM104: an import of a Keras module or name that does not exist in today's Keras."""
+from __future__ import annotations
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from kmigrate.rule import Example, Rule, Safety, Severity
+from kmigrate.rules.imports.removed_keras_module import moved, split_root
+from kmigrate.rules.tables.keras_modules import GONE_HINTS
+from kmigrate.rules.tables.keras_public_names import KERAS3, TF_KERAS
+
+
+class MissingKerasName(Rule):
+    """
+    ## What it does
+    Checks every import from a Keras module (`keras.*` or `tensorflow.keras.*`) against the
+    public modules and names of the Keras the code targets (TensorFlow 2.21's `tf.keras`, or
+    standalone Keras 3 with `--target keras`) and reports the ones that do not exist, with what
+    to use instead when that is known (`multi_gpu_model`, `model_from_yaml`, `CuDNNLSTM`, ...).
+    Module paths that only moved are KM102's job; Keras 3's private `keras.src` is not checked.
+
+    ## Why is this bad
+    The import fails with `ImportError` before anything runs. Reporting it with the line and
+    the replacement saves a round of trial and error per name.
+
+    ## Example
+    ```python
+    from keras.utils import multi_gpu_model   # KM104: use tf.distribute.MirroredStrategy
+    ```
+
+    ## Fix safety
+    None: the replacement needs a human (other rules fix the names that have an exact successor).
+    """
+
+    code = "KM104"
+    name = "missing-keras-name"
+    summary = "Import of a Keras module or name that no longer exists"
+    severity = Severity.ERROR
+    fix_safety = Safety.NONE
+
+    VALID = [
+        "from tensorflow.keras.layers import Dense, LSTM\nimport tensorflow.keras.backend as K\n",
+        "from keras.utils import to_categorical\nfrom keras import layers, models\n",
+        "from keras.src.layers import Dense\n",
+        "from keras.layers.core import Dense\n",  # moved, not missing: KM102
+        "from tensorflow.keras.applications.vgg16 import VGG16\n",
+    ]
+    INVALID = [
+        Example("from keras.utils import multi_gpu_model\n"),
+        Example("from tensorflow.keras.models import model_from_yaml, load_model\n"),
+        Example("import keras.engine as KE\n"),
+        Example("from keras.legacy import interfaces\n"),
+        Example("from tensorflow.keras.utils import conv_utils\n"),
+    ]
+
+    def _table(self):
+        return TF_KERAS if self.context.target == "tensorflow.keras" else KERAS3
+
+    def _known(self, rest: str) -> bool:
+        # `import keras.engine as KE` has no single new home (KM102 moves names, not this).
+        hit = moved(rest)
+        return rest in self._table() or rest == "src" or rest.startswith("src.") or bool(hit and hit[1])
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.relative or node.module is None:
+            return
+        dotted = get_full_name_for_node(node.module) or ""
+        root, rest = split_root(dotted)
+        if root is None or rest.startswith("src") or moved(rest) is not None:
+            return
+        table = self._table()
+        if rest not in table:
+            self._missing(node, f"module `{dotted}`", rest.rpartition(".")[2])
+            return
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = get_full_name_for_node(alias.name) or ""
+            sub = f"{rest}.{name}" if rest else name
+            if name not in table[rest] and sub not in table and moved(sub) is None:
+                self._missing(node, f"`{name}` in `{dotted}`", name)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            dotted = get_full_name_for_node(alias.name) or ""
+            root, rest = split_root(dotted)
+            if root is None or not rest or self._known(rest):
+                continue
+            self._missing(node, f"module `{dotted}`", rest.rpartition(".")[2])
+
+    def _missing(self, node: cst.CSTNode, what: str, key: str) -> None:
+        keras = "TensorFlow 2.21's tf.keras" if self.context.target == "tensorflow.keras" else "Keras 3"
+        hint = GONE_HINTS.get(key)
+        self.report(node, f"{what} does not exist in {keras}" + (f"; {hint}" if hint else ""))

@@ -1,0 +1,1080 @@
+"""KM301..KM310: Keras 1 layer names, `merge`/`Merge`, and Keras 1 layer constructor keywords,
+rewritten to their Keras 2/3 form (tf.keras on TensorFlow 2.21 is Keras 3).
+
+The tables are data in rules/tables/keras1_layers.py, checked against the installed TensorFlow by
+tests/rules/keras3/test_keras1_table_matches_keras.py. Layers are matched through NameResolver, so `Convolution2D`,
+`keras.layers.convolutional.Convolution2D`, `KL.Convolution2D` and `tf.keras.layers.Convolution2D`
+are the same class to every rule here; a user function called `merge` is nobody's business.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from kmigrate.names import canonical_keras
+from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rules.keras3.keras1_common import (
+    Keras1Rule,
+    class_key,
+    code_of,
+    has_star,
+    is_int_literal,
+    is_simple,
+    kwarg,
+    layers_module_for,
+    make_kw,
+    positional,
+    requote,
+    string_value,
+    with_args,
+)
+from kmigrate.rules.tables.keras1_layers import (
+    BORDER_MODE_GONE,
+    CONSUME_LESS_VALUES,
+    DIM_ORDERING_VALUES,
+    FORGET_BIAS_VALUES,
+    KERAS1_POSITIONAL,
+    KERNEL_KEYWORDS,
+    KEYWORDS,
+    LAYER_ALIASES_KEPT,
+    LAYER_RENAMES,
+    MERGE_MODES,
+    MODEL_KEYWORDS,
+    MODEL_NAMES,
+    POSITIONAL_KERNEL,
+    REMOVED_LAYERS,
+    SPECIAL_KEYWORDS,
+)
+
+_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _remove_arg(rule: Keras1Rule, call: cst.Call, arg: cst.Arg, message: str, safety: Optional[Safety] = None,
+                severity: Optional[Severity] = None) -> None:
+    """Report `arg` with a fix that deletes it (the call is rebuilt when it is the last argument)."""
+    if arg is not call.args[-1]:
+        rule.report(arg, message, cst.RemovalSentinel.REMOVE, safety=safety, severity=severity)
+    else:
+        rest = [a for a in call.args if a is not arg]
+        rule.report(call, message, with_args(call, rest), safety=safety, severity=severity, at=arg)
+
+
+def _keywords(call: cst.Call) -> dict[str, cst.Arg]:
+    return {a.keyword.value: a for a in call.args if a.keyword is not None}
+
+
+def _keras1_extras(call: cst.Call, cls: Optional[str]) -> dict[str, cst.Arg]:
+    """Keras 1 positional arguments after the kernel of a Keras-1-named conv layer, by name
+    (`Deconvolution2D(3, 3, 3, shape)` -> {'output_shape': <arg>}); KM305 makes them keywords."""
+    order = KERAS1_POSITIONAL.get(cls or "")
+    dims = POSITIONAL_KERNEL.get(cls or "")
+    if not order or not dims or has_star(call):
+        return {}
+    pos = positional(call)
+    return {order[i]: a for i, a in enumerate(pos[1 + dims:]) if i < len(order)}
+
+
+# ---------------------------------------------------------------------------------- KM301
+
+
+class Keras1LayerName(Keras1Rule):
+    """
+    ## What it does
+    Renames the Keras 1 layer classes to their Keras 2/3 names: `Convolution1D/2D/3D` ->
+    `Conv1D/2D/3D`, `SeparableConvolution2D` -> `SeparableConv2D`, `Deconvolution2D` ->
+    `Conv2DTranspose`, `AtrousConvolution1D/2D` -> `Conv1D/2D` (KM304 turns `atrous_rate=` into
+    `dilation_rate=`). Uses (`Convolution2D(...)`, `isinstance(l, Convolution2D)`,
+    `KL.Convolution2D`) and imports are rewritten; the new name is imported from the same Keras.
+
+    ## Why is this bad
+    `Deconvolution2D` and `AtrousConvolution*` are gone: the import fails on TensorFlow 2.21.
+    `Convolution2D` and its kin survive as aliases, but with the Keras 2 signature, so the Keras 1
+    keywords around them fail; the Keras 2 name makes that plain.
+
+    ## Example
+    ```python
+    from keras.layers import Convolution2D
+    x = Convolution2D(32, 3, 3)(x)
+    ```
+    becomes (with KM305)
+    ```python
+    from keras.layers import Conv2D
+    x = Conv2D(32, kernel_size=(3, 3))(x)
+    ```
+
+    ## Fix safety
+    Safe: the new name is the class the old one meant. A rename that would clash with another
+    binding of the new name in the file is reported, not made.
+    """
+
+    code = "KM301"
+    name = "keras1-layer-name"
+    summary = "Keras 1 layer name (`Convolution2D`, `Deconvolution2D`, `AtrousConvolution2D`, ...)"
+    severity = Severity.WARNING
+    fix_safety = Safety.SAFE
+    triggers = ("Convolution", "Deconvolution")
+
+    VALID = [
+        "from tensorflow.keras.layers import Conv2D\nx = Conv2D(32, (3, 3))\n",
+        "def Convolution2D(n):\n    return n\nx = Convolution2D(3)\n",
+        "from mylib import Deconvolution2D\nx = Deconvolution2D(3)\n",
+    ]
+    INVALID = [
+        Example("from keras.layers import Convolution2D\nx = Convolution2D(32, (3, 3))\n",
+                "from keras.layers import Conv2D\nx = Conv2D(32, (3, 3))\n"),
+        Example("import keras\nx = keras.layers.Deconvolution2D(8, (3, 3))\n",
+                "import keras\nx = keras.layers.Conv2DTranspose(8, (3, 3))\n"),
+        Example("from keras.layers.convolutional import AtrousConvolution2D as A\nx = A(8, (3, 3))\n",
+                "from keras.layers.convolutional import Conv2D as A\nx = A(8, (3, 3))\n"),
+        Example("from tensorflow.keras.layers import Convolution1D, Dense\n",
+                "from tensorflow.keras.layers import Conv1D, Dense\n"),
+    ]
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.in_import = 0
+        self.attr_names: set[int] = set()
+        self.used: set[str] = set()
+        self.imports: list[cst.ImportFrom] = []
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.in_import += 1
+
+    def leave_Import(self, node: cst.Import) -> None:
+        self.in_import -= 1
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.in_import += 1
+        if node.module is not None and not node.relative and not isinstance(node.names, cst.ImportStar):
+            self.imports.append(node)
+
+    def leave_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.in_import -= 1
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.in_import:
+            return
+        self.attr_names.add(id(node.attr))
+        old = class_key(self.kname(node))
+        if old in LAYER_RENAMES and node.attr.value == old:
+            self._rename(node, old)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self.in_import or id(node) in self.attr_names or node.value not in LAYER_RENAMES:
+            return
+        old = class_key(self.kname(node))
+        if old == node.value:
+            self.used.add(old)
+            self._rename(node, old)
+
+    def _message(self, old: str) -> tuple[str, Severity]:
+        new = LAYER_RENAMES[old]
+        extra = " (`atrous_rate=` becomes `dilation_rate=`)" if old.startswith("Atrous") else ""
+        if old in LAYER_ALIASES_KEPT:
+            return f"`{old}` is the Keras 1 name of `{new}`{extra}", Severity.WARNING
+        return f"`{old}` is gone from Keras 3; use `{new}`{extra}", Severity.ERROR
+
+    def _rename(self, node: cst.BaseExpression, old: str) -> None:
+        new = LAYER_RENAMES[old]
+        message, severity = self._message(old)
+        fix = self.rename_reference(node, old, new)
+        if fix is None:
+            self.report(node, message + "; rename it by hand", severity=severity)
+        else:
+            self.report(node, message, fix[0], imports=fix[1], severity=severity)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for imp in self.imports:
+            self._fix_import(imp)
+
+    def _fix_import(self, imp: cst.ImportFrom) -> None:
+        module = code_of(imp.module)
+        names = list(imp.names)
+        bound = {code_of(a.asname.name) if a.asname else code_of(a.name) for a in names}
+        new_names: list[cst.ImportAlias] = []
+        changed: list[str] = []
+        legacy = canonical_keras(module + ".") is not None and canonical_keras(module + ".").startswith("legacy.")
+        for a in names:
+            old = class_key(canonical_keras(f"{module}.{code_of(a.name)}"))
+            if old not in LAYER_RENAMES or (a.asname is None and old in self.used):
+                new_names.append(a)
+                continue
+            new = LAYER_RENAMES[old]
+            changed.append(old)
+            if a.asname is None and new in bound:
+                continue  # `from keras.layers import Convolution2D, Conv2D`: the duplicate goes
+            bound.add(new)
+            new_names.append(a.with_changes(name=cst.Name(new)))
+        if not changed:
+            return
+        message, severity = self._message(changed[0])
+        if legacy:
+            if len(changed) != len(names):
+                self.report(imp, message + "; import it from `keras.layers`", severity=severity)
+                return
+            imp = imp.with_changes(module=cst.parse_expression(layers_module_for(module + ".", self.context.target)))
+        last = names[-1].comma
+        fixed = [a.with_changes(comma=_COMMA if i < len(new_names) - 1 else last) for i, a in enumerate(new_names)]
+        self.report(imp, message, imp.with_changes(names=fixed), severity=severity)
+
+
+# ---------------------------------------------------------------------------------- KM302
+
+
+class RemovedKeras1Layer(Keras1Rule):
+    """
+    ## What it does
+    Reports the Keras 1 layers that have no class today: `MaxoutDense`, `Highway`,
+    `TimeDistributedDense`, at every construction and import, with how to replace them.
+
+    ## Why is this bad
+    They were deprecated in Keras 2 and removed; on TensorFlow 2.21 the import fails.
+
+    ## Example
+    ```python
+    from keras.layers import Highway
+    model.add(Highway(activation='relu'))
+    ```
+
+    ## Fix safety
+    No fix: each needs a small custom layer or a different construction (the message says which).
+    """
+
+    code = "KM302"
+    name = "removed-keras1-layer"
+    summary = "Keras 1 layer with no Keras 2/3 class (`MaxoutDense`, `Highway`, `TimeDistributedDense`)"
+    severity = Severity.ERROR
+    fix_safety = Safety.NONE
+    triggers = tuple(REMOVED_LAYERS)
+
+    VALID = ["class Highway:\n    pass\nh = Highway()\n", "from roads import Highway\n"]
+    INVALID = [
+        Example("from keras.layers import Highway\nm.add(Highway())\n"),
+        Example("import keras\nx = keras.layers.core.MaxoutDense(10, nb_feature=4)(x)\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        cls = self.call_class(node)
+        if cls in REMOVED_LAYERS:
+            self.report(node, f"`{cls}` is {REMOVED_LAYERS[cls]}")
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is None or node.relative or isinstance(node.names, cst.ImportStar):
+            return
+        module = code_of(node.module)
+        for a in node.names:
+            cls = class_key(canonical_keras(f"{module}.{code_of(a.name)}"))
+            if cls in REMOVED_LAYERS:
+                self.report(a, f"importing `{cls}` fails on TensorFlow 2.21: it is {REMOVED_LAYERS[cls]}")
+
+
+# ---------------------------------------------------------------------------------- KM303
+
+_MERGE_FUNCS = {"layers.merge", "models.merge", "legacy.layers.merge"}
+_MERGE_CLASSES = {"layers.Merge", "models.Merge", "legacy.layers.Merge"}
+_MERGE_ORDER = ("inputs", "mode", "concat_axis", "dot_axes", "output_shape", "output_mask", "arguments")
+_MERGE_CLASS_ORDER = ("layers", "mode", "concat_axis", "dot_axes", "output_shape", "output_mask", "arguments")
+_MERGE_NO_EFFECT = ("output_shape", "output_mask", "arguments", "node_indices", "tensor_indices")
+
+
+class Keras1Merge(Keras1Rule):
+    """
+    ## What it does
+    Rewrites Keras 1 `merge(inputs, mode=...)` and `Merge(mode=...)` to the Keras 2/3 merge
+    functions and layers: `sum` -> `add`/`Add`, `mul` -> `multiply`, `ave` -> `average`,
+    `max` -> `maximum`, `concat` -> `concatenate(axis=concat_axis)`, `dot` ->
+    `dot(axes=dot_axes)`, `cos` -> `dot(axes=dot_axes, normalize=True)`. The new function is
+    imported from the Keras the old one came from, and the `merge` import goes when unused.
+
+    ## Why is this bad
+    `merge` and `Merge` were removed in Keras 2.2; on TensorFlow 2.21 the import fails.
+
+    ## Example
+    ```python
+    from keras.layers import merge
+    y = merge([a, b], mode='concat', concat_axis=1)
+    ```
+    becomes
+    ```python
+    from keras.layers import concatenate
+    y = concatenate([a, b], axis=1)
+    ```
+
+    ## Fix safety
+    Safe for every mode but `cos`, which is unsafe: Keras 1 gave its result an extra axis, so
+    check the shape downstream. A callable or computed `mode`, `output_shape=`/`arguments=`, or
+    `Merge([model_a, model_b], ...)` inside a Sequential model (the branches need the functional
+    API) are reported with what to do, not rewritten.
+    """
+
+    code = "KM303"
+    name = "keras1-merge"
+    summary = "Keras 1 `merge(mode=...)`/`Merge` is gone; use `add`/`concatenate`/`dot`/..."
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("merge", "Merge")
+
+    VALID = [
+        "def merge(a, mode=None):\n    return a\ny = merge([1, 2], mode='concat')\n",
+        "from tensorflow.keras.layers import concatenate\ny = concatenate([a, b], axis=1)\n",
+        "import pandas as pd\ndf = pd.merge(a, b)\n",
+    ]
+    INVALID = [
+        Example("from keras.layers import merge\ny = merge([a, b], mode='concat', concat_axis=1)\n",
+                "from keras.layers import concatenate\ny = concatenate([a, b], axis=1)\n"),
+        Example("from keras.layers import merge, Dense\ny = merge([a, b])\n",
+                "from keras.layers import add, Dense\ny = add([a, b])\n"),
+        Example("import keras.layers as KL\ny = KL.merge([a, b], mode='mul', name='m')\n",
+                "import keras.layers as KL\ny = KL.multiply([a, b], name='m')\n"),
+        Example("from keras.layers import Merge\ny = Merge(mode='dot', dot_axes=1)([a, b])\n",
+                "from keras.layers import Dot\ny = Dot(axes=1)([a, b])\n"),
+        Example("from keras.layers import merge\ny = merge([a, b], mode='cos')\n",
+                "from keras.layers import merge\ny = merge([a, b], mode='cos')\n"),
+        Example("from keras.layers import merge\ny = merge([a, b], mode='cos', dot_axes=1)\n",
+                "from keras.layers import dot\ny = dot([a, b], axes=1, normalize=True)\n", {"unsafe_fixes": True}),
+        Example("from keras.layers import Merge\nm.add(Merge([left, right], mode='concat'))\n"),
+        Example("from keras.layers import merge\ny = merge([a, b], mode=lambda t: t[0] - t[1], output_shape=(3,))\n"),
+        Example("from keras.layers import merge\n", "\n"),
+    ]
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.in_import = 0
+        self.skip: set[int] = set()
+        self.referenced: set[str] = set()
+        self.imports: list[tuple[str, cst.ImportAlias]] = []
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.in_import += 1
+
+    def leave_Import(self, node: cst.Import) -> None:
+        self.in_import -= 1
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.in_import += 1
+        if node.module is None or node.relative or isinstance(node.names, cst.ImportStar):
+            return
+        module = code_of(node.module)
+        for a in node.names:
+            canon = canonical_keras(f"{module}.{code_of(a.name)}")
+            if canon in _MERGE_FUNCS or canon in _MERGE_CLASSES:
+                self.imports.append((module, a))
+
+    def leave_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.in_import -= 1
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if not self.in_import:
+            self.referenced.add(node.value)
+        if self.in_import or id(node) in self.skip:
+            return
+        canon = self.kname(node)
+        if canon in _MERGE_FUNCS or canon in _MERGE_CLASSES:
+            self.report(node, f"`{node.value}` (Keras 1 merge) is gone; call `add`/`concatenate`/`dot`/... "
+                              "on the tensors instead", safety=Safety.NONE)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.skip.add(id(node.attr))
+        if self.in_import or id(node) in self.skip:
+            return
+        canon = self.kname(node)
+        if canon in _MERGE_FUNCS or canon in _MERGE_CLASSES:
+            self.report(node, f"`{code_of(node)}` (Keras 1 merge) is gone; call `add`/`concatenate`/`dot`/... "
+                              "on the tensors instead", safety=Safety.NONE)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        canon = self.kname(node.func)
+        if canon not in _MERGE_FUNCS and canon not in _MERGE_CLASSES:
+            return
+        self.skip.add(id(node.func))
+        is_class = canon in _MERGE_CLASSES
+        old = "Merge" if is_class else "merge"
+        self._merge(node, old, is_class)
+
+    def _merge(self, node: cst.Call, old: str, is_class: bool) -> None:
+        what = f"`{old}` (Keras 1)"
+        if has_star(node):
+            self.report(node, f"{what} is gone; rewrite with `add`/`concatenate`/`dot`/...", safety=Safety.NONE)
+            return
+        order = _MERGE_CLASS_ORDER if is_class else _MERGE_ORDER
+        pos = positional(node)
+        if len(pos) > len(order):
+            self.report(node, f"{what} is gone; rewrite with `add`/`concatenate`/`dot`/...", safety=Safety.NONE)
+            return
+        bound: dict[str, cst.Arg] = {order[i]: a for i, a in enumerate(pos)}
+        bound.update(_keywords(node))
+        if is_class and "layers" in bound and code_of(bound["layers"].value) != "None":
+            self.report(node, f"{what} of layers or models (Sequential branches) is gone: build a functional "
+                              "model and merge the branch outputs with `concatenate([...])`/`add([...])`/...",
+                        safety=Safety.NONE)
+            return
+        mode_arg = bound.get("mode")
+        mode = "sum" if mode_arg is None else string_value(mode_arg.value)
+        if mode not in MERGE_MODES:
+            shown = code_of(mode_arg.value) if mode_arg is not None else "?"
+            self.report(node, f"{what} with mode={shown} is gone; a callable mode becomes a `Lambda` layer on "
+                              "the list of tensors, a string one `add`/`multiply`/`average`/`maximum`/"
+                              "`concatenate`/`dot`", safety=Safety.NONE)
+            return
+        func_name, class_name = MERGE_MODES[mode]
+        new = class_name if is_class else func_name
+        odd = [k for k in bound if k not in ("inputs", "layers", "mode", "concat_axis", "dot_axes", "name")
+               and k not in _MERGE_NO_EFFECT]
+        extras = [k for k in _MERGE_NO_EFFECT if k in bound and code_of(bound[k].value) != "None"]
+        message = f"{what} is gone; mode={mode!r} is `{new}`"
+        if odd or extras:
+            self.report(node, f"{message}; `{'`, `'.join(odd + extras)}` has no place there: rewrite by hand",
+                        safety=Safety.NONE)
+            return
+        fix = self.rename_reference(node.func, old, new)
+        if fix is None:
+            self.report(node, f"{message}; rewrite it by hand (the name is not imported plainly from Keras)",
+                        safety=Safety.NONE)
+            return
+        new_func, imports = fix
+        args: list[cst.Arg] = []
+        if not is_class:
+            first = bound.get("inputs")
+            if first is None:
+                self.report(node, f"{message}; rewrite it by hand", safety=Safety.NONE)
+                return
+            args.append(first.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT))
+        if mode == "concat" and "concat_axis" in bound:
+            axis = bound["concat_axis"]
+            if code_of(axis.value) != "-1" or is_class:
+                args.append(make_kw("axis", axis.value, like=axis))
+        if mode in ("dot", "cos"):
+            axes = bound.get("dot_axes")
+            if axes is not None or is_class:
+                args.append(make_kw("axes", axes.value if axes is not None else cst.parse_expression("-1"),
+                                    like=axes))
+            if mode == "cos":
+                args.append(make_kw("normalize", cst.Name("True"), like=axes or bound.get("name")))
+        if "name" in bound:
+            args.append(bound["name"])
+        safety = Safety.UNSAFE if mode == "cos" else Safety.SAFE
+        if mode == "cos":
+            message += " with normalize=True (Keras 1 added an axis to the result: check the shape that follows)"
+        self.report(node, message, with_args(node.with_changes(func=new_func), args), imports=imports,
+                    safety=safety)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for module, alias in self.imports:
+            local = code_of(alias.asname.name) if alias.asname else code_of(alias.name)
+            if local in self.referenced:
+                continue
+            asname = code_of(alias.asname.name) if alias.asname else None
+            self.report(alias, f"importing `{code_of(alias.name)}` fails on TensorFlow 2.21 (Keras 1 merge); "
+                               "the unused import is removed",
+                        imports=[ImportEdit(module, code_of(alias.name), asname, remove=True)])
+
+
+# ---------------------------------------------------------------------------------- KM304
+
+
+class Keras1LayerKeyword(Keras1Rule):
+    """
+    ## What it does
+    Renames the Keras 1 keywords of layer constructors, per layer, from the table in
+    `rules/tables/keras1_layers.py`: `output_dim` -> `units`, `init` -> `kernel_initializer`
+    (`embeddings_initializer` for Embedding, `alpha_initializer` for PReLU, both
+    `depthwise_initializer` and `pointwise_initializer` for SeparableConv2D), `W_regularizer`,
+    `b_regularizer`, `W_constraint`, `b_constraint`, `bias` -> `use_bias`, `p` -> `rate`,
+    `sigma` -> `stddev`, RNN `inner_init`, `inner_activation`, `U_regularizer`, `dropout_W`,
+    `dropout_U`, conv `nb_filter`, `filter_length`, `subsample(_length)`, `border_mode`,
+    `atrous_rate`, pooling `pool_length`/`stride`, UpSampling1D `length`, BatchNormalization
+    `beta_init`/`gamma_init`, `Input(input_dtype=)`.
+
+    ## Why is this bad
+    Keras 2 translated these at run time; Keras 3 rejects them ("Unrecognized keyword arguments").
+
+    ## Example
+    ```python
+    Dense(output_dim=10, init='he_normal', W_regularizer=l2(0.01))
+    ```
+    becomes
+    ```python
+    Dense(units=10, kernel_initializer='he_normal', kernel_regularizer=l2(0.01))
+    ```
+
+    ## Fix safety
+    Safe: each keyword is renamed to the one Keras 2 itself translated it to. Splitting
+    SeparableConv2D's `init=` into two keywords evaluates the value twice, so it is unsafe when
+    that value is a call. A call that already has the new keyword, and `border_mode='full'`
+    (no equivalent), are reported.
+    """
+
+    code = "KM304"
+    name = "keras1-layer-keyword"
+    summary = "Keras 1 layer keyword (`output_dim`, `init`, `W_regularizer`, `border_mode`, `p`, ...)"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("keras",)
+
+    VALID = [
+        "from keras.layers import Dense\nDense(units=10, kernel_initializer='he_normal')\n",
+        "def Dense(output_dim, init=None):\n    pass\nDense(output_dim=3, init=1)\n",
+        "from keras.layers import Embedding\nEmbedding(100, output_dim=8)\n",
+        "from keras.layers import Conv2D\nConv2D(32, (3, 3), padding='same')\n",
+    ]
+    INVALID = [
+        Example("from keras.layers import Dense\nDense(output_dim=10, init='he_normal', bias=False)\n",
+                "from keras.layers import Dense\nDense(units=10, kernel_initializer='he_normal', use_bias=False)\n"),
+        Example("import keras\nkeras.layers.Dropout(p=0.5)\n", "import keras\nkeras.layers.Dropout(rate=0.5)\n"),
+        Example("from keras.layers import Embedding\nEmbedding(100, 8, init='uniform', W_regularizer=r)\n",
+                "from keras.layers import Embedding\nEmbedding(100, 8, embeddings_initializer='uniform', "
+                "embeddings_regularizer=r)\n"),
+        Example("from keras.layers import LSTM\nLSTM(32, inner_activation='hard_sigmoid', dropout_U=0.2)\n",
+                "from keras.layers import LSTM\nLSTM(32, recurrent_activation='hard_sigmoid', recurrent_dropout=0.2)\n"),
+        Example("from keras.layers import SeparableConv2D\nSeparableConv2D(8, (3, 3), init='he_normal')\n",
+                "from keras.layers import SeparableConv2D\nSeparableConv2D(8, (3, 3), depthwise_initializer="
+                "'he_normal', pointwise_initializer='he_normal')\n"),
+        Example("from keras.layers import MaxPooling1D\nMaxPooling1D(pool_length=2, stride=1, border_mode='same')\n",
+                "from keras.layers import MaxPooling1D\nMaxPooling1D(pool_size=2, strides=1, padding='same')\n"),
+        Example("from keras.layers import Conv2D\nConv2D(32, (3, 3), border_mode='full')\n"),
+        Example("from keras.layers import Dense\nDense(10, init='one', kernel_initializer='zeros')\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        cls = self.call_class(node)
+        table = KEYWORDS.get(cls)
+        if not table:
+            return
+        present = _keywords(node)
+        for kw, arg in present.items():
+            if kw not in table or kw in SPECIAL_KEYWORDS:
+                continue
+            new = table[kw]
+            targets = new if isinstance(new, tuple) else (new,)
+            shown = "`, `".join(f"{t}=" for t in targets)
+            clash = [t for t in targets if t in present]
+            if clash:
+                self.report(arg, f"`{kw}=` is the Keras 1 name of `{shown}` ({cls}), which the call also "
+                                 "passes: keep one of them")
+                continue
+            if kw == "border_mode" and string_value(arg.value) in BORDER_MODE_GONE:
+                self.report(arg, BORDER_MODE_GONE[string_value(arg.value)])
+                continue
+            message = f"`{kw}=` is the Keras 1 name of `{shown}` ({cls}); Keras 3 rejects it"
+            if len(targets) == 1:
+                self.report(arg.keyword, message, cst.Name(targets[0]))
+            else:
+                first = make_kw(targets[0], arg.value, like=arg).with_changes(comma=_COMMA)
+                second = make_kw(targets[1], arg.value, like=arg)
+                self.report(arg, message, cst.FlattenSentinel([first, second]),
+                            safety=Safety.SAFE if is_simple(arg.value) else Safety.UNSAFE)
+
+
+# ---------------------------------------------------------------------------------- KM305
+
+_KERAS1_EVIDENCE = frozenset(
+    k for cls in ("Convolution2D", "Convolution3D", "AtrousConvolution2D", "SeparableConvolution2D")
+    for k in KEYWORDS[cls]
+)
+_KERAS2_NAME = {"Conv2D": "Convolution2D", "Conv3D": "Convolution3D", "Conv2DTranspose": "Deconvolution2D",
+                "SeparableConv2D": "SeparableConvolution2D"}
+
+
+class ConvKernelPositional(Keras1Rule):
+    """
+    ## What it does
+    Turns the Keras 1 kernel arguments of 2D/3D convolutions into `kernel_size`:
+    `Conv2D(32, 3, 3)` and `Convolution2D(32, nb_row=3, nb_col=3)` become
+    `Conv2D(32, kernel_size=(3, 3))`; `Convolution3D(8, 3, 3, 3)` becomes
+    `Conv3D(8, kernel_size=(3, 3, 3))`. Keras 1 positional arguments after the kernel
+    (`init`, `activation`, `weights`, `border_mode`, `subsample`, `dim_ordering`; `output_shape`
+    for Deconvolution2D) become keywords, which KM304/KM306/KM310 then rename.
+
+    ## Why is this bad
+    This is a silent trap: in Keras 1 (and in standalone Keras 2, which converted it)
+    `Conv2D(32, 3, 3)` is a 3x3 kernel; Keras 3 reads the third argument as `strides`, so the
+    model builds, trains, and is a different model (kernel 3x3, strides 3), with no warning.
+
+    ## Example
+    ```python
+    from keras.layers import Convolution2D
+    Convolution2D(64, 3, 3, border_mode='same')
+    ```
+    becomes
+    ```python
+    Convolution2D(64, kernel_size=(3, 3), border_mode='same')
+    ```
+
+    ## Fix safety
+    Safe when the layer has its Keras 1 name, the call has a Keras 1 keyword, or the kernel
+    sizes are integer literals in a file that uses standalone Keras or Keras 1 names. Unsafe when
+    the kernel arguments are computed and only the file tells it is Keras 1/2 code (a tuple there
+    would have meant strides). In other tf.keras code `Conv2D(32, 3, 3)` is only reported (info),
+    since there it has always meant strides 3.
+    """
+
+    code = "KM305"
+    name = "conv-kernel-positional"
+    summary = "Keras 1 kernel arguments `Conv2D(32, 3, 3)` (Keras 3 reads the 3rd as strides)"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("Conv", "Deconv")
+
+    VALID = [
+        "from keras.layers import Conv2D\nConv2D(32, (3, 3))\n",
+        "from keras.layers import Conv2D\nConv2D(32, 3, strides=3)\n",
+        "from keras.layers import Conv2D\nConv2D(32, kernel_size=(3, 3), strides=2)\n",
+        "from keras.layers import Conv1D\nConv1D(32, 3)\n",
+        "from tensorflow.keras.layers import Conv2D\nConv2D(32, 3, (2, 2))\n",
+    ]
+    INVALID = [
+        Example("from keras.layers import Conv2D\nConv2D(32, 3, 3)\n",
+                "from keras.layers import Conv2D\nConv2D(32, kernel_size=(3, 3))\n"),
+        Example("from keras.layers import Convolution2D\nConvolution2D(64, nb_row=5, nb_col=5, border_mode='same')\n",
+                "from keras.layers import Convolution2D\nConvolution2D(64, kernel_size=(5, 5), border_mode='same')\n"),
+        Example("from keras.layers import Convolution2D\nConvolution2D(n, k[0], k[1], 'he_normal', 'relu')\n",
+                "from keras.layers import Convolution2D\nConvolution2D(n, kernel_size=(k[0], k[1]), "
+                "init='he_normal', activation='relu')\n"),
+        Example("from keras.layers import Convolution3D\nConvolution3D(8, 3, 3, 3)\n",
+                "from keras.layers import Convolution3D\nConvolution3D(8, kernel_size=(3, 3, 3))\n"),
+        Example("from keras.layers import Conv2D\nConv2D(32, a, b)\n"),
+        Example("from tensorflow.keras.layers import Conv2D\nConv2D(32, 3, 3)\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        cls = self.call_class(node)
+        dims = POSITIONAL_KERNEL.get(cls or "")
+        if not dims or has_star(node):
+            return
+        kws = KERNEL_KEYWORDS[dims]
+        present = _keywords(node)
+        pos = positional(node)
+        n_pos_parts = max(0, min(len(pos) - 1, dims))
+        kw_parts = [present.get(k) for k in kws[n_pos_parts:]]
+        has_kw_parts = any(present.get(k) is not None for k in kws)
+        if n_pos_parts < dims and not has_kw_parts:
+            return  # Conv2D(32, (3, 3)) / Conv2D(32, 3) / Conv3D(8, 3, 1): today's form
+        if not all(kw_parts):
+            missing = [k for k, a in zip(kws[n_pos_parts:], kw_parts) if a is None]
+            self.report(node, f"Keras 1 kernel arguments without `{'`, `'.join(missing)}`: write "
+                              f"`kernel_size=({', '.join(kws)})` by hand")
+            return
+        if "kernel_size" in present:
+            self.report(node, "both Keras 1 kernel arguments and `kernel_size=`: keep `kernel_size=`")
+            return
+        parts = [a.value for a in pos[1:1 + n_pos_parts]] + [a.value for a in kw_parts]
+        extras = pos[1 + dims:] if n_pos_parts == dims else []
+        keras1_name = cls in LAYER_RENAMES
+        # Calls judged Keras 1 in an earlier pass stay so when other fixes (KM301's rename, KM304's
+        # keywords, KM101's imports) have removed the evidence before this call's fix could apply.
+        filters = pos[0] if pos else present.get("nb_filter") or present.get("filters")
+        key = (dims, code_of(filters.value) if filters is not None else "", tuple(code_of(p) for p in parts))
+        seen = self.facts.setdefault("keras1_kernels", set())
+        evidence = (keras1_name or has_kw_parts or key in seen
+                    or any(k in _KERAS1_EVIDENCE and k not in kws for k in present))
+        ints = all(is_int_literal(p) for p in parts)
+        tuples = any(isinstance(p, (cst.Tuple, cst.List)) for p in parts)
+        keras1_file = self.facts["keras1"] or self.facts["standalone"]
+        shown = f"kernel_size=({', '.join(code_of(p) for p in parts)})"
+        trap = (f"Keras 1 kernel arguments: write `{shown}` (Keras 3 reads the third positional argument of "
+                f"`{cls}` as `strides`)")
+        safety = Safety.SAFE
+        if tuples:
+            if evidence:
+                self.report(node, "positional tuple where Keras 1 had a kernel size: check and write "
+                                  "`kernel_size=`/`strides=` by keyword")
+            return
+        if not evidence:
+            if ints and keras1_file:
+                pass
+            elif ints:
+                self.report(node, f"`{cls}({code_of(pos[0].value)}, {code_of(parts[0])}, {code_of(parts[1])}...)`: "
+                                  f"the third argument is `strides`; if this is Keras 1 code meaning a "
+                                  f"{'x'.join(code_of(p) for p in parts)} kernel write `{shown}`, else write "
+                                  f"`strides=` by keyword", severity=Severity.INFO)
+                return
+            elif keras1_file:
+                safety = Safety.UNSAFE
+                trap += "; if these are tuples, they were kernel size and strides: then pass `strides=` instead"
+            else:
+                return
+        # Keras 1 positional arguments after the kernel become keywords.
+        order = KERAS1_POSITIONAL.get(cls if keras1_name else _KERAS2_NAME.get(cls, ""), ())
+        if len(extras) > len(order):
+            self.report(node, trap + "; the positional arguments after it must be passed by keyword (Keras 1 "
+                                     "order: init, activation, weights, border_mode, subsample, dim_ordering)")
+            return
+        extra_names = {id(a): order[i] for i, a in enumerate(extras)}
+        clash = [name for name in extra_names.values() if name in present]
+        if clash:
+            self.report(node, trap + f"; `{clash[0]}` is passed twice")
+            return
+        part_args = {id(a) for a in pos[1:1 + n_pos_parts]} | {id(a) for a in kw_parts}
+        first_part = pos[1] if n_pos_parts else kw_parts[0]
+        kernel = cst.Tuple([cst.Element(p, comma=_COMMA if i < len(parts) - 1 else cst.MaybeSentinel.DEFAULT)
+                            for i, p in enumerate(parts)])
+        args: list[cst.Arg] = []
+        for a in node.args:
+            if a is first_part:
+                args.append(make_kw("kernel_size", kernel, like=a if a.keyword is not None else None)
+                            .with_changes(comma=a.comma))
+            elif id(a) in part_args:
+                continue
+            elif id(a) in extra_names:
+                args.append(make_kw(extra_names[id(a)], a.value).with_changes(comma=a.comma))
+            else:
+                args.append(a)
+        if safety is Safety.SAFE:
+            seen.add(key)
+        self.report(node, trap, with_args(node, args), safety=safety)
+
+
+# ---------------------------------------------------------------------------------- KM306
+
+
+class DimOrdering(Keras1Rule):
+    """
+    ## What it does
+    Rewrites the Keras 1 `dim_ordering=` keyword of convolution, pooling, up-sampling,
+    padding, cropping and spatial-dropout layers to `data_format=`, mapping the value:
+    `'tf'` -> `'channels_last'`, `'th'` -> `'channels_first'`, `'default'` -> `None` (the
+    configured default), and `K.image_dim_ordering()` -> `K.image_data_format()`.
+
+    ## Why is this bad
+    Keras 3 rejects `dim_ordering`, and `data_format` does not take `'tf'`/`'th'`.
+
+    ## Example
+    ```python
+    MaxPooling2D((2, 2), dim_ordering='th')
+    ```
+    becomes
+    ```python
+    MaxPooling2D((2, 2), data_format='channels_first')
+    ```
+
+    ## Fix safety
+    Safe for the literal values and `image_dim_ordering()`. Any other value (a variable, a
+    parameter) is reported: its value must be mapped where it is set.
+    """
+
+    code = "KM306"
+    name = "keras1-dim-ordering"
+    summary = "Keras 1 `dim_ordering='tf'/'th'`; use `data_format='channels_last'/'channels_first'`"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    # Also the Keras 1 conv names: KM305 turns a positional dim_ordering into a keyword.
+    triggers = ("dim_ordering", "Convolution", "Deconvolution")
+
+    VALID = [
+        "from keras.layers import MaxPooling2D\nMaxPooling2D(data_format='channels_first')\n",
+        "def resize(x, dim_ordering='th'):\n    pass\nresize(1, dim_ordering='tf')\n",
+    ]
+    INVALID = [
+        Example("from keras.layers import MaxPooling2D\nMaxPooling2D((2, 2), dim_ordering='th')\n",
+                "from keras.layers import MaxPooling2D\nMaxPooling2D((2, 2), data_format='channels_first')\n"),
+        Example("from keras.layers import Conv2D\nConv2D(8, (3, 3), dim_ordering=\"tf\")\n",
+                "from keras.layers import Conv2D\nConv2D(8, (3, 3), data_format=\"channels_last\")\n"),
+        Example("from keras.layers import ZeroPadding2D\nZeroPadding2D(dim_ordering='default')\n",
+                "from keras.layers import ZeroPadding2D\nZeroPadding2D(data_format=None)\n"),
+        Example("from keras import backend as K\nfrom keras.layers import UpSampling2D\n"
+                "UpSampling2D(dim_ordering=K.image_dim_ordering())\n",
+                "from keras import backend as K\nfrom keras.layers import UpSampling2D\n"
+                "UpSampling2D(data_format=K.image_data_format())\n"),
+        Example("from keras.layers import Conv2D\nConv2D(8, (3, 3), dim_ordering=order)\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        cls = self.call_class(node)
+        if "dim_ordering" not in KEYWORDS.get(cls or "", {}):
+            return
+        arg = kwarg(node, "dim_ordering")
+        if arg is None:
+            arg = _keras1_extras(node, cls).get("dim_ordering")
+            if arg is not None and self._mapped(arg) is None:
+                self.report(arg, self._by_hand(arg))  # KM305 makes it a keyword first
+            return
+        if kwarg(node, "data_format") is not None:
+            self.report(arg, "`dim_ordering=` (Keras 1) and `data_format=` both given: keep `data_format=`")
+            return
+        new_value = self._mapped(arg)
+        if new_value is None:
+            self.report(arg, self._by_hand(arg))
+            return
+        self.report(arg, f"`dim_ordering=` (Keras 1) is `data_format={code_of(new_value)}`",
+                    make_kw("data_format", new_value, like=arg))
+
+    @staticmethod
+    def _by_hand(arg: cst.Arg) -> str:
+        return (f"`dim_ordering={code_of(arg.value)}` (Keras 1): pass `data_format=` with the value mapped "
+                "('tf' -> 'channels_last', 'th' -> 'channels_first')")
+
+    def _mapped(self, arg: cst.Arg) -> Optional[cst.BaseExpression]:
+        value = string_value(arg.value)
+        if value in DIM_ORDERING_VALUES:
+            mapped = DIM_ORDERING_VALUES[value]
+            return cst.Name("None") if mapped is None else requote(arg.value, mapped)
+        if (isinstance(arg.value, cst.Call) and not arg.value.args and isinstance(arg.value.func, cst.Attribute)
+                and self.kname(arg.value.func) == "backend.image_dim_ordering"):
+            return arg.value.with_changes(func=arg.value.func.with_changes(attr=cst.Name("image_data_format")))
+        return None
+
+
+# ---------------------------------------------------------------------------------- KM307
+
+
+class ConsumeLess(Keras1Rule):
+    """
+    ## What it does
+    Rewrites the Keras 1 RNN keyword `consume_less=` to `implementation=` for LSTM and GRU
+    (`'cpu'` -> 0, `'mem'` -> 1, `'gpu'` -> 2) and removes it from SimpleRNN, which has no
+    `implementation` in Keras 3.
+
+    ## Why is this bad
+    Keras 3 rejects `consume_less`. It only chose how the cell is computed, never the result.
+
+    ## Example
+    ```python
+    LSTM(64, consume_less='gpu')
+    ```
+    becomes
+    ```python
+    LSTM(64, implementation=2)
+    ```
+
+    ## Fix safety
+    Safe: the computation strategy does not change the model. A computed value for LSTM/GRU is
+    reported.
+    """
+
+    code = "KM307"
+    name = "keras1-consume-less"
+    summary = "Keras 1 RNN `consume_less=`; use `implementation=` (or nothing)"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("consume_less",)
+
+    VALID = ["from keras.layers import LSTM\nLSTM(8, implementation=2)\n"]
+    INVALID = [
+        Example("from keras.layers import LSTM\nLSTM(64, consume_less='gpu')\n",
+                "from keras.layers import LSTM\nLSTM(64, implementation=2)\n"),
+        Example("from keras.layers import SimpleRNN\nSimpleRNN(8, consume_less='mem', return_sequences=True)\n",
+                "from keras.layers import SimpleRNN\nSimpleRNN(8, return_sequences=True)\n"),
+        Example("from keras.layers import GRU\nGRU(8, consume_less=mode)\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        cls = self.call_class(node)
+        table = KEYWORDS.get(cls or "", {})
+        arg = kwarg(node, "consume_less")
+        if "consume_less" not in table or arg is None:
+            return
+        target = table["consume_less"]
+        if target is None:
+            _remove_arg(self, node, arg, f"`consume_less=` (Keras 1) is gone and {cls} has no `implementation`: "
+                                         "removed (it never changed the result)")
+            return
+        value = string_value(arg.value)
+        if kwarg(node, target) is not None:
+            self.report(arg, f"`consume_less=` (Keras 1) and `{target}=` both given: keep `{target}=`")
+        elif value in CONSUME_LESS_VALUES:
+            self.report(arg, f"`consume_less={value!r}` (Keras 1) is `{target}={CONSUME_LESS_VALUES[value]}`",
+                        make_kw(target, cst.Integer(str(CONSUME_LESS_VALUES[value])), like=arg))
+        else:
+            self.report(arg, f"`consume_less=` (Keras 1) is gone: pass `{target}=` with 'cpu' -> 0, 'mem' -> 1, "
+                             "'gpu' -> 2, or drop it")
+
+
+# ---------------------------------------------------------------------------------- KM308
+
+
+class ForgetBiasInit(Keras1Rule):
+    """
+    ## What it does
+    Rewrites LSTM's Keras 1 `forget_bias_init='one'` to `unit_forget_bias=True` and
+    `forget_bias_init='zero'` to `unit_forget_bias=False`.
+
+    ## Why is this bad
+    Keras 3 rejects `forget_bias_init`; `unit_forget_bias` is the switch that replaced it.
+
+    ## Example
+    ```python
+    LSTM(32, forget_bias_init='one')
+    ```
+    becomes
+    ```python
+    LSTM(32, unit_forget_bias=True)
+    ```
+
+    ## Fix safety
+    Safe for `'one'` and `'zero'`, which are exactly what the flag does (the rest of the bias is
+    zeros in both). Any other initializer is reported: set the bias with a custom
+    `bias_initializer`.
+    """
+
+    code = "KM308"
+    name = "keras1-forget-bias-init"
+    summary = "Keras 1 LSTM `forget_bias_init=`; use `unit_forget_bias=`"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("forget_bias_init",)
+
+    VALID = ["from keras.layers import LSTM\nLSTM(8, unit_forget_bias=False)\n"]
+    INVALID = [
+        Example("from keras.layers import LSTM\nLSTM(32, forget_bias_init='one')\n",
+                "from keras.layers import LSTM\nLSTM(32, unit_forget_bias=True)\n"),
+        Example("from keras.layers import LSTM\nLSTM(32, forget_bias_init='zero', return_sequences=True)\n",
+                "from keras.layers import LSTM\nLSTM(32, unit_forget_bias=False, return_sequences=True)\n"),
+        Example("from keras.layers import LSTM\nLSTM(32, forget_bias_init='normal')\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        cls = self.call_class(node)
+        table = KEYWORDS.get(cls or "", {})
+        arg = kwarg(node, "forget_bias_init")
+        if "forget_bias_init" not in table or arg is None:
+            return
+        value = string_value(arg.value)
+        if kwarg(node, "unit_forget_bias") is not None:
+            self.report(arg, "`forget_bias_init=` (Keras 1) and `unit_forget_bias=` both given: keep "
+                             "`unit_forget_bias=`")
+        elif value in FORGET_BIAS_VALUES:
+            flag = FORGET_BIAS_VALUES[value]
+            self.report(arg, f"`forget_bias_init={value!r}` (Keras 1) is `unit_forget_bias={flag}`",
+                        make_kw("unit_forget_bias", cst.Name(str(flag)), like=arg))
+        else:
+            self.report(arg, "`forget_bias_init=` (Keras 1) is gone: `unit_forget_bias=True` gives ones, "
+                             "`False` zeros; anything else needs a custom `bias_initializer`")
+
+
+# ---------------------------------------------------------------------------------- KM309
+
+
+class ModelInputOutput(Keras1Rule):
+    """
+    ## What it does
+    Renames the Keras 1 keywords of the functional `Model`: `Model(input=..., output=...)` ->
+    `Model(inputs=..., outputs=...)`, also in `super().__init__(input=..., output=...)` of a
+    `Model` subclass.
+
+    ## Why is this bad
+    Keras 3 raises a ValueError for `input=`/`output=`.
+
+    ## Example
+    ```python
+    model = Model(input=x, output=y)
+    ```
+    becomes
+    ```python
+    model = Model(inputs=x, outputs=y)
+    ```
+
+    ## Fix safety
+    Safe: the same arguments under their Keras 2 names.
+    """
+
+    code = "KM309"
+    name = "keras1-model-input-output"
+    summary = "`Model(input=, output=)` (Keras 1); use `inputs=`/`outputs=`"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("input", "output")
+
+    VALID = [
+        "from keras.models import Model\nm = Model(inputs=x, outputs=y)\n",
+        "from mylib import Model\nm = Model(input=x, output=y)\n",
+    ]
+    INVALID = [
+        Example("from keras.models import Model\nm = Model(input=x, output=y)\n",
+                "from keras.models import Model\nm = Model(inputs=x, outputs=y)\n"),
+        Example("import keras\nm = keras.models.Model(input=[a, b], output=y, name='m')\n",
+                "import keras\nm = keras.models.Model(inputs=[a, b], outputs=y, name='m')\n"),
+        Example("from keras.models import Model\nclass M(Model):\n    def __init__(self, x, y):\n"
+                "        super(M, self).__init__(input=x, output=y)\n",
+                "from keras.models import Model\nclass M(Model):\n    def __init__(self, x, y):\n"
+                "        super(M, self).__init__(inputs=x, outputs=y)\n"),
+    ]
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.classes: list[bool] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.append(any(self.kname(b.value) in MODEL_NAMES for b in node.bases))
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.kname(node.func) in MODEL_NAMES:
+            self._rename(node)
+        elif (self.classes and self.classes[-1] and isinstance(node.func, cst.Attribute)
+              and node.func.attr.value == "__init__" and isinstance(node.func.value, cst.Call)
+              and isinstance(node.func.value.func, cst.Name) and node.func.value.func.value == "super"):
+            self._rename(node)
+
+    def _rename(self, node: cst.Call) -> None:
+        present = _keywords(node)
+        for old, new in MODEL_KEYWORDS.items():
+            arg = present.get(old)
+            if arg is None:
+                continue
+            if new in present:
+                self.report(arg, f"`{old}=` (Keras 1) and `{new}=` both given: keep `{new}=`")
+            else:
+                self.report(arg.keyword, f"`Model({old}=)` is the Keras 1 name of `{new}=`; Keras 3 rejects it",
+                            cst.Name(new))
+
+
+# ---------------------------------------------------------------------------------- KM310
+
+
+class DeconvOutputShape(Keras1Rule):
+    """
+    ## What it does
+    Removes the Keras 1 `output_shape=` argument of `Deconvolution2D`/`Conv2DTranspose`
+    (KM305 first turns the Keras 1 positional form into this keyword).
+
+    ## Why is this bad
+    Keras 2 dropped it: the output shape is computed from the input, `strides` and `padding`.
+    Keras 3 rejects the keyword.
+
+    ## Example
+    ```python
+    Conv2DTranspose(3, (3, 3), strides=(2, 2), output_shape=(None, 28, 28, 3))
+    ```
+    becomes
+    ```python
+    Conv2DTranspose(3, (3, 3), strides=(2, 2))
+    ```
+
+    ## Fix safety
+    Unsafe: where the given shape is not the computed one (odd sizes with strides), the layer's
+    output changes; set `output_padding=` to get it back. Applied only with `--unsafe-fixes`.
+    """
+
+    code = "KM310"
+    name = "keras1-deconv-output-shape"
+    summary = "`Deconvolution2D(output_shape=)` (Keras 1) is gone"
+    severity = Severity.ERROR
+    fix_safety = Safety.UNSAFE
+    triggers = ("output_shape", "Deconvolution2D", "Conv2DTranspose")
+
+    VALID = ["from keras.layers import Conv2DTranspose\nConv2DTranspose(3, (3, 3), output_padding=1)\n",
+             "from keras.layers import Lambda\nLambda(f, output_shape=(3,))\n"]
+    INVALID = [
+        Example("from keras.layers import Conv2DTranspose\nConv2DTranspose(3, (3, 3), output_shape=s, strides=2)\n",
+                "from keras.layers import Conv2DTranspose\nConv2DTranspose(3, (3, 3), strides=2)\n",
+                {"unsafe_fixes": True}),
+        Example("from keras.layers import Conv2DTranspose\nConv2DTranspose(3, (3, 3), output_shape=s)\n"),
+        Example("from keras.layers import Deconvolution2D\nDeconvolution2D(3, 3, 3, s)\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        cls = self.call_class(node)
+        if "output_shape" not in KEYWORDS.get(cls or "", {}):
+            return
+        message = ("`output_shape` (Keras 1 Deconvolution2D) is gone: the shape is computed from strides and "
+                   "padding; remove it (if yours differed, set `output_padding=`)")
+        arg = kwarg(node, "output_shape")
+        if arg is not None:
+            _remove_arg(self, node, arg, message)
+            return
+        arg = _keras1_extras(node, cls).get("output_shape")
+        if arg is not None:  # positional: KM305 makes it a keyword first; the same finding stays open
+            self.report(arg, message, safety=Safety.NONE)

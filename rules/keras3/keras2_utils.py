@@ -1,0 +1,557 @@
+"""KM340..KM345: Keras 1/2 utilities, backend functions, scikit-learn wrappers, deprecated
+preprocessing and old names of losses/metrics/constraints/initializers/regularizers."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rules.keras3.keras2_common import KerasRule, kwarg, rename_kw
+from kmigrate.rules.imports.removed_keras_module import split_root
+from kmigrate.rules.tables.keras2_api import (
+    BACKEND_GONE, BACKEND_TF_ONLY_HINTS, BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL, DEPRECATED_PREPROCESSING,
+    KERAS3_BACKEND,
+    OLD_NAMES_BY_TARGET, SKLEARN_MODULE, SKLEARN_WRAPPERS, TO_CATEGORICAL, TO_CATEGORICAL_KEYWORDS,
+    UNSAFE_ALIASES,
+)
+
+
+def _import_from_names(node: cst.ImportFrom):
+    """(root, module rest, [(alias, name)]) for `from <keras root>.<rest> import ...`."""
+    if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        return None
+    dotted = get_full_name_for_node(node.module) or ""
+    root, rest = split_root(dotted)
+    if root is None:
+        return None
+    return root, rest, [(a, get_full_name_for_node(a.name) or "") for a in node.names]
+
+
+class ToCategoricalNbClasses(KerasRule):
+    """
+    ## What it does
+    Renames Keras 1's `to_categorical(y, nb_classes=n)` keyword to `num_classes=`.
+
+    ## Why is this bad
+    `to_categorical()` takes `num_classes` since Keras 2:
+    `TypeError: to_categorical() got an unexpected keyword argument 'nb_classes'`.
+
+    ## Example
+    ```python
+    Y = np_utils.to_categorical(y, nb_classes=10)
+    ```
+    becomes
+    ```python
+    Y = np_utils.to_categorical(y, num_classes=10)
+    ```
+    (KM102 turns `np_utils` into `keras.utils`.)
+
+    ## Fix safety
+    Safe: the same argument under its current name.
+    """
+
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
+
+    code = "KM340"
+    name = "to-categorical-nb-classes"
+    summary = "`to_categorical(nb_classes=)` is gone; use `num_classes=`"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("nb_classes",)
+
+    VALID = ["from keras.utils import to_categorical\nY = to_categorical(y, num_classes=3)\n",
+             "f(y, nb_classes=3)\n"]
+    INVALID = [
+        Example("from keras.utils import np_utils\nY = np_utils.to_categorical(y, nb_classes=10)\n",
+                "from keras.utils import np_utils\nY = np_utils.to_categorical(y, num_classes=10)\n"),
+        Example("import keras\nY = keras.utils.to_categorical(y, nb_classes=10)\n",
+                "import keras\nY = keras.utils.to_categorical(y, num_classes=10)\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.call_kname(node) != TO_CATEGORICAL:
+            return
+        for old, new in TO_CATEGORICAL_KEYWORDS.items():
+            arg = kwarg(node, old)
+            if arg is not None:
+                self.report(arg, f"`to_categorical({old}=)` was renamed `{new}=`", rename_kw(arg, new))
+
+
+class BackendOnlyInTfKeras(KerasRule):
+    """
+    ## What it does
+    With `--target keras` (standalone Keras 3), rewrites `keras.backend` functions that
+    survive only in TensorFlow 2.21's `tf.keras.backend` to their `keras.ops` twins when the
+    two agree (`K.sum`, `K.mean`, `K.square`, `K.exp`, ...), and reports the others with what to
+    use (`K.int_shape` -> `tuple(x.shape)`, `K.get_value` -> `keras.ops.convert_to_numpy`, ...).
+    With the default target (`tensorflow.keras`) they still work and nothing is reported.
+
+    ## Why is this bad
+    Standalone Keras 3's `keras.backend` has 14 names left; `K.sum(x)` raises `AttributeError`.
+
+    ## Example
+    ```python
+    from keras import backend as K
+    y = K.sum(K.square(x), axis=-1)
+    ```
+    becomes (with `--target keras`)
+    ```python
+    import keras
+    from keras import backend as K
+    y = keras.ops.sum(keras.ops.square(x), axis=-1)
+    ```
+
+    ## Fix safety
+    Safe: only functions whose `keras.ops` twin has the same parameters and defaults are rewritten
+    (`K.concatenate`, `K.argmax`, `K.cumsum`, `K.shape` differ and are reported instead).
+    """
+
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
+
+    code = "KM341"
+    name = "backend-only-in-tf-keras"
+    summary = "`keras.backend` function gone from standalone Keras 3 (use `keras.ops`)"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("backend",)
+
+    VALID = [
+        "from tensorflow.keras import backend as K\ny = K.sum(x)\n",
+        Example("from keras import backend as K\nK.clear_session()\n", options={"target": "keras"}),
+    ]
+    INVALID = [
+        Example("from keras import backend as K\ny = K.sum(K.square(x), axis=-1)\n",
+                "from keras import backend as K\nimport keras\n\ny = keras.ops.sum(keras.ops.square(x), axis=-1)\n",
+                {"target": "keras"}),
+        Example("from keras import backend as K\ns = K.int_shape(x)\n", options={"target": "keras"}),
+        Example("from keras import backend as K\ny = K.maximum(x, 0.0)\nz = K.maximum(x=a, y=b)\n",
+                "from keras import backend as K\nimport keras\n\ny = keras.ops.maximum(x, 0.0)\nz = K.maximum(x=a, y=b)\n",
+                {"target": "keras"}),
+    ]
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.positional_calls: set[cst.CSTNode] = set()  # `K.f` nodes called with positional arguments only
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.context.target == "keras" and all(a.keyword is None and not a.star for a in node.args):
+            self.positional_calls.add(node.func)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.context.target != "keras":
+            return
+        k = self.kname(node)
+        if not k or not k.startswith("backend.") or k.count(".") != 1:
+            return
+        fn = k.split(".")[1]
+        if fn in KERAS3_BACKEND or fn in BACKEND_GONE:
+            return
+        if fn in BACKEND_TO_OPS or (fn in BACKEND_TO_OPS_POSITIONAL and node in self.positional_calls):
+            new = BACKEND_TO_OPS.get(fn) or BACKEND_TO_OPS_POSITIONAL[fn]
+            self.report(node, f"`keras.backend.{fn}` is gone from Keras 3; use `keras.ops.{new}`",
+                        cst.parse_expression(f"keras.ops.{new}"), imports=[ImportEdit("keras")])
+        elif fn in BACKEND_TO_OPS_POSITIONAL:
+            self.report(node, f"`keras.backend.{fn}` is gone from Keras 3; use `keras.ops.{fn}` "
+                        "(its parameters have other names: pass them by position)")
+        elif fn in BACKEND_TF_ONLY_HINTS:
+            self.report(node, f"`keras.backend.{fn}` is gone from Keras 3: {BACKEND_TF_ONLY_HINTS[fn]}")
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        info = _import_from_names(node)
+        if self.context.target != "keras" or info is None or info[1] != "backend":
+            return
+        gone = [n for _, n in info[2] if n not in KERAS3_BACKEND and n not in BACKEND_GONE]
+        if gone:
+            self.report(node, f"{', '.join(f'`{n}`' for n in gone)} no longer in `keras.backend` (Keras 3): "
+                        "import `keras` and use `keras.ops.<name>`")
+
+
+class BackendGone(KerasRule):
+    """
+    ## What it does
+    Reports the `keras.backend` functions that are gone everywhere, `tf.keras.backend` included:
+    `get_session`, `set_session`, `placeholder`, `function`, `learning_phase`,
+    `set_learning_phase`, `in_train_phase`, ..., with what to do instead.
+
+    ## Why is this bad
+    They belonged to TensorFlow 1's graph-and-session model; on TensorFlow 2.21 they raise
+    `AttributeError: module 'keras.api.backend' has no attribute 'get_session'`.
+
+    ## Example
+    ```python
+    sess = K.get_session()
+    K.set_learning_phase(0)
+    ```
+
+    ## Fix safety
+    None: the surrounding code has to change (sessions, placeholders and learning phases are
+    replaced by eager calls and the `training=` argument).
+    """
+
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
+
+    code = "KM342"
+    name = "backend-session-api"
+    summary = "`K.get_session`/`set_session`/`placeholder`/`function`/`learning_phase` are gone"
+    severity = Severity.ERROR
+    fix_safety = Safety.NONE
+    triggers = ("backend",)
+
+    VALID = ["from keras import backend as K\nK.clear_session()\n", "sess = tf.compat.v1.Session()\n"]
+    INVALID = [
+        Example("from keras import backend as K\nsess = K.get_session()\n"),
+        Example("import keras.backend as K\nx = K.placeholder(shape=(None, 3))\n"),
+        Example("from keras.backend import set_session\n"),
+    ]
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        k = self.kname(node)
+        if k and k.startswith("backend.") and k[8:] in BACKEND_GONE:
+            self.report(node, f"`backend.{k[8:]}` is gone (TensorFlow 2 / Keras 3): {BACKEND_GONE[k[8:]]}")
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        info = _import_from_names(node)
+        if info is None or info[1] != "backend":
+            return
+        gone = [n for _, n in info[2] if n in BACKEND_GONE]
+        if gone:
+            self.report(node, "; ".join(f"`backend.{n}` is gone: {BACKEND_GONE[n]}" for n in gone))
+
+
+class SklearnWrappers(KerasRule):
+    """
+    ## What it does
+    Reports `keras.wrappers.scikit_learn` (`KerasClassifier`, `KerasRegressor`) and points to
+    the Keras 3 replacement: `keras.wrappers.SKLearnClassifier` / `SKLearnRegressor`
+    (in TensorFlow 2.21 also `tf.keras.wrappers.*`), or the `scikeras` package.
+
+    ## Why is this bad
+    The module is gone: `ModuleNotFoundError: No module named 'keras.wrappers.scikit_learn'`.
+
+    ## Example
+    ```python
+    from keras.wrappers.scikit_learn import KerasClassifier
+    clf = KerasClassifier(build_fn=make_model, epochs=5)
+    ```
+    needs, by hand,
+    ```python
+    from tensorflow.keras.wrappers import SKLearnClassifier
+    clf = SKLearnClassifier(model=make_model, fit_kwargs={"epochs": 5})
+    ```
+
+    ## Fix safety
+    None: the new wrappers take other arguments (`model=`, `model_kwargs=`, `fit_kwargs=`).
+    """
+
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
+
+    code = "KM343"
+    name = "sklearn-wrappers"
+    summary = "`keras.wrappers.scikit_learn` is gone; use `keras.wrappers.SKLearnClassifier`/`SKLearnRegressor`"
+    severity = Severity.ERROR
+    fix_safety = Safety.NONE
+    triggers = ("scikit_learn",)
+
+    VALID = ["from sklearn.linear_model import LogisticRegression\n",
+             "from tensorflow.keras.wrappers import SKLearnClassifier\n"]
+    INVALID = [
+        Example("from keras.wrappers.scikit_learn import KerasClassifier\n"),
+        Example("import tensorflow as tf\nclf = tf.keras.wrappers.scikit_learn.KerasRegressor(build_fn=f)\n"),
+    ]
+
+    def _hint(self, names) -> str:
+        base = "tensorflow.keras" if self.context.target == "tensorflow.keras" else "keras"
+        news = sorted({SKLEARN_WRAPPERS[n] for n in names if n in SKLEARN_WRAPPERS}) or sorted(set(SKLEARN_WRAPPERS.values()))
+        return (f"`keras.wrappers.scikit_learn` is gone: use {' / '.join(f'`{base}.{n}`' for n in news)} "
+                "(arguments `model=`, `model_kwargs=`, `fit_kwargs=`) or the `scikeras` package")
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        info = _import_from_names(node)
+        if info is None:
+            return
+        root, rest, names = info
+        if rest == SKLEARN_MODULE:
+            self.report(node, self._hint([n for _, n in names]))
+        elif rest == "wrappers" and any(n == "scikit_learn" for _, n in names):
+            self.report(node, self._hint([]))
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            root, rest = split_root(get_full_name_for_node(alias.name) or "")
+            if root is not None and rest == SKLEARN_MODULE:
+                self.report(node, self._hint([]))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        k = self.kname(node)
+        if k and k.startswith(SKLEARN_MODULE + ".") and node.attr.value in SKLEARN_WRAPPERS:
+            self.report(node, self._hint([node.attr.value]))
+
+
+class DeprecatedPreprocessing(KerasRule):
+    """
+    ## What it does
+    Flags `keras.preprocessing.text.Tokenizer` (and the other `preprocessing.text` helpers) and
+    `keras.preprocessing.image.ImageDataGenerator`. TensorFlow 2.21's `tf.keras` still carries
+    them as deprecated shims (checked), so with the default target this is an info note; with
+    `--target keras` (standalone Keras 3, where they are gone) it is an error that names the
+    replacement (`TextVectorization`, `image_dataset_from_directory` + augmentation layers).
+
+    ## Why is this bad
+    The shims are frozen legacy code that may disappear from `tf.keras`; standalone Keras 3 has
+    already removed them (`ImportError`).
+
+    ## Example
+    ```python
+    from keras.preprocessing.text import Tokenizer
+    from keras.preprocessing.image import ImageDataGenerator
+    ```
+
+    ## Fix safety
+    None: the replacements work differently (layers inside the model or `tf.data` pipelines).
+    """
+
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
+
+    code = "KM344"
+    name = "deprecated-preprocessing"
+    summary = "`preprocessing.text.Tokenizer`/`ImageDataGenerator`: deprecated in tf.keras, gone in Keras 3"
+    severity = Severity.INFO
+    fix_safety = Safety.NONE
+    triggers = ("preprocessing",)
+
+    VALID = ["from tensorflow.keras.layers import TextVectorization\n",
+             "from keras.preprocessing.sequence import pad_sequences\n"]
+    INVALID = [
+        Example("from keras.preprocessing.text import Tokenizer\n"),
+        Example("from keras.preprocessing.image import ImageDataGenerator\n", options={"target": "keras"}),
+        Example("import tensorflow as tf\ng = tf.keras.preprocessing.image.ImageDataGenerator()\n"),
+    ]
+
+    def _report(self, node, qual: str) -> None:
+        if self.context.target == "keras":
+            self.report(node, f"`keras.{qual}` is gone in standalone Keras 3: use {DEPRECATED_PREPROCESSING[qual]}",
+                        severity=Severity.ERROR)
+        else:
+            self.report(node, f"`tf.keras.{qual}` is deprecated (still in TensorFlow 2.21); its replacement is "
+                        f"{DEPRECATED_PREPROCESSING[qual]}")
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        info = _import_from_names(node)
+        if info is None:
+            return
+        for _, n in info[2]:
+            qual = f"{info[1]}.{n}"
+            if qual in DEPRECATED_PREPROCESSING:
+                self._report(node, qual)
+                return
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        k = self.kname(node)
+        if k in DEPRECATED_PREPROCESSING:
+            self._report(node, k)
+
+
+class OldKerasNames(KerasRule):
+    """
+    ## What it does
+    Renames losses, metrics, constraints, initializers and regularizers that Keras 1/2 exported
+    under names Keras 3 dropped: `constraints.maxnorm` -> `MaxNorm`, `initializers.normal` ->
+    `RandomNormal`, `regularizers.l1l2` -> `l1_l2`, `losses.mean_squared_error` -> `mse` (TensorFlow
+    2.21's `tf.keras.losses` kept only the short name; standalone Keras 3 the long one),
+    `losses.cosine_proximity` -> `cosine_similarity`, ..., in imports (keeping the local name:
+    `from keras.constraints import MaxNorm as maxnorm`) and attribute uses. `metrics.acc` is
+    reported: in `compile(metrics=[...])` write the string `"accuracy"`.
+
+    ## Why is this bad
+    The import fails (`ImportError: cannot import name 'maxnorm'`) or the attribute is missing.
+
+    ## Example
+    ```python
+    from keras.constraints import maxnorm
+    from keras.losses import mean_squared_error
+    ```
+    becomes
+    ```python
+    from keras.constraints import MaxNorm as maxnorm
+    from keras.losses import mse as mean_squared_error
+    ```
+
+    ## Fix safety
+    Safe: the same objects under their current names (Keras 1/2's `maxnorm` was `MaxNorm`,
+    `normal` was `RandomNormal` with the same 0.05 default). Unsafe for `cosine_proximity`
+    (Keras 3's `cosine_similarity` loss reduces differently).
+    """
+
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
+
+    code = "KM345"
+    name = "old-keras-names"
+    summary = "Loss/metric/constraint/initializer/regularizer imported by a name Keras 3 dropped"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("losses", "metrics", "constraints", "initializers", "regularizers", "objectives", "initializations")
+
+    VALID = ["from tensorflow.keras.constraints import MaxNorm\n", "from keras.losses import mse\n",
+             "from mylib.constraints import maxnorm\n",
+             Example("from keras.losses import mean_squared_error\n", options={"target": "keras"})]
+    INVALID = [
+        Example("from keras.constraints import maxnorm\nc = maxnorm(3)\n",
+                "from keras.constraints import MaxNorm as maxnorm\nc = maxnorm(3)\n"),
+        Example("from keras.losses import mean_squared_error, mae\n",
+                "from keras.losses import mse as mean_squared_error, mae\n"),
+        Example("from keras import regularizers\nr = regularizers.l1l2(0.01)\n",
+                "from keras import regularizers\nr = regularizers.l1_l2(0.01)\n"),
+        Example("import keras\ni = keras.initializers.normal(seed=1)\n",
+                "import keras\ni = keras.initializers.RandomNormal(seed=1)\n"),
+        Example("from keras import metrics\nm = [metrics.acc]\n"),
+        Example("from keras.losses import mse\n", "from keras.losses import mean_squared_error as mse\n",
+                {"target": "keras"}),
+    ]
+
+    def _table(self) -> dict:
+        return OLD_NAMES_BY_TARGET[self.context.target]
+
+    def _message(self, old: str, new: Optional[str]) -> str:
+        if new is None:
+            return f"`{old}` is gone in Keras 3; in `compile(metrics=[...])` use the string \"accuracy\""
+        return f"`{old}` is gone in Keras 3; use `{new}`"
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        info = _import_from_names(node)
+        if info is None:
+            return
+        root, rest, names = info
+        rest = {"objectives": "losses", "initializations": "initializers"}.get(rest, rest)
+        table = self._table()
+        new_aliases, changed, messages, safety = [], False, [], Safety.SAFE
+        blocked = False
+        for alias, n in names:
+            old = f"{rest}.{n}"
+            if old not in table:
+                new_aliases.append(alias)
+                continue
+            new = table[old]
+            messages.append(self._message(old, new))
+            if new is None:
+                blocked = True
+                new_aliases.append(alias)
+                continue
+            if old in UNSAFE_ALIASES:
+                safety = Safety.UNSAFE
+            local = alias.asname or cst.AsName(name=cst.Name(n))
+            new_aliases.append(alias.with_changes(name=cst.Name(new.split(".")[1]), asname=local))
+            changed = True
+        if not messages:
+            return
+        fix = node.with_changes(names=new_aliases) if changed and not blocked else None
+        self.report(node, "; ".join(messages), fix, safety=safety if fix is not None else None)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        k = self.kname(node)
+        if not k or k not in self._table():
+            return
+        if not isinstance(node.value, (cst.Name, cst.Attribute)):
+            return
+        new = self._table()[k]
+        if new is None:
+            self.report(node, self._message(k, new))
+            return
+        self.report(node.attr, self._message(k, new), cst.Name(new.split(".")[1]),
+                    safety=Safety.UNSAFE if k in UNSAFE_ALIASES else Safety.SAFE)
+
+
+class MissingKerasAttribute(KerasRule):
+    """
+    ## What it does
+    Reports a Keras name used through an attribute chain (`K.image_dim_ordering()`,
+    `keras.models.model_from_yaml(...)`, `KE.Layer` with `import keras.engine as KE`,
+    `keras.layers.CuDNNLSTM`) that does not exist in the Keras the code targets (TensorFlow 2.21's
+    `tf.keras`, or standalone Keras 3 with `--target keras`), with what to do when that is known.
+    It is the attribute-use twin of KM104 (which checks imports); names other KM3xx rules handle
+    (backend session API, old loss/metric names, scikit-learn wrappers, ...) are left to them.
+
+    ## Why is this bad
+    The attribute lookup fails at run time (`AttributeError`), often deep inside a program.
+
+    ## Example
+    ```python
+    from keras import backend as K
+    if K.image_dim_ordering() == "th":
+        ...
+    ```
+
+    ## Fix safety
+    None: each replacement needs a human (other names, other return values).
+    """
+
+    code = "KM346"
+    name = "missing-keras-attribute"
+    summary = "Use of a Keras name (through an attribute) that no longer exists"
+    severity = Severity.ERROR
+    fix_safety = Safety.NONE
+    triggers = ("keras",)
+
+    VALID = ["from keras import backend as K\nf = K.image_data_format()\n",
+             "import keras\nm = keras.models.load_model('m.keras')\n",
+             "import keras.layers\n"]
+    INVALID = [
+        Example("from keras import backend as K\nf = K.image_dim_ordering()\n"),
+        Example("import keras\nm = keras.models.model_from_yaml(s)\n"),
+        Example("import keras.engine as KE\nclass L(KE.Layer):\n    pass\n"),
+    ]
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.in_import = 0
+        from kmigrate.rules.tables.keras_public_names import KERAS3, TF_KERAS
+
+        self.table = TF_KERAS if context.target == "tensorflow.keras" else KERAS3
+
+    def visit_Import(self, node) -> None:
+        self.in_import += 1
+
+    def leave_Import(self, node) -> None:
+        self.in_import -= 1
+
+    def visit_ImportFrom(self, node) -> None:
+        self.in_import += 1
+
+    def leave_ImportFrom(self, node) -> None:
+        self.in_import -= 1
+
+    def _handled_elsewhere(self, k: str) -> bool:
+        from kmigrate.rules.tables.keras2_api import OPTIMIZER_ALIASES
+        from kmigrate.rules.tables.keras_modules import MOVED_MODULES
+
+        fn = k.partition(".")[2]
+        if any(k == m or k.startswith(m + ".") for m in MOVED_MODULES):
+            return True  # a module that moved: KM102 rewrites the chain
+        return (k in OLD_NAMES_BY_TARGET[self.context.target] or k in DEPRECATED_PREPROCESSING
+                or k in OPTIMIZER_ALIASES or k.startswith((SKLEARN_MODULE, "optimizers.legacy", "optimizers.experimental"))
+                or (k.startswith("backend.") and (fn in BACKEND_GONE or (self.context.target == "keras" and (
+                    fn in BACKEND_TO_OPS or fn in BACKEND_TO_OPS_POSITIONAL or fn in BACKEND_TF_ONLY_HINTS)))))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.in_import:
+            return
+        k = self.kname(node)
+        if not k or k.startswith("src"):
+            return
+        module, _, name = k.rpartition(".")
+        if name.startswith("__") or module not in self.table or name in self.table[module] or k in self.table or self._handled_elsewhere(k):
+            return
+        from kmigrate.rules.tables.keras2_api import MISSING_ATTRIBUTE_HINTS
+        from kmigrate.rules.tables.keras_modules import GONE_HINTS
+
+        hint = MISSING_ATTRIBUTE_HINTS.get(name) or GONE_HINTS.get(name)
+        where = "tf.keras (TensorFlow 2.21)" if self.context.target == "tensorflow.keras" else "Keras 3"
+        spelled = self.module.code_for_node(node)
+        self.report(node, f"`{spelled}` does not exist in {where}" + (f": {hint}" if hint else "; rewrite by hand"))

@@ -1,0 +1,1 @@
+"""KM5xx: bugs in Keras code (one rule per file, named after the rule)."""

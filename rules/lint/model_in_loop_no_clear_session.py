@@ -1,0 +1,171 @@
+"""KM510: models built in a loop without `keras.backend.clear_session()`."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from kmigrate.rule import Example, Rule, Safety
+
+from kmigrate.rules.analysis.model_facts import ModuleFacts, ScopeFacts, is_clear_call, line_of, walk, walk_with_self
+
+# Calls that keep an object alive after the iteration (the model is meant to survive).
+_KEEPING_METHODS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "put",
+                              "appendleft"})
+
+
+class ModelsInLoopWithoutClearSession(Rule):
+    """
+    ## What it does
+    Finds a loop that builds a new Keras model on every pass (`Sequential(...)`, `Model(...)`,
+    a `Model` subclass of the file, or a function of the file that builds one) and throws the
+    previous one away, without calling `keras.backend.clear_session()` (or TF1's
+    `reset_default_graph()`) anywhere in the loop or in what it calls. Loops that keep the
+    models (append them to a list, store them, return them) are left alone: there, clearing
+    the session would make their layer names collide.
+
+    ## Why is this bad
+    Keras keeps global state for every model it has built: layer-name counters and, with
+    TensorFlow, graph and function caches. A hyper-parameter search or cross-validation loop
+    therefore grows in memory and slows down pass after pass, and layer names keep counting
+    (`dense_3`, `dense_4`, ...), so weights saved or looked up by name stop matching. The course
+    notes say it too: build a new model after `K.clear_session()`, or the numbering goes on.
+
+    ## Example
+    ```python
+    for units in (32, 64, 128):
+        model = Sequential([Dense(units, activation="relu"), Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(x, y)
+    ```
+    should start the loop body with `keras.backend.clear_session()` (`K.clear_session()`).
+
+    ## Fix safety
+    None (report only): clearing the session also renames the layers of models built later and
+    drops cached state, which the rest of the program may rely on.
+    """
+
+    code = "KM510"
+    name = "model-in-loop-no-clear-session"
+    summary = "A loop builds a new model on every pass without `keras.backend.clear_session()`"
+    fix_safety = Safety.NONE
+    triggers = ("Sequential", "Model")  # and `keras` (wants)
+
+    @classmethod
+    def wants(cls, context) -> bool:
+        return super().wants(context) and "keras" in context.text
+
+    VALID = [
+        "from tensorflow import keras\nfor u in (8, 16):\n    keras.backend.clear_session()\n"
+        "    m = keras.Sequential([keras.layers.Dense(u)])\n    m.fit(x, y)\n",
+        # an ensemble keeps every model
+        "from tensorflow import keras\nmodels = []\nfor u in (8, 16):\n"
+        "    m = keras.Sequential([keras.layers.Dense(u)])\n    models.append(m)\n",
+        "from tensorflow import keras\nm = keras.Sequential([keras.layers.Dense(8)])\n"
+        "for epoch in range(3):\n    m.fit(x, y)\n",
+        # the builder clears the session itself
+        "import keras\nfrom keras import backend as K\ndef build(u):\n    K.clear_session()\n"
+        "    return keras.Sequential([keras.layers.Dense(u)])\nfor u in (8, 16):\n    m = build(u)\n",
+    ]
+    INVALID = [
+        Example("from tensorflow import keras\nfor u in (8, 16):\n"
+                "    m = keras.Sequential([keras.layers.Dense(u)])\n    m.fit(x, y)\n"),
+        Example("import keras\ndef build(u):\n    return keras.Sequential([keras.layers.Dense(u)])\n"
+                "while True:\n    m = build(8)\n    m.fit(x, y)\n"),
+    ]
+
+    def visit_Module(self, node: cst.Module) -> None:
+        facts = self.facts = ModuleFacts.of(self)
+        text = self.context.text
+        clears = "clear_session" in text or "reset_default_graph" in text  # else no function clears
+        self.clearing = {fn for name, fns in facts.functions.items() for fn in fns
+                         if clears and any(is_clear_call(n) for n in walk(fn.body, into_scopes=True))}
+        self.clearing_names = {fn.name.value for fn in self.clearing}
+        self._top_functions = {stmt.name.value: stmt for stmt in node.body if isinstance(stmt, cst.FunctionDef)}
+        self._builders: dict[str, Optional[cst.FunctionDef]] = {}
+        done: set[int] = set()
+        for scope in facts.scopes:
+            for st in scope.stmts:
+                if not st.loops or not isinstance(st.node, cst.Assign):
+                    continue
+                targets = st.node.targets
+                if len(targets) != 1 or not isinstance(targets[0].target, cst.Name):
+                    continue
+                what = self._builds_model(st.node.value, scope)
+                if what is None:
+                    continue
+                loop = st.loops[-1]
+                if id(loop) in done or any(self._clears(lp) for lp in st.loops):
+                    continue
+                name = targets[0].target.value
+                if _kept(loop, name):
+                    continue
+                done.add(id(loop))
+                self.report(
+                    st.node.value,
+                    f"{what} is built on every pass of the loop on line {line_of(self, loop)} and the "
+                    f"previous one is dropped, without `keras.backend.clear_session()`: Keras' global "
+                    f"state grows with each pass (memory, and layer names go on counting: `dense_3`, "
+                    f"`dense_4`...). Call `keras.backend.clear_session()` (`K.clear_session()`) at "
+                    f"the start of the loop body.",
+                )
+
+    def _builds_model(self, value: cst.BaseExpression, scope: ScopeFacts) -> Optional[str]:
+        kind = self.facts.model_kind(value)
+        if kind == "Sequential":
+            return "a new `Sequential` model"
+        if kind == "Model":
+            return "a new `Model`"
+        if kind == "class":
+            return f"a new `{value.func.value}` model"
+        builder = self._builder(value.func.value) if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) else None
+        if builder is not None:
+            binds = scope.bindings.get(value.func.value, [])
+            if builder not in self.clearing and all(b.stmt is not None and b.stmt.node is builder for b in binds):
+                return f"a new model (from `{value.func.value}()`)"
+        return None
+
+    def _builder(self, name: str) -> Optional[cst.FunctionDef]:
+        """The module-level function `name` (defined once) if it builds a model, else None."""
+        if name not in self._builders:
+            stmt = self._top_functions.get(name)
+            if stmt is None or len(self.facts.functions.get(name, ())) != 1 \
+                    or not any(self.facts.model_kind(n) for n in walk(stmt.body)):
+                stmt = None
+            self._builders[name] = stmt
+        return self._builders[name]
+
+    def _clears(self, loop: cst.CSTNode) -> bool:
+        for n in walk(loop.body, into_scopes=True):
+            if is_clear_call(n):
+                return True
+            if isinstance(n, cst.Call):
+                f = n.func
+                called = f.value if isinstance(f, cst.Name) else f.attr.value if isinstance(f, cst.Attribute) else None
+                if called in self.clearing_names:
+                    return True
+        return False
+
+
+def _kept(loop: cst.CSTNode, name: str) -> bool:
+    """Whether the loop keeps the model alive beyond the pass (list, dict, alias, return...)."""
+    for n in walk(loop.body, into_scopes=True):
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in _KEEPING_METHODS:
+            if any(_is(a.value, name) for a in n.args):
+                return True
+        elif isinstance(n, (cst.Element, cst.DictElement)):
+            if _is(n.value, name):
+                return True
+        elif isinstance(n, (cst.Assign, cst.AnnAssign)) and n.value is not None and _is(n.value, name):
+            return True
+        elif isinstance(n, (cst.Return, cst.Yield)) and n.value is not None:
+            if any(isinstance(x, cst.Name) and x.value == name for x in walk_with_self(n.value)):
+                return True
+        elif isinstance(n, (cst.Global, cst.Nonlocal)):
+            if any(item.name.value == name for item in n.names):
+                return True
+    return False
+
+
+def _is(expr: cst.BaseExpression, name: str) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == name

@@ -1,0 +1,134 @@
+"""KM503: a layer created in `__init__` (as `self.x`) that nothing ever uses."""
+from __future__ import annotations
+
+import libcst as cst
+
+from kmigrate.rule import Rule, Safety, Severity
+
+from kmigrate.rules.analysis.keras_facts import MODEL_BASES, Facts, FactsRule, _attr_targets, _params, nodes_of
+
+# attributes the Keras base classes read themselves
+_KERAS_OWN = {"input_spec", "supports_masking", "activity_regularizer", "optimizer", "loss", "compiled_loss",
+              "compiled_metrics", "cell", "layer", "forward_layer", "backward_layer"}
+_DYNAMIC = {"getattr", "setattr", "vars", "__dict__", "layers", "submodules", "_layers",
+            "_flatten_layers", "__getattr__", "__getattribute__"}
+
+
+class UnusedLayer(FactsRule, Rule):
+    """
+    ## What it does
+    Reports `self.x = SomeLayer(...)` in the `__init__` of a `Model`/`Layer` subclass that
+    defines `call()`, when `x` is never read anywhere in the file (not in `call()`, not in a
+    helper method, not from outside as `model.x`). Classes whose base classes live in another
+    module, or that reach their attributes dynamically (`getattr`, `self.layers`,
+    `self.submodules`, `__dict__`), are left alone.
+
+    ## Why is this bad
+    The layer takes no part in the forward pass: usually a typo or a left-over (`fc_1` built,
+    `fc_2` applied twice). Keras still tracks it, so its unbuilt weights appear in
+    `model.weights`, warnings come up when saving, and the architecture is not what it seems.
+
+    ## Example
+    ```python
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = layers.Dense(64, activation="relu")   # KM503: never used
+            self.out = layers.Dense(10)
+
+        def call(self, inputs):
+            return self.out(inputs)
+    ```
+
+    ## Fix safety
+    No fix: removing the layer changes the saved weights; using it changes the model.
+    """
+
+    code = "KM503"
+    name = "unused-layer"
+    summary = "A layer assigned to `self.x` in `__init__` is never used by `call()`"
+    severity = Severity.WARNING
+    fix_safety = Safety.NONE
+    triggers = ("def call",)
+
+    VALID = [
+        "from tensorflow import keras\n"
+        "class M(keras.Model):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.d = keras.layers.Dense(3)\n"
+        "    def call(self, x):\n"
+        "        return self.d(x)\n",
+        # used from outside the class
+        "from tensorflow import keras\n"
+        "class M(keras.Model):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.encoder = keras.layers.Dense(3)\n"
+        "    def call(self, x):\n"
+        "        return x\n"
+        "m = M()\n"
+        "z = m.encoder(1)\n",
+        # the base class is in another module: it may use the layer
+        "from tensorflow import keras\n"
+        "from base import Base\n"
+        "class M(Base, keras.Model):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.head = keras.layers.Dense(3)\n"
+        "    def call(self, x):\n"
+        "        return x\n",
+    ]
+    INVALID = [
+        "from tensorflow import keras\n"
+        "class M(keras.Model):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.d1 = keras.layers.Dense(3)\n"
+        "        self.d2 = keras.layers.Dense(3)\n"
+        "    def call(self, x):\n"
+        "        return self.d2(x)\n",
+    ]
+
+    def check(self, facts: Facts) -> None:
+        for kc in facts.keras_classes.values():
+            init, call = kc.methods.get("__init__"), kc.methods.get("call")
+            if init is None or call is None or not kc.bases_visible:
+                continue
+            if any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in _DYNAMIC or
+                   isinstance(n, cst.Attribute) and n.attr.value in _DYNAMIC and isinstance(n.value, cst.Name)
+                   and facts.keras_name(n) is None
+                   for n in nodes_of(kc.node)):
+                continue
+            params = _params(init)
+            if not params:
+                continue
+            me = params[0].value
+            for stmt in nodes_of(init):
+                if not isinstance(stmt, cst.Assign) or len(stmt.targets) != 1:
+                    continue
+                targets = list(_attr_targets(stmt.targets[0].target, me))
+                if len(targets) != 1 or targets[0] is not stmt.targets[0].target:
+                    continue
+                attr = targets[0].attr.value
+                if attr in _KERAS_OWN:
+                    continue
+                value = stmt.value
+                if not isinstance(value, cst.Call):
+                    continue
+                kind = facts.layer_kind(value.func)
+                if kind is None and facts.keras_name(value.func) not in MODEL_BASES:
+                    continue
+                if kind in ("Input", "InputLayer"):
+                    continue
+                if facts.attr_loads.get(attr, 0) == 0 and not _named_in_strings(facts, attr):
+                    self.report(stmt.targets[0].target, f"layer `self.{attr}` is created in `__init__` "
+                                f"but never used: `call()` does not apply it")
+
+
+def _named_in_strings(facts: Facts, attr: str) -> bool:
+    """`'dense_1'` in a string (getattr-style access by name) counts as a use."""
+    for n in nodes_of(facts.module):
+        if isinstance(n, cst.SimpleString) and attr in n.value:
+            return True
+    return False
