@@ -27,11 +27,13 @@ from kmigrate.rules.keras3.keras1_common import (
     positional,
     requote,
     string_value,
+    walk,
     with_args,
 )
 from kmigrate.rules.tables.keras1_layers import (
     BORDER_MODE_GONE,
     CONSUME_LESS_VALUES,
+    DIM_ORDERING_FUNCTIONS,
     DIM_ORDERING_VALUES,
     FORGET_BIAS_VALUES,
     KERAS1_POSITIONAL,
@@ -301,11 +303,21 @@ class Keras1Merge(Keras1Rule):
     y = concatenate([a, b], axis=1)
     ```
 
+    A callable `mode` (a lambda or a function name) becomes a `Lambda` layer over the list:
+    `merge([a, b], mode=f, output_shape=s)` -> `Lambda(f, output_shape=s)([a, b])`.
+
+    `Merge([left, right], mode=...)` as the first layer of a Sequential model (Sequential
+    branches merged) turns that model into a functional `Model`: the merge function is applied to
+    `left.outputs[0]`, `right.outputs[0]`, the later `add`ed layers are called in order, and
+    `Model(inputs=[left.inputs[0], right.inputs[0]], outputs=...)` keeps the variable name and the
+    input order of the `Merge` list, so `fit([xa, xb], y)` is unchanged.
+
     ## Fix safety
     Safe for every mode but `cos`, which is unsafe: Keras 1 gave its result an extra axis, so
-    check the shape downstream. A callable or computed `mode`, `output_shape=`/`arguments=`, or
-    `Merge([model_a, model_b], ...)` inside a Sequential model (the branches need the functional
-    API) are reported with what to do, not rewritten.
+    check the shape downstream. A computed `mode`, or a Merge of branches that is not the first
+    layer of a `model = Sequential()` followed by plain `model.add(...)` lines, whose branch models
+    do not declare their input shape, or whose `model.layers` the file reads (a functional model
+    lists its layers differently), is reported with what to do, not rewritten.
     """
 
     code = "KM303"
@@ -334,7 +346,15 @@ class Keras1Merge(Keras1Rule):
         Example("from keras.layers import merge\ny = merge([a, b], mode='cos', dot_axes=1)\n",
                 "from keras.layers import dot\ny = dot([a, b], axes=1, normalize=True)\n", {"unsafe_fixes": True}),
         Example("from keras.layers import Merge\nm.add(Merge([left, right], mode='concat'))\n"),
-        Example("from keras.layers import merge\ny = merge([a, b], mode=lambda t: t[0] - t[1], output_shape=(3,))\n"),
+        Example("from keras.layers import merge\ny = merge([a, b], mode=lambda t: t[0] - t[1], output_shape=(3,))\n",
+                "from keras.layers import Lambda\ny = Lambda(lambda t: t[0] - t[1], output_shape=(3,))([a, b])\n"),
+        Example("from keras.models import Sequential\nfrom keras.layers import Dense, Merge\n"
+                "l = Sequential()\nl.add(Dense(2, input_dim=3))\nr = Sequential()\nr.add(Dense(2, input_dim=4))\n"
+                "m = Sequential()\nm.add(Merge([l, r], mode='concat'))\nm.add(Dense(1))\n",
+                "from keras.models import Model, Sequential\nfrom keras.layers import concatenate, Dense\n"
+                "l = Sequential()\nl.add(Dense(2, input_dim=3))\nr = Sequential()\nr.add(Dense(2, input_dim=4))\n"
+                "m_merged = concatenate([l.outputs[0], r.outputs[0]])\nm_output = Dense(1)(m_merged)\n"
+                "m = Model(inputs=[l.inputs[0], r.inputs[0]], outputs=m_output)\n"),
         Example("from keras.layers import merge\n", "\n"),
     ]
 
@@ -405,12 +425,17 @@ class Keras1Merge(Keras1Rule):
         bound: dict[str, cst.Arg] = {order[i]: a for i, a in enumerate(pos)}
         bound.update(_keywords(node))
         if is_class and "layers" in bound and code_of(bound["layers"].value) != "None":
+            if id(node) in getattr(self, "_refused", ()) or self._in_converted(node):
+                return
             self.report(node, f"{what} of layers or models (Sequential branches) is gone: build a functional "
                               "model and merge the branch outputs with `concatenate([...])`/`add([...])`/...",
                         safety=Safety.NONE)
             return
         mode_arg = bound.get("mode")
         mode = "sum" if mode_arg is None else string_value(mode_arg.value)
+        if mode is None and mode_arg is not None and self._callable(mode_arg.value):
+            self._lambda(node, old, is_class, bound)
+            return
         if mode not in MERGE_MODES:
             shown = code_of(mode_arg.value) if mode_arg is not None else "?"
             self.report(node, f"{what} with mode={shown} is gone; a callable mode becomes a `Lambda` layer on "
@@ -458,6 +483,243 @@ class Keras1Merge(Keras1Rule):
             message += " with normalize=True (Keras 1 added an axis to the result: check the shape that follows)"
         self.report(node, message, with_args(node.with_changes(func=new_func), args), imports=imports,
                     safety=safety)
+
+    def _in_converted(self, node: cst.Call) -> bool:
+        """The Merge sits in a Sequential model the block conversion rewrites (reported there)."""
+        return any(r.anchor is node for r in self.reports)
+
+    def _callable(self, value: cst.BaseExpression) -> bool:
+        """A lambda, or a name the file binds only by a `def` (a name could hold a mode string)."""
+        if isinstance(value, cst.Lambda):
+            return True
+        if isinstance(value, cst.Name):
+            from kmigrate.rules.keras3.keras2_common import name_bindings
+
+            bindings = self.__dict__.get("_name_bindings")
+            if bindings is None:
+                bindings = self._name_bindings = name_bindings(self.module)
+            found = bindings.get(value.value, ())
+            return len(found) == 1 and isinstance(found[0], cst.FunctionDef)
+        return False
+
+    def _lambda(self, node: cst.Call, old: str, is_class: bool, bound: dict) -> None:
+        """`merge([a, b], mode=f, output_shape=s)` -> `Lambda(f, output_shape=s)([a, b])`."""
+        what = f"`{old}` (Keras 1) with a callable mode"
+        odd = [k for k in bound if k not in ("inputs", "layers", "mode", "output_shape", "arguments", "name",
+                                              "output_mask")]
+        if odd or ("output_mask" in bound and code_of(bound["output_mask"].value) != "None") or (
+                is_class and "layers" in bound and code_of(bound["layers"].value) != "None"):
+            self.report(node, f"{what} is gone; write a `Lambda` layer over the list of tensors by hand "
+                        f"(`{'`, `'.join(odd) or 'output_mask'}` has no place there)", safety=Safety.NONE)
+            return
+        fix = self.rename_reference(node.func, old, "Lambda")
+        if fix is None:
+            self.report(node, f"{what} is gone; use `Lambda(function, output_shape=...)` on the list of tensors "
+                        "(the name is not imported plainly from Keras)", safety=Safety.NONE)
+            return
+        func, imports = fix
+        args = [bound["mode"].with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT)]
+        for k in ("output_shape", "arguments", "name"):
+            if k in bound and code_of(bound[k].value) != "None":
+                args.append(make_kw(k, bound[k].value, like=bound[k]))
+        layer = with_args(node.with_changes(func=func), args)
+        if is_class:
+            new = layer
+        else:
+            inputs = bound.get("inputs")
+            if inputs is None:
+                self.report(node, f"{what} is gone; use `Lambda(function)` on the list of tensors", safety=Safety.NONE)
+                return
+            new = cst.Call(func=layer, args=[cst.Arg(inputs.value)])
+        self.report(node, f"{what} is a `Lambda` layer over the list of tensors", new, imports=imports)
+
+    # ------------------------------------------------------------------ Merge of Sequential branches
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._branch_models(node)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._branch_models(node)
+
+    def _branch_models(self, block) -> None:
+        """`model = Sequential()` + `model.add(Merge([left, right], mode=...))` + more adds -> the
+        functional API over the branch models' tensors (inputs in the order of the Merge list)."""
+        body = list(block.body)
+        out, changed, i = [], False, 0
+        while i < len(body):
+            conv = self._convert_merge_model(body, i)
+            if conv is None:
+                out.append(body[i])
+                i += 1
+                continue
+            if isinstance(conv, str):
+                out.append(body[i])
+                i += 1
+                continue
+            stmts, end, imports, merge_call = conv
+            out.extend(stmts)
+            changed = True
+            self._pending_imports = getattr(self, "_pending_imports", []) + imports
+            i = end
+        if changed:
+            self.report(block, "`Merge` of Sequential branches (Keras 1) is gone: the model becomes a functional "
+                        "`Model` over the branch models' inputs and outputs (inputs in the order of the `Merge` "
+                        "list, so `fit([xa, xb], y)` is unchanged)", block.with_changes(body=out),
+                        imports=self._pending_imports, at=self._merge_anchor)
+            self._pending_imports = []
+
+    def _sequential_var(self, stmt) -> Optional[str]:
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+            a = stmt.body[0]
+            if (isinstance(a, cst.Assign) and len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name)
+                    and isinstance(a.value, cst.Call) and not a.value.args
+                    and self.kname(a.value.func) == "models.Sequential"):
+                return a.targets[0].target.value
+        return None
+
+    @staticmethod
+    def _add_of(stmt, var: str) -> Optional[cst.Call]:
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr):
+            c = stmt.body[0].value
+            if (isinstance(c, cst.Call) and isinstance(c.func, cst.Attribute) and c.func.attr.value == "add"
+                    and isinstance(c.func.value, cst.Name) and c.func.value.value == var and len(c.args) == 1
+                    and c.args[0].keyword is None and not c.args[0].star):
+                return c
+        return None
+
+    def _branch_built(self, name: str) -> bool:
+        """`name = Sequential()` once in the file, its first `add` declaring the input shape."""
+        from kmigrate.rules.keras3.keras2_common import name_bindings
+
+        bindings = self.__dict__.get("_name_bindings")
+        if bindings is None:
+            bindings = self._name_bindings = name_bindings(self.module)
+        if len(bindings.get(name, ())) != 1:
+            return False
+        for stmt in walk(self.module):
+            if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0].target, cst.Name) \
+                    and stmt.targets[0].target.value == name:
+                if not (isinstance(stmt.value, cst.Call) and self.kname(stmt.value.func) == "models.Sequential"):
+                    return False
+                pos = positional(stmt.value)
+                first = None
+                if pos and isinstance(pos[0].value, cst.List) and pos[0].value.elements:
+                    first = pos[0].value.elements[0].value
+                break
+        else:
+            return False
+        if first is None:
+            for n in walk(self.module):
+                if isinstance(n, cst.Call) and self._is_add(n, name):
+                    first = n.args[0].value
+                    break
+        if not isinstance(first, cst.Call):
+            return False
+        if class_key(self.kname(first.func)) in ("Input", "InputLayer"):
+            return True
+        return any(a.keyword is not None and a.keyword.value in ("input_shape", "input_dim", "batch_input_shape")
+                   for a in first.args)
+
+    @staticmethod
+    def _is_add(n: cst.Call, name: str) -> bool:
+        return (isinstance(n.func, cst.Attribute) and n.func.attr.value == "add" and isinstance(n.func.value, cst.Name)
+                and n.func.value.value == name and len(n.args) == 1)
+
+    def _convert_merge_model(self, body, i):
+        var = self._sequential_var(body[i])
+        if var is None or i + 1 >= len(body):
+            return None
+        first = self._add_of(body[i + 1], var)
+        if first is None or not isinstance(first.args[0].value, cst.Call):
+            return None
+        merge = first.args[0].value
+        if self.kname(merge.func) not in _MERGE_CLASSES or has_star(merge):
+            return None
+        pos = positional(merge)
+        bound = {_MERGE_CLASS_ORDER[j]: a for j, a in enumerate(pos) if j < len(_MERGE_CLASS_ORDER)}
+        bound.update(_keywords(merge))
+        branches = bound.get("layers")
+        self._merge_anchor = merge
+        if branches is None or not isinstance(branches.value, (cst.List, cst.Tuple)) or len(pos) > len(_MERGE_CLASS_ORDER):
+            return None
+        names = [e.value.value for e in branches.value.elements if isinstance(e.value, cst.Name)]
+        if len(names) != len(branches.value.elements) or len(names) < 2:
+            return "refused"
+        if not all(self._branch_built(n) for n in names):
+            self._refuse(merge, "a branch model's input shape is not declared on its first layer")
+            return "refused"
+        mode_arg = bound.get("mode")
+        mode = "sum" if mode_arg is None else string_value(mode_arg.value)
+        adds = []
+        j = i + 2
+        while j < len(body):
+            add = self._add_of(body[j], var)
+            if add is None:
+                break
+            adds.append(add.args[0].value)
+            j += 1
+        if any(self._add_of(s, var) is not None or (isinstance(s, cst.SimpleStatementLine) and
+               f"{var}.layers" in code_of(s)) for s in body[j:]) or f"{var}.layers" in code_of(self.module):
+            self._refuse(merge, f"`{var}` gets layers later or its `.layers` are read")
+            return "refused"
+        from kmigrate.rules.convert.common import all_names, fresh
+
+        taken = self.__dict__.get("_taken")
+        if taken is None:
+            taken = self._taken = all_names(self.module)
+        merged = fresh([f"{var}_merged", "merged"], taken)
+        outs = fresh([f"{var}_output", "x"], taken)
+        qname = self.names.qualified_names(merge.func)
+        root = next((q for q in qname), "keras.layers.Merge")
+        layers_home = layers_module_for(root, self.context.target)
+        models_home = layers_home.rsplit(".", 1)[0] + ".models"
+        imports = []
+        tensors = "[" + ", ".join(f"{n}.outputs[0]" for n in names) + "]"
+        if mode in MERGE_MODES and mode != "cos":
+            func_name = MERGE_MODES[mode][0]
+            extra = ""
+            if mode == "concat" and "concat_axis" in bound:
+                extra = f", axis={code_of(bound['concat_axis'].value)}"
+            if mode == "dot":
+                extra = f", axes={code_of(bound['dot_axes'].value) if 'dot_axes' in bound else '-1'}"
+            odd = [k for k in bound if k not in ("layers", "mode", "concat_axis", "dot_axes", "name")
+                   and k not in _MERGE_NO_EFFECT]
+            if odd:
+                self._refuse(merge, f"`{odd[0]}=` has no place in today's merge layers")
+                return "refused"
+            if "name" in bound:
+                extra += f", name={code_of(bound['name'].value)}"
+            merge_text = f"{func_name}({tensors}{extra})"
+        elif mode is None and mode_arg is not None and self._callable(mode_arg.value):
+            func_name = "Lambda"
+            extra = "".join(f", {k}={code_of(bound[k].value)}" for k in ("output_shape", "arguments", "name")
+                            if k in bound and code_of(bound[k].value) != "None")
+            merge_text = f"Lambda({code_of(mode_arg.value)}{extra})({tensors})"
+        else:
+            self._refuse(merge, f"mode={code_of(mode_arg.value) if mode_arg else '?'} needs a human")
+            return "refused"
+        for local, canon, home in ((func_name, f"layers.{func_name}", layers_home), ("Model", "models.Model", models_home)):
+            if not self.free_for(local, canon):
+                self._refuse(merge, f"the name `{local}` is taken in this file")
+                return "refused"
+            imports.append(ImportEdit(home, local))
+        lines = [f"{merged} = {merge_text}\n"]
+        prev = merged
+        for layer in adds:
+            lines.append(f"{outs} = {code_of(layer)}({prev})\n")
+            prev = outs
+        inputs = "[" + ", ".join(f"{n}.inputs[0]" for n in names) + "]"
+        lines.append(f"{var} = Model(inputs={inputs}, outputs={prev})\n")
+        stmts = list(cst.parse_module("".join(lines)).body)
+        stmts[0] = stmts[0].with_changes(leading_lines=body[i].leading_lines)
+        return stmts, j, imports, merge
+
+    def _refuse(self, merge: cst.Call, why: str) -> None:
+        self.report(merge, "`Merge` of Sequential branches (Keras 1) is gone: build a functional model and merge "
+                    f"the branch outputs with `concatenate([...])`/`add([...])`/...; not rewritten: {why}",
+                    safety=Safety.NONE)
+        self.skip.add(id(merge.func))
+        self._refused = getattr(self, "_refused", set()) | {id(merge)}
 
     def leave_Module(self, original_node: cst.Module) -> None:
         for module, alias in self.imports:
@@ -749,8 +1011,10 @@ class DimOrdering(Keras1Rule):
     ```
 
     ## Fix safety
-    Safe for the literal values and `image_dim_ordering()`. Any other value (a variable, a
-    parameter) is reported: its value must be mapped where it is set.
+    Safe for the literal values, `image_dim_ordering()` and a name bound once to it (KM347
+    rewrites that binding to `image_data_format()`). Any other value (a parameter, a name bound
+    elsewhere) is reported: its value must be mapped where it is set. The same keyword of
+    `ImageDataGenerator`, `img_to_array` and `array_to_img` is rewritten too.
     """
 
     code = "KM306"
@@ -777,11 +1041,17 @@ class DimOrdering(Keras1Rule):
                 "from keras import backend as K\nfrom keras.layers import UpSampling2D\n"
                 "UpSampling2D(data_format=K.image_data_format())\n"),
         Example("from keras.layers import Conv2D\nConv2D(8, (3, 3), dim_ordering=order)\n"),
+        Example("from keras import backend as K\nfrom keras.layers import Conv2D\no = K.image_data_format()\n"
+                "Conv2D(8, (3, 3), dim_ordering=o)\n",
+                "from keras import backend as K\nfrom keras.layers import Conv2D\no = K.image_data_format()\n"
+                "Conv2D(8, (3, 3), data_format=o)\n"),
+        Example("from keras.preprocessing.image import img_to_array\na = img_to_array(img, dim_ordering='th')\n",
+                "from keras.preprocessing.image import img_to_array\na = img_to_array(img, data_format='channels_first')\n"),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
         cls = self.call_class(node)
-        if "dim_ordering" not in KEYWORDS.get(cls or "", {}):
+        if "dim_ordering" not in KEYWORDS.get(cls or "", {}) and self.kname(node.func) not in DIM_ORDERING_FUNCTIONS:
             return
         arg = kwarg(node, "dim_ordering")
         if arg is None:
@@ -812,6 +1082,15 @@ class DimOrdering(Keras1Rule):
         if (isinstance(arg.value, cst.Call) and not arg.value.args and isinstance(arg.value.func, cst.Attribute)
                 and self.kname(arg.value.func) == "backend.image_dim_ordering"):
             return arg.value.with_changes(func=arg.value.func.with_changes(attr=cst.Name("image_data_format")))
+        if isinstance(arg.value, cst.Name):
+            # A name bound once to K.image_dim_ordering() (KM347 makes it K.image_data_format()).
+            from kmigrate.rules.keras3.image_data_format import ordering_names
+
+            names = self.__dict__.get("_ordering_names")
+            if names is None:
+                names = self._ordering_names = ordering_names(self, self.module)
+            if arg.value.value in names:
+                return arg.value
         return None
 
 

@@ -49,8 +49,9 @@ class KerasRule(Rule):
     def kname(self, node: cst.CSTNode) -> Optional[str]:
         return self.names.keras_name(node)
 
-    def call_kname(self, call: cst.Call) -> Optional[str]:
-        return self.kname(call.func)
+    def call_kname(self, call: cst.CSTNode) -> Optional[str]:
+        """The Keras name a call is made to; None for anything that is not a call (`add(base)`)."""
+        return self.kname(call.func) if isinstance(call, cst.Call) else None
 
     @property
     def models(self) -> "ModelIndex":
@@ -163,3 +164,106 @@ class ModelIndex:
             return self._int(units.value)
         pos = positional(layer)
         return self._int(pos[0].value) if pos else None
+
+
+# ----------------------------------------------------------------------------- shared by the runtime fixes
+
+def parent_map(module: cst.Module) -> dict:
+    """child -> parent for every code node of `module` (one walk)."""
+    from kmigrate.walk import code_children
+
+    parents: dict = {}
+    stack = [module]
+    while stack:
+        n = stack.pop()
+        for k in code_children(n):
+            parents[k] = n
+            stack.append(k)
+    return parents
+
+
+def dominant_quote(module: cst.Module) -> str:
+    """The quote character most string literals of `module` use (' by default)."""
+    single = double = 0
+    for n in walk(module):
+        if isinstance(n, cst.SimpleString):
+            q = n.quote
+            if q == "'":
+                single += 1
+            elif q == '"':
+                double += 1
+    return '"' if double > single else "'"
+
+
+def string_literal(value: str, like=None) -> cst.SimpleString:
+    """A string literal for `value` in the quote style of `like` (a string node or a module).
+
+    (kmigrate/codegen.py may grow a shared `string_literal`; this one serves the KM3xx rules.)
+    """
+    quote = "'"
+    if isinstance(like, cst.SimpleString) and like.quote in ("'", '"'):
+        quote = like.quote
+    elif isinstance(like, cst.Module):
+        quote = dominant_quote(like)
+    body = value.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n")
+    return cst.SimpleString(f"{quote}{body}{quote}")
+
+
+def name_bindings(module: cst.Module) -> dict[str, list[cst.CSTNode]]:
+    """Every name bound anywhere in `module` -> the binding nodes (assign targets, params, imports,
+    defs, loop targets, ...). Scope-blind on purpose: a rule that follows a value through a name
+    only does so when the name is bound exactly once in the whole file."""
+    out: dict[str, list[cst.CSTNode]] = {}
+
+    def targets(t):
+        for x in walk(t):
+            if isinstance(x, cst.Name):
+                out.setdefault(x.value, []).append(x)
+            elif isinstance(x, (cst.Attribute, cst.Subscript)):
+                return
+
+    for n in walk(module):
+        if isinstance(n, cst.AssignTarget):
+            if isinstance(n.target, cst.Name):
+                out.setdefault(n.target.value, []).append(n)
+            else:
+                targets(n.target)
+        elif isinstance(n, (cst.AnnAssign, cst.AugAssign)) and isinstance(n.target, cst.Name):
+            out.setdefault(n.target.value, []).append(n)
+        elif isinstance(n, (cst.For, cst.CompFor)):
+            targets(n.target)
+        elif isinstance(n, cst.AsName) and isinstance(n.name, cst.Name):
+            out.setdefault(n.name.value, []).append(n)
+        elif isinstance(n, cst.Param):
+            out.setdefault(n.name.value, []).append(n)
+        elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
+            out.setdefault(n.name.value, []).append(n)
+        elif isinstance(n, cst.ImportAlias) and n.asname is None:
+            out.setdefault(code_of(n.name).split(".")[0], []).append(n)
+        elif isinstance(n, (cst.Global, cst.Nonlocal)):
+            for a in n.names:
+                out.setdefault(a.name.value, []).append(n)
+        elif isinstance(n, cst.NamedExpr) and isinstance(n.target, cst.Name):
+            out.setdefault(n.target.value, []).append(n)
+    return out
+
+
+def name_loads(module: cst.Module, parents: dict, name: str) -> list[cst.Name]:
+    """The `Name` nodes reading `name` (not attribute names, keywords, or binding targets)."""
+    out = []
+    for n in walk(module):
+        if not isinstance(n, cst.Name) or n.value != name:
+            continue
+        p = parents.get(n)
+        if isinstance(p, cst.Attribute) and p.attr is n:
+            continue
+        if isinstance(p, cst.Arg) and p.keyword is n:
+            continue
+        if isinstance(p, (cst.AssignTarget, cst.Param, cst.FunctionDef, cst.ClassDef, cst.AsName, cst.ImportAlias,
+                          cst.AnnAssign, cst.AugAssign, cst.Global, cst.Nonlocal, cst.NamedExpr)):
+            if not (isinstance(p, (cst.AnnAssign, cst.NamedExpr)) and getattr(p, "value", None) is n):
+                continue
+        if isinstance(p, (cst.For, cst.CompFor)) and p.target is n:
+            continue
+        out.append(n)
+    return out

@@ -11,7 +11,7 @@ from kmigrate.names import canonical_keras, keras_module
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, kwarg, make_kw, positional, with_args
 from kmigrate.rules.tables.keras2_api import (
-    INPUT_DIM_IS_NOT_SHAPE, POOLING_WITHOUT_DEFAULT, WEIGHTS_ACCEPTED,
+    CONSTANT_INITIALIZER, INPUT_DIM_IS_NOT_SHAPE, POOLING_WITHOUT_DEFAULT, WEIGHT_INITIALIZERS, WEIGHTS_ACCEPTED,
 )
 
 _SHAPE_KWS = ("input_shape", "batch_input_shape", "input_dim", "input_length")
@@ -454,35 +454,143 @@ class BatchNormalizationMode(_LayerKeywordRule):
 class LayerWeightsArgument(_LayerKeywordRule):
     """
     ## What it does
-    Reports `weights=` passed to a layer constructor (other than `Embedding`, which still takes it).
+    Turns `weights=[...]` in a layer constructor into one `Constant` initializer per weight, in
+    the layer's weight order: `Dense`/`Conv*` `[kernel, bias]` -> `kernel_initializer=` and
+    `bias_initializer=` (only the kernel with `use_bias=False`), `Embedding(weights=[matrix])` ->
+    `embeddings_initializer=Constant(matrix)` (the pretrained-embeddings pattern),
+    `BatchNormalization` `[gamma, beta, moving_mean, moving_variance]` -> the four initializers.
+    A `weights=w` given as a plain name is split as `w[0]`, `w[1]`, ... A value that cannot be
+    split (a call, another layer, a list of the wrong length) is reported.
 
     ## Why is this bad
     Keras 3 layers reject it (`ValueError: Unrecognized keyword arguments passed to Dense:
-    {'weights': ...}`). Set the weights once the layer is built: `layer.set_weights(w)` after the
-    model has been created (or use `kernel_initializer=keras.initializers.Constant(w)`).
+    {'weights': ...}`); Keras 2 set the given arrays as the layer's weights once it was built.
 
     ## Example
     ```python
     Dense(10, weights=[W, b])
+    Embedding(vocab, 100, weights=[embedding_matrix], trainable=False)
+    ```
+    becomes
+    ```python
+    Dense(10, kernel_initializer=Constant(W), bias_initializer=Constant(b))
+    Embedding(vocab, 100, embeddings_initializer=Constant(embedding_matrix), trainable=False)
     ```
 
     ## Fix safety
-    None: where the weights must be set depends on when the layer is built.
+    Safe: a `Constant` initializer holding the array gives the built layer exactly the weights
+    `set_weights` gave (checked in TensorFlow, per layer kind). Other layers, a `weights=` whose
+    length or content is not visible, or a local name `Constant` bound to something else are
+    reported: then call `layer.set_weights(...)` after the model is built.
     """
 
     code = "KM335"
     name = "layer-weights-argument"
-    summary = "`weights=` in a layer constructor is gone (except `Embedding`)"
+    summary = "`weights=` in a layer constructor is gone; use `Constant` initializers"
     severity = Severity.ERROR
-    fix_safety = Safety.NONE
+    fix_safety = Safety.SAFE
     triggers = ("weights",)
 
-    VALID = ["from keras.layers import Embedding\ne = Embedding(10, 3, weights=[m])\n",
-             "from keras.layers import Dense\nd = Dense(3)\nd.set_weights(w)\n"]
-    INVALID = [Example("from keras.layers import Dense\nd = Dense(10, weights=[W, b])\n")]
+    VALID = ["from keras.layers import Embedding\ne = Embedding(10, 3, embeddings_initializer='uniform')\n",
+             "from keras.layers import Dense\nd = Dense(3)\nd.set_weights(w)\n",
+             "d = MyLayer(3, weights=[w])\n"]
+    INVALID = [
+        Example("from keras.layers import Dense\nd = Dense(10, weights=[W, b])\n",
+                "from keras.layers import Dense\nfrom tensorflow.keras.initializers import Constant\n\n"
+                "d = Dense(10, kernel_initializer=Constant(W), bias_initializer=Constant(b))\n"),
+        Example("from keras.layers import Embedding\n"
+                "e = Embedding(1000, 50, weights=[matrix], trainable=False)\n",
+                "from keras.layers import Embedding\nfrom tensorflow.keras.initializers import Constant\n\n"
+                "e = Embedding(1000, 50, embeddings_initializer=Constant(matrix), trainable=False)\n"),
+        Example("from keras.layers import Dense\nd = Dense(10, use_bias=False, weights=w)\n",
+                "from keras.layers import Dense\nfrom tensorflow.keras.initializers import Constant\n\n"
+                "d = Dense(10, use_bias=False, kernel_initializer=Constant(w[0]))\n"),
+        Example("from keras.layers import Dense\nd = Dense(10, weights=other.get_weights())\n"),
+        Example("from keras.layers import LSTM\nl = LSTM(10, weights=[a, b, c])\n"),
+    ]
 
     def visit_Call(self, node: cst.Call) -> None:
         k = self.layer_call(node)
-        if k and k not in WEIGHTS_ACCEPTED and kwarg(node, "weights") is not None:
-            self.report(kwarg(node, "weights"), f"`{k.split('.')[1]}(weights=)` is rejected by Keras 3: build the "
-                        "model, then call `layer.set_weights(...)` (or use a `Constant` initializer)")
+        arg = kwarg(node, "weights")
+        if not k or arg is None:
+            return
+        cls = k.split(".")[1]
+        slots = WEIGHT_INITIALIZERS.get(k)
+        accepted = k in WEIGHTS_ACCEPTED
+        what = (f"`{cls}(weights=)` is deprecated" if accepted else f"`{cls}(weights=)` is rejected by Keras 3")
+        severity = Severity.WARNING if accepted else None
+        if slots is None:
+            if not accepted:
+                self.report(arg, f"{what}: build the model, then call `layer.set_weights(...)`")
+            return
+        names = self._initializers(node, slots)
+        if names is None:
+            self.report(arg, f"{what}: kmigrate cannot tell which weights the layer has (a computed flag); "
+                        "build the model, then call `layer.set_weights(...)`", severity=severity)
+            return
+        values = self._split(arg.value, len(names))
+        if values is None:
+            self.report(arg, f"{what}: its {len(names)} array(s) ({', '.join(n[:-12] for n in names)}) are not "
+                        "visible one by one; pass them as `Constant` initializers or call `layer.set_weights(...)` "
+                        "after the model is built", severity=severity)
+            return
+        constant, imports = self._constant()
+        if constant is None:
+            self.report(arg, f"{what}: the name `Constant` is taken in this file; pass "
+                        "`keras.initializers.Constant(...)` per weight by hand", severity=severity)
+            return
+        new_args = []
+        for a in node.args:
+            if a is arg:
+                for i, (n, v) in enumerate(zip(names, values)):
+                    new = make_kw(n, cst.Call(func=cst.Name(constant), args=[cst.Arg(v)]), like=arg)
+                    new_args.append(new.with_changes(comma=cst.MaybeSentinel.DEFAULT if i == len(names) - 1
+                                                     else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
+                if a.comma != cst.MaybeSentinel.DEFAULT:
+                    new_args[-1] = new_args[-1].with_changes(comma=a.comma)
+            elif a.keyword is not None and a.keyword.value in names:
+                continue  # the given weights replace the initializer
+            else:
+                new_args.append(a)
+        self.report(node, f"{what}: each weight becomes a `Constant` initializer ({', '.join(names)})",
+                    with_args(node, new_args), imports=imports, severity=severity, at=arg)
+
+    @staticmethod
+    def _initializers(node: cst.Call, slots) -> Optional[list[str]]:
+        out = []
+        for name, flags in slots:
+            if flags:
+                flag = next((kwarg(node, f) for f in flags if kwarg(node, f) is not None), None)
+                if flag is not None:
+                    value = code_of(flag.value)
+                    if value == "False":
+                        continue
+                    if value != "True":
+                        return None
+            out.append(name)
+        return out
+
+    @staticmethod
+    def _split(value: cst.BaseExpression, n: int) -> Optional[list[cst.BaseExpression]]:
+        if isinstance(value, (cst.List, cst.Tuple)):
+            if len(value.elements) != n or any(isinstance(e, cst.StarredElement) for e in value.elements):
+                return None
+            return [e.value for e in value.elements]
+        if isinstance(value, cst.Name) or (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)):
+            return [cst.Subscript(value=value, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))])
+                    for i in range(n)]
+        return None
+
+    def _constant(self) -> tuple[Optional[str], list[ImportEdit]]:
+        """The local name of Keras' `Constant` initializer and the import it needs."""
+        from kmigrate.rules.keras3.keras2_common import name_bindings
+
+        bindings = self.__dict__.get("_bindings")
+        if bindings is None:
+            bindings = self._bindings = name_bindings(self.module)
+        if "Constant" in bindings:
+            q = self.names.import_name("Constant")
+            if q is None or canonical_keras(q) != CONSTANT_INITIALIZER:
+                return None, []
+            return "Constant", []
+        return "Constant", [ImportEdit(keras_module(self.context.target, "initializers"), "Constant")]

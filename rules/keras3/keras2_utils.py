@@ -471,8 +471,7 @@ class OldKerasNames(KerasRule):
 class MissingKerasAttribute(KerasRule):
     """
     ## What it does
-    Reports a Keras name used through an attribute chain (`K.image_dim_ordering()`,
-    `keras.models.model_from_yaml(...)`, `KE.Layer` with `import keras.engine as KE`,
+    Reports a Keras name used through an attribute chain (`keras.models.model_from_yaml(...)`, `KE.Layer` with `import keras.engine as KE`,
     `keras.layers.CuDNNLSTM`) that does not exist in the Keras the code targets (TensorFlow 2.21's
     `tf.keras`, or standalone Keras 3 with `--target keras`), with what to do when that is known.
     It is the attribute-use twin of KM104 (which checks imports); names other KM3xx rules handle
@@ -483,9 +482,8 @@ class MissingKerasAttribute(KerasRule):
 
     ## Example
     ```python
-    from keras import backend as K
-    if K.image_dim_ordering() == "th":
-        ...
+    import keras
+    model = keras.models.model_from_yaml(text)
     ```
 
     ## Fix safety
@@ -503,7 +501,6 @@ class MissingKerasAttribute(KerasRule):
              "import keras\nm = keras.models.load_model('m.keras')\n",
              "import keras.layers\n"]
     INVALID = [
-        Example("from keras import backend as K\nf = K.image_dim_ordering()\n"),
         Example("import keras\nm = keras.models.model_from_yaml(s)\n"),
         Example("import keras.engine as KE\nclass L(KE.Layer):\n    pass\n"),
     ]
@@ -532,6 +529,8 @@ class MissingKerasAttribute(KerasRule):
         from kmigrate.rules.tables.keras_modules import MOVED_MODULES
 
         fn = k.partition(".")[2]
+        if k in ("backend.image_dim_ordering", "backend.set_image_dim_ordering"):
+            return True  # KM347 rewrites or reports them
         if any(k == m or k.startswith(m + ".") for m in MOVED_MODULES):
             return True  # a module that moved: KM102 rewrites the chain
         return (k in OLD_NAMES_BY_TARGET[self.context.target] or k in DEPRECATED_PREPROCESSING

@@ -180,6 +180,11 @@ SPECIAL_KEYWORDS = {
 # Values of keywords whose meaning changed with the name (KM306, KM307, KM308).
 # None: the keyword is dropped (the Keras 2/3 default is what the Keras 1 value meant).
 DIM_ORDERING_VALUES = {"tf": "channels_last", "th": "channels_first", "default": None}
+# Keras 1 functions (not layers) whose `dim_ordering=` became `data_format=` (canonical names).
+DIM_ORDERING_FUNCTIONS = frozenset({
+    "preprocessing.image.ImageDataGenerator", "preprocessing.image.img_to_array",
+    "preprocessing.image.array_to_img",
+})
 CONSUME_LESS_VALUES = {"cpu": 0, "mem": 1, "gpu": 2}
 FORGET_BIAS_VALUES = {"one": True, "ones": True, "zero": False, "zeros": False}
 

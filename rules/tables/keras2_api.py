@@ -113,6 +113,19 @@ POOLING_WITHOUT_DEFAULT = {
 }
 # Layers that still accept `weights=` in Keras 3 (others raise "Unrecognized keyword arguments").
 WEIGHTS_ACCEPTED = frozenset({"layers.Embedding"})
+# KM335: a layer's weights in `get_weights()` order -> the initializer keyword of each, and the
+# boolean keyword (Keras 2 and Keras 1 spelling) that drops it when False. Checked in TensorFlow:
+# the layer built with these Constant initializers has the weights `set_weights` would give.
+_KERNEL_BIAS = (("kernel_initializer", None), ("bias_initializer", ("use_bias", "bias")))
+WEIGHT_INITIALIZERS = {
+    **{f"layers.{name}": _KERNEL_BIAS for name in (
+        "Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+        "Convolution1D", "Convolution2D", "Convolution3D")},
+    "layers.Embedding": (("embeddings_initializer", None),),
+    "layers.BatchNormalization": (("gamma_initializer", ("scale",)), ("beta_initializer", ("center",)),
+                                  ("moving_mean_initializer", None), ("moving_variance_initializer", None)),
+}
+CONSTANT_INITIALIZER = "initializers.Constant"
 
 # ----------------------------------------------------------------------------- utilities, backend
 
