@@ -126,11 +126,17 @@ class ModelsInLoopWithoutClearSession(Rule):
         return None
 
     def _builder(self, name: str) -> Optional[cst.FunctionDef]:
-        """The module-level function `name` (defined once) if it builds a model, else None."""
+        """The module-level function `name` (defined once) if it builds a model, else None.
+
+        A model made only to be applied as a layer (`ffn = Sequential([...])` then `ffn(x)`) is
+        not built for its own sake, and a function that returns a tensor (`transformer_block(x)`
+        stacking layers on its input) is a piece of one model, not a model per call."""
         if name not in self._builders:
             stmt = self._top_functions.get(name)
             if stmt is None or len(self.facts.functions.get(name, ())) != 1 \
-                    or not any(self.facts.model_kind(n) for n in walk(stmt.body)):
+                    or not any(self.facts.model_kind(n) and not _applied_as_layer(n, stmt)
+                               for n in walk(stmt.body)) \
+                    or _returns_tensor(stmt):
                 stmt = None
             self._builders[name] = stmt
         return self._builders[name]
@@ -169,3 +175,45 @@ def _kept(loop: cst.CSTNode, name: str) -> bool:
 
 def _is(expr: cst.BaseExpression, name: str) -> bool:
     return isinstance(expr, cst.Name) and expr.value == name
+
+
+def _applied_as_layer(ctor: cst.CSTNode, fn: cst.FunctionDef) -> bool:
+    """`Sequential([...])(x)`, or `name = Sequential([...])` whose every use in `fn` is `name(...)`."""
+    calls = [n for n in walk(fn.body) if isinstance(n, cst.Call)]
+    if any(c.func is ctor for c in calls):
+        return True
+    assigns = [n for n in walk(fn.body) if isinstance(n, cst.Assign) and n.value is ctor]
+    if len(assigns) != 1 or len(assigns[0].targets) != 1 or not isinstance(assigns[0].targets[0].target, cst.Name):
+        return False
+    name = assigns[0].targets[0].target.value
+    uses = [n for n in walk(fn.body) if isinstance(n, cst.Name) and n.value == name
+            and n is not assigns[0].targets[0].target]
+    called = [c.func for c in calls if isinstance(c.func, cst.Name) and c.func.value == name]
+    return bool(uses) and len(uses) == len(called)
+
+
+def _returns_tensor(fn: cst.FunctionDef) -> bool:
+    """Every `return` gives a layer's output: `Layer(...)(x)`, `x + y` of such, or a name last bound to one."""
+    returns = [n for n in walk(fn.body) if isinstance(n, cst.Return)]
+    if not returns:
+        return False
+    assigned: dict[str, list] = {}
+    for n in walk(fn.body):
+        if isinstance(n, cst.Assign):
+            for t in n.targets:
+                if isinstance(t.target, cst.Name):
+                    assigned.setdefault(t.target.value, []).append(n.value)
+
+    def tensor(e, depth=0) -> bool:
+        if depth > 5 or e is None:
+            return False
+        if isinstance(e, cst.Call):
+            return isinstance(e.func, cst.Call)  # Layer(...)(x)
+        if isinstance(e, cst.BinaryOperation):
+            return tensor(e.left, depth + 1) or tensor(e.right, depth + 1)
+        if isinstance(e, cst.Name):
+            values = assigned.get(e.value, [])
+            return bool(values) and all(tensor(v, depth + 1) for v in values)
+        return False
+
+    return all(tensor(r.value) for r in returns)

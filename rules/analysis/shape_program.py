@@ -1,0 +1,1354 @@
+"""A small abstract interpreter of Keras programs: the shapes of data and models (KM520..KM525).
+
+It runs over a module's statements in order (and over each function, with its parameters
+unknown, or with the argument values of a visible call), keeping for each name what the file
+shows it holds: a constant, a numpy `Array` (rules/analysis/data_shapes.py), a layer, a
+symbolic tensor with its shape, a model (Sequential, functional or a subclass of the file)
+with its loss. Layer shapes come from rules/analysis/shapes.py. Branches and loops make what
+they assign unknown; a model changed in a branch or a loop loses its layers; a value from a
+parameter, another module or an unknown call is unknown. A rule fires only on a contradiction
+between known facts; nothing here raises on any input (an internal error leaves the module
+without findings).
+
+`ShapeProgram.of(rule)` analyses a module once and shares the issues between the rules.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+from typing import Any, Optional
+
+import libcst as cst
+
+from kmigrate.names import NameResolver
+from kmigrate.walk import code_children
+
+from .data_shapes import DATASETS, Array, dims, expand, eye_index, one_hot, reshape, slice_length
+from .shapes import NEUTRAL_KEYWORDS, SAME_SHAPE, SIGNATURES, UNK, canonical, fmt, infer
+
+SHAPE_KEYWORDS = frozenset({"return_sequences", "return_state", "keepdims", "merge_mode"})
+SCALING_LAYERS = frozenset({"Rescaling", "Normalization", "BatchNormalization", "LayerNormalization",
+                            "Lambda", "CenterCrop", "Resizing"})
+CE_LOSSES = {
+    "categorical_crossentropy": "categorical_crossentropy",
+    "sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
+    "binary_crossentropy": "binary_crossentropy",
+    "CategoricalCrossentropy": "categorical_crossentropy",
+    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
+    "BinaryCrossentropy": "binary_crossentropy",
+}
+MAX_CALL_DEPTH = 3
+
+
+# ----------------------------------------------------------------------------- values
+
+@dataclass(frozen=True)
+class Const:
+    value: Any  # int, float, str, bool, None, or a tuple of those (UNK inside: not known)
+
+
+@dataclass
+class Seq:
+    """A tuple/list with some non-constant items (layers, arrays, tensors)."""
+
+    items: list
+    node: cst.CSTNode
+
+
+@dataclass
+class LayerV:
+    kind: str
+    cfg: Optional[dict]  # None: the layer's shape behaviour is not known
+    node: cst.Call
+    declared: Optional[tuple] = None  # input shape given on the layer (batch axis included)
+
+
+@dataclass
+class TensorV:
+    shape: Optional[tuple]
+    last: Optional[int]  # the last axis, when known even without the shape (Dense units)
+    node: cst.CSTNode  # the call that made it
+    kind: str = ""  # the layer that made it ("Input", "Dense", ...)
+    last_node: Optional[cst.CSTNode] = None  # where the last axis was decided
+    origin: Optional[str] = None  # "input": straight from Input/input_shape; "data": the fit data
+    data: Optional[Array] = None
+    scaled: Optional[bool] = False  # a rescaling layer on the path (None: unknown)
+
+
+@dataclass
+class ModelV:
+    kind: str  # "seq" | "func" | "class"
+    node: cst.Call
+    frame: Any
+    depth: int
+    layers: list = field(default_factory=list)  # seq: [(value, node)]
+    certain: bool = True
+    inputs: Optional[TensorV] = None  # func
+    outputs: Optional[TensorV] = None
+    klass: Optional["ClassV"] = None
+    attrs: Optional[dict] = None  # class: self.x bound in __init__
+    loss: Optional[tuple] = None  # (name, node, literal)
+    loss_node: Optional[cst.CSTNode] = None
+
+
+@dataclass
+class FuncV:
+    fn: cst.FunctionDef
+
+
+@dataclass
+class ClassV:
+    node: cst.ClassDef
+    methods: dict
+
+
+@dataclass
+class SelfV:
+    attrs: dict
+
+
+@dataclass
+class Flow:
+    declared: Optional[tuple]  # the model's input shape (batch included) as the code declares it
+    declared_node: Optional[cst.CSTNode]
+    first_kind: str
+    out: Optional[TensorV]
+
+
+@dataclass
+class Issue:
+    code: str
+    node: cst.CSTNode
+    message: str
+    replacement: Optional[cst.CSTNode] = None
+
+
+class _Return(Exception):
+    pass
+
+
+# ----------------------------------------------------------------------------- frames
+
+class Frame:
+    def __init__(self, program: "ShapeProgram", parent: Optional["Frame"], standalone: bool = False):
+        self.p = program
+        self.parent = parent
+        self.vars: dict[str, Any] = {}
+        self.counts: dict[str, int] = {}
+        self.depth = 0
+        self.standalone = standalone
+        self.returns: list = []
+        self.local_names: set[str] = set()
+
+    def get(self, name: str):
+        if name in self.vars:
+            return self.vars[name]
+        if self.parent is not None and name not in self.local_names:
+            parent = self.parent
+            if self.standalone and parent.counts.get(name, 0) != 1:
+                return None
+            return parent.get(name)
+        return None
+
+    def set(self, name: str, value) -> None:
+        self.vars[name] = value
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+
+def _assigned_names(node: cst.CSTNode) -> set[str]:
+    """Names a block may bind (not entering nested functions or classes)."""
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor,
+                          cst.NamedExpr, cst.AsName, cst.Del)):
+            target = n.target if not isinstance(n, cst.AsName) else n.name
+            for m in _walk(target):
+                if isinstance(m, cst.Name):
+                    out.add(m.value)
+        if isinstance(n, (cst.FunctionDef, cst.ClassDef)):
+            out.add(n.name.value)
+            continue
+        if isinstance(n, (cst.Import, cst.ImportFrom)) and not isinstance(n.names, cst.ImportStar):
+            for a in n.names:
+                nm = a.asname.name if a.asname else a.name
+                while isinstance(nm, cst.Attribute):
+                    nm = nm.value
+                if isinstance(nm, cst.Name):
+                    out.add(nm.value)
+        if isinstance(n, (cst.Global, cst.Nonlocal)):
+            out.update(a.name.value for a in n.names)
+        stack.extend(n.children)
+    return out
+
+
+def _walk(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(code_children(n))
+
+
+def _positional(call: cst.Call) -> Optional[list]:
+    out = []
+    for a in call.args:
+        if a.star:
+            return None
+        if a.keyword is None:
+            out.append(a)
+    return out
+
+
+def _keyword(call: cst.Call, *names: str) -> Optional[cst.Arg]:
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value in names:
+            return a
+    return None
+
+
+def _arg(call: cst.Call, index: Optional[int], *names: str) -> Optional[cst.BaseExpression]:
+    kw = _keyword(call, *names)
+    if kw is not None:
+        return kw.value
+    pos = _positional(call)
+    if index is not None and pos is not None and index < len(pos):
+        return pos[index].value
+    return None
+
+
+def _shape_value(v) -> Optional[tuple]:
+    """A Const holding a shape tuple (UNK dims become None)."""
+    if isinstance(v, Const):
+        value = v.value
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return (value,)
+        if isinstance(value, tuple) and all((isinstance(d, int) and not isinstance(d, bool)) or d is None or d is UNK
+                                            for d in value):
+            return tuple(None if d is UNK else d for d in value)
+    return None
+
+
+def _int(v) -> Optional[int]:
+    if isinstance(v, Const) and isinstance(v.value, int) and not isinstance(v.value, bool):
+        return v.value
+    return None
+
+
+# ----------------------------------------------------------------------------- the program
+
+_CACHE: list = [None, None]
+
+
+class ShapeProgram:
+    @classmethod
+    def of(cls, rule) -> "ShapeProgram":
+        if _CACHE[0] is rule.module:
+            return _CACHE[1]
+        from libcst.metadata import PositionProvider
+
+        def line(node):
+            try:
+                return rule.get_metadata(PositionProvider, node).start.line
+            except Exception:
+                return 0
+
+        program = cls(rule.module, NameResolver(rule), line)
+        try:
+            program.run()
+        except RecursionError:
+            program.issues.clear()
+        except Exception:  # never crash a run: an odd module just gets no shape findings
+            program.issues.clear()
+        _CACHE[0], _CACHE[1] = rule.module, program
+        return program
+
+    def __init__(self, module: cst.Module, resolver: NameResolver, line):
+        self.module = module
+        self.r = resolver
+        self.line = line
+        self.issues: dict[tuple, Issue] = {}
+        self.models: list[ModelV] = []
+        self.call_stack: list = []
+        self._kname: dict = {}
+        self._qname: dict = {}
+
+    # ------------------------------------------------------------------ names
+
+    def keras(self, node) -> Optional[str]:
+        if node not in self._kname:
+            try:
+                self._kname[node] = self.r.keras_name(node)
+            except Exception:
+                self._kname[node] = None
+        return self._kname[node]
+
+    def qnames(self, node) -> set:
+        if node not in self._qname:
+            try:
+                self._qname[node] = self.r.qualified_names(node)
+            except Exception:
+                self._qname[node] = set()
+        return self._qname[node]
+
+    def numpy(self, node) -> Optional[str]:
+        for q in self.qnames(node):
+            if q.startswith("numpy."):
+                return q[6:]
+        return None
+
+    # ------------------------------------------------------------------ issues
+
+    def issue(self, code: str, node: cst.CSTNode, message: str, replacement=None) -> None:
+        key = (code, id(node))
+        if key not in self.issues:
+            self.issues[key] = Issue(code, node, message, replacement)
+
+    def for_code(self, code: str) -> list[Issue]:
+        return [i for i in self.issues.values() if i.code == code]
+
+    def at(self, node) -> str:
+        n = self.line(node)
+        return f"line {n}" if n else "?"
+
+    # ------------------------------------------------------------------ run
+
+    def run(self) -> None:
+        top = Frame(self, None)
+        self.top = top
+        self.block(self.module.body, top)
+        for model in list(self.models):
+            if model.kind == "seq":
+                self.flow(model, None)
+        # every function on its own, its parameters unknown (builders never called here)
+        for fn in [n for n in _walk(self.module) if isinstance(n, cst.FunctionDef)]:
+            self.run_function(fn, [], {}, standalone=True)
+
+    def run_function(self, fn: cst.FunctionDef, args: list, kwargs: dict, standalone: bool = False,
+                     self_value=None):
+        if fn in self.call_stack or len(self.call_stack) >= MAX_CALL_DEPTH:
+            return None
+        frame = Frame(self, self.top, standalone=standalone)
+        frame.local_names = _assigned_names(fn.body)
+        params = [*fn.params.posonly_params, *fn.params.params]
+        for p in (*params, *fn.params.kwonly_params):
+            frame.local_names.add(p.name.value)
+        for star in (fn.params.star_arg, fn.params.star_kwarg):
+            if isinstance(star, cst.Param):
+                frame.local_names.add(star.name.value)
+        values = list(args)
+        if self_value is not None:
+            values = [self_value] + values
+        for i, p in enumerate(params):
+            if i < len(values):
+                frame.vars[p.name.value] = values[i]
+            elif p.name.value in kwargs:
+                frame.vars[p.name.value] = kwargs[p.name.value]
+            elif p.default is not None and not standalone:
+                frame.vars[p.name.value] = self.expr(p.default, self.top)
+            else:
+                frame.vars[p.name.value] = None
+        for p in fn.params.kwonly_params:
+            frame.vars[p.name.value] = kwargs.get(p.name.value) if not standalone else None
+        self.call_stack.append(fn)
+        try:
+            self.block(fn.body.body if isinstance(fn.body, cst.IndentedBlock) else [fn.body], frame)
+        except _Return:
+            pass
+        finally:
+            self.call_stack.pop()
+        returns = [n for n in _own_nodes(fn) if isinstance(n, cst.Return)]
+        if len(returns) == 1 and len(frame.returns) == 1:
+            return frame.returns[0]
+        return None
+
+    # ------------------------------------------------------------------ statements
+
+    def block(self, stmts, frame: Frame) -> None:
+        for s in stmts:
+            self.stmt(s, frame)
+
+    def stmt(self, s, frame: Frame) -> None:
+        if isinstance(s, cst.SimpleStatementLine):
+            for small in s.body:
+                self.small(small, frame)
+        elif isinstance(s, cst.SimpleStatementSuite):
+            for small in s.body:
+                self.small(small, frame)
+        elif isinstance(s, cst.If):
+            self.branches(frame, [s.body] + ([s.orelse] if s.orelse is not None else []), s.orelse is None)
+        elif isinstance(s, (cst.For, cst.While)):
+            names = _assigned_names(s)
+            for n in names:
+                frame.set(n, None)
+            if isinstance(s, cst.For):
+                self.expr(s.iter, frame)
+            frame.depth += 1
+            try:
+                self.block(_body(s.body), frame)
+                if s.orelse is not None:
+                    self.block(_body(s.orelse.body), frame)
+            finally:
+                frame.depth -= 1
+            for n in names:
+                frame.set(n, None)
+        elif isinstance(s, cst.With):
+            for item in s.items:
+                self.expr(item.item, frame)
+                if item.asname is not None:
+                    for n in _assigned_names(item.asname):
+                        frame.set(n, None)
+            self.block(_body(s.body), frame)
+        elif isinstance(s, cst.Try):
+            self.block(_body(s.body), frame)
+            others = list(s.handlers)
+            if s.orelse is not None:
+                others.append(s.orelse)
+            self.branches(frame, others, True)
+            if s.finalbody is not None:
+                self.block(_body(s.finalbody.body), frame)
+        elif isinstance(s, cst.FunctionDef):
+            frame.set(s.name.value, FuncV(s) if not s.decorators else None)
+        elif isinstance(s, cst.ClassDef):
+            methods = {m.name.value: m for m in _body(s.body) if isinstance(m, cst.FunctionDef)}
+            frame.set(s.name.value, ClassV(s, methods) if self._is_model_class(s) else None)
+        else:
+            for n in _assigned_names(s):
+                frame.set(n, None)
+
+    def branches(self, frame: Frame, bodies: list, include_base: bool) -> None:
+        """Run each body on a copy of the names; a name left with different values is unknown."""
+        base = dict(frame.vars)
+        results = []
+        frame.depth += 1
+        try:
+            for body in bodies:
+                frame.vars = dict(base)
+                if isinstance(body, cst.If):
+                    self.stmt(body, frame)
+                elif isinstance(body, (cst.Else, cst.ExceptHandler)):
+                    self.block(_body(body.body), frame)
+                else:
+                    self.block(_body(body), frame)
+                results.append(frame.vars)
+        finally:
+            frame.depth -= 1
+        if include_base or not results:
+            results.append(base)
+        merged = {}
+        for name in set().union(*results):
+            vals = [r.get(name, _MISSING_V) for r in results]
+            first = vals[0]
+            same = first is not _MISSING_V and all(v is first for v in vals)
+            merged[name] = first if same else None
+            if not same:
+                frame.counts[name] = frame.counts.get(name, 0) + 2
+        frame.vars = merged
+
+    def small(self, s, frame: Frame) -> None:
+        if isinstance(s, cst.Assign):
+            value = self.expr(s.value, frame)
+            for t in s.targets:
+                self.assign(t.target, value, frame)
+        elif isinstance(s, cst.AnnAssign):
+            if s.value is not None:
+                self.assign(s.target, self.expr(s.value, frame), frame)
+        elif isinstance(s, cst.AugAssign):
+            if isinstance(s.target, cst.Name):
+                left = frame.get(s.target.value)
+                right = self.expr(s.value, frame)
+                frame.set(s.target.value, self.binop(left, s.operator, right, s))
+            else:
+                self.expr(s.value, frame)
+        elif isinstance(s, cst.Expr):
+            self.expr(s.value, frame)
+        elif isinstance(s, cst.Return):
+            value = self.expr(s.value, frame) if s.value is not None else Const(None)
+            if frame.depth == 0:
+                frame.returns.append(value)
+                raise _Return()
+            frame.returns.append(None)
+        else:
+            for n in _assigned_names(s):
+                frame.set(n, None)
+
+    def assign(self, target, value, frame: Frame) -> None:
+        if isinstance(target, cst.Name):
+            frame.set(target.value, value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            items = None
+            if isinstance(value, Seq):
+                items = value.items
+            elif isinstance(value, Const) and isinstance(value.value, tuple):
+                items = [Const(v) if v is not UNK else None for v in value.value]
+            elements = target.elements
+            if items is not None and len(items) == len(elements) and not any(
+                    isinstance(e, cst.StarredElement) for e in elements):
+                for e, v in zip(elements, items):
+                    self.assign(e.value, v, frame)
+            else:
+                for n in _assigned_names(target):
+                    frame.set(n, None)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            owner = frame.get(target.value.value)
+            if isinstance(owner, SelfV):
+                owner.attrs[target.attr.value] = value if frame.depth == 0 and target.attr.value not in owner.attrs \
+                    else None
+        # subscripts, starred: nothing known
+
+    # ------------------------------------------------------------------ expressions
+
+    def expr(self, e, frame: Frame):
+        if e is None:
+            return None
+        t = type(e)
+        if t is cst.Integer:
+            try:
+                return Const(int(e.value.replace("_", ""), 0))
+            except ValueError:
+                return None
+        if t is cst.Float:
+            try:
+                return Const(float(e.value.replace("_", "")))
+            except ValueError:
+                return None
+        if t is cst.SimpleString:
+            v = e.evaluated_value
+            return Const(v) if isinstance(v, str) else None
+        if t is cst.Name:
+            if e.value in ("True", "False"):
+                return Const(e.value == "True")
+            if e.value == "None":
+                return Const(None)
+            return frame.get(e.value)
+        if t in (cst.Tuple, cst.List):
+            items = []
+            for el in e.elements:
+                if isinstance(el, cst.StarredElement):
+                    self.expr(el.value, frame)
+                    return None
+                items.append(self.expr(el.value, frame))
+            if all(isinstance(i, Const) and not isinstance(i.value, tuple) for i in items):
+                return Const(tuple(i.value for i in items))
+            return Seq(items, e)
+        if t is cst.UnaryOperation:
+            v = self.expr(e.expression, frame)
+            if isinstance(e.operator, cst.Minus) and isinstance(v, Const) and isinstance(v.value, (int, float)) \
+                    and not isinstance(v.value, bool):
+                return Const(-v.value)
+            return v if isinstance(v, Array) else None
+        if t is cst.BinaryOperation:
+            return self.binop(self.expr(e.left, frame), e.operator, self.expr(e.right, frame), e)
+        if t is cst.Call:
+            return self.call(e, frame)
+        if t is cst.Attribute:
+            return self.attribute(e, frame)
+        if t is cst.Subscript:
+            return self.subscript(e, frame)
+        if t in (cst.Lambda, cst.ListComp, cst.GeneratorExp, cst.DictComp, cst.SetComp):
+            return None
+        for child in e.children:  # evaluate calls inside (fit inside print(...), ...)
+            if isinstance(child, cst.BaseExpression):
+                self.expr(child, frame)
+        return None
+
+    def binop(self, left, op, right, node):
+        if isinstance(left, Const) and isinstance(right, Const):
+            a, b = left.value, right.value
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) \
+                    and not isinstance(b, bool):
+                try:
+                    if isinstance(op, cst.Add):
+                        return Const(a + b)
+                    if isinstance(op, cst.Subtract):
+                        return Const(a - b)
+                    if isinstance(op, cst.Multiply):
+                        return Const(a * b)
+                    if isinstance(op, cst.FloorDivide):
+                        return Const(a // b)
+                    if isinstance(op, cst.Divide):
+                        return Const(a / b)
+                except (ZeroDivisionError, OverflowError):
+                    return None
+            if isinstance(a, tuple) and isinstance(b, tuple) and isinstance(op, cst.Add):
+                return Const(a + b)
+            return None
+        arr = left if isinstance(left, Array) else right if isinstance(right, Array) else None
+        if arr is not None:
+            other = right if arr is left else left
+            if isinstance(other, Array) and other.shape != arr.shape:
+                return None
+            if other is not None and not isinstance(other, (Const, Array)):
+                return None
+            labels = arr.labels if isinstance(op, (cst.Add, cst.Subtract)) and arr.labels == "int" else None
+            return Array(arr.shape, node, arr.what, labels, None, arr.labels_node if labels else None,
+                         raw_pixels=False)
+        if isinstance(left, TensorV) and isinstance(right, TensorV):
+            if left.shape is not None and left.shape == right.shape:
+                return TensorV(left.shape, left.last, node, "op", scaled=None)
+            return TensorV(None, None, node, "op", scaled=None)
+        return None
+
+    def attribute(self, e: cst.Attribute, frame: Frame):
+        if e.attr.value == "newaxis" and self.numpy(e) == "newaxis":
+            return Const(None)
+        if self.keras(e) is not None:
+            return None
+        base = self.expr(e.value, frame)
+        if isinstance(base, Array):
+            if e.attr.value == "shape" and base.shape is not None:
+                return Const(tuple(UNK if d is None else d for d in base.shape))
+            if e.attr.value == "ndim" and base.shape is not None:
+                return Const(len(base.shape))
+            return None
+        if isinstance(base, SelfV):
+            return base.attrs.get(e.attr.value)
+        if isinstance(base, TensorV) and e.attr.value == "shape":
+            return None
+        return None
+
+    def subscript(self, e: cst.Subscript, frame: Frame):
+        base = self.expr(e.value, frame)
+        idx = []
+        for el in e.slice:
+            sl = el.slice
+            if isinstance(sl, cst.Index):
+                idx.append(("i", sl.value, self.expr(sl.value, frame)))
+            else:
+                idx.append(("s", self.expr(sl.lower, frame) if sl.lower else Const(None),
+                            self.expr(sl.upper, frame) if sl.upper else Const(None),
+                            self.expr(sl.step, frame) if sl.step else Const(None)))
+        if isinstance(base, Const) and isinstance(base.value, tuple) and len(idx) == 1:
+            k = idx[0]
+            try:
+                if k[0] == "i" and _int(k[2]) is not None:
+                    v = base.value[_int(k[2])]
+                    return Const(v) if v is not UNK else None
+                if k[0] == "s" and all(isinstance(x, Const) and (x.value is None or isinstance(x.value, int))
+                                       for x in k[1:]):
+                    return Const(base.value[slice(k[1].value, k[2].value, k[3].value)])
+            except (IndexError, ValueError, TypeError):
+                return None
+            return None
+        if isinstance(base, Seq) and len(idx) == 1 and idx[0][0] == "i" and _int(idx[0][2]) is not None:
+            try:
+                return base.items[_int(idx[0][2])]
+            except IndexError:
+                return None
+        if not isinstance(base, Array):
+            return None
+        if base.eye is not None and len(idx) == 1 and idx[0][0] == "i" and isinstance(idx[0][2], Array):
+            lab = idx[0][2]
+            if lab.labels == "int":
+                return eye_index(base.eye, lab, e)
+            return None
+        if base.shape is None:
+            return None
+        shape = list(base.shape)
+        out: list = []
+        pos = 0
+        ell = [i for i, k in enumerate(idx) if k[0] == "i" and isinstance(k[1], cst.Ellipsis)]
+        if len(ell) > 1:
+            return None
+        consumed = sum(1 for k in idx if not (k[0] == "i" and (isinstance(k[1], cst.Ellipsis)
+                                                                or (isinstance(k[2], Const) and k[2].value is None))))
+        if consumed > len(shape):
+            return None
+        for k in idx:
+            if k[0] == "i" and isinstance(k[1], cst.Ellipsis):
+                n = len(shape) - consumed
+                out.extend(shape[pos:pos + n])
+                pos += n
+            elif k[0] == "i" and isinstance(k[2], Const) and k[2].value is None:
+                out.append(1)
+            elif k[0] == "i" and _int(k[2]) is not None:
+                pos += 1
+            elif k[0] == "s":
+                lo, hi, st = (x.value if isinstance(x, Const) else UNK for x in k[1:])
+                out.append(slice_length(shape[pos], lo if lo is not UNK else 0, hi if hi is not UNK else 0,
+                                        st if st is not UNK else 1)
+                           if UNK not in (lo, hi, st) else None)
+                pos += 1
+            elif k[0] == "i" and isinstance(k[2], Array) and len(idx) == 1 and k[2].rank == 1:
+                out.append(None)  # x[mask] / x[indices]: fewer or other samples
+                pos += 1
+            else:
+                return None
+        out.extend(shape[pos:])
+        rows = idx[0][0] == "s" or isinstance(idx[0][2], Array)  # rows selected, not columns
+        labels = None
+        if rows and base.labels == "int" and len(out) <= 2 and (len(out) == 1 or out[-1] == 1):
+            labels = "int"
+        elif rows and base.labels == "onehot" and len(out) == len(base.shape) and out[-1] == base.shape[-1]:
+            labels = "onehot"
+        return base.with_shape(tuple(out), e, labels=labels, classes=base.classes if labels else None,
+                               labels_node=base.labels_node if labels else None)
+
+    # ------------------------------------------------------------------ calls
+
+    def call(self, e: cst.Call, frame: Frame):
+        func = e.func
+        k = self.keras(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if k is not None:
+            return self.keras_call(k, e, frame)
+        np_name = self.numpy(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if np_name is not None:
+            return self.numpy_call(np_name, e, frame)
+        if isinstance(func, (cst.Name, cst.Attribute)):
+            for q in self.qnames(func):
+                if q.endswith("model_selection.train_test_split") or q == "sklearn.cross_validation.train_test_split":
+                    return self.train_test_split(e, frame)
+        if isinstance(func, cst.Attribute):
+            obj = self.expr(func.value, frame)
+            meth = func.attr.value
+            if isinstance(obj, Array):
+                return self.array_method(obj, meth, e, frame)
+            if isinstance(obj, ModelV):
+                return self.model_method(obj, meth, e, frame)
+            if isinstance(obj, (LayerV, SelfV)) or obj is None:
+                callee = self.expr(func, frame) if isinstance(obj, SelfV) else None
+                if isinstance(callee, (LayerV, ModelV)):
+                    return self.apply(callee, e, frame)
+            self._args(e, frame)
+            return None
+        if isinstance(func, cst.Name):
+            if func.value == "len":
+                v = self.expr(e.args[0].value, frame) if len(e.args) == 1 else None
+                if isinstance(v, Array) and v.shape is not None and v.shape[0] is not None:
+                    return Const(v.shape[0])
+                return None
+            if func.value in ("int", "float") and len(e.args) == 1:
+                v = self.expr(e.args[0].value, frame)
+                if isinstance(v, Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool):
+                    return Const(int(v.value) if func.value == "int" else float(v.value))
+                return None
+            if func.value in ("tuple", "list") and len(e.args) == 1:
+                v = self.expr(e.args[0].value, frame)
+                return v if isinstance(v, Const) and isinstance(v.value, tuple) else None
+            callee = frame.get(func.value)
+            if isinstance(callee, FuncV):
+                args, kwargs = self._bind_args(e, frame)
+                if args is None:
+                    return None
+                return self.run_function(callee.fn, args, kwargs)
+            if isinstance(callee, ClassV):
+                return self.new_class_model(callee, e, frame)
+            if isinstance(callee, (LayerV, ModelV)):
+                return self.apply(callee, e, frame)
+        if isinstance(func, cst.Call):
+            callee = self.expr(func, frame)
+            if isinstance(callee, (LayerV, ModelV)):
+                return self.apply(callee, e, frame)
+            self._args(e, frame)
+            return None
+        self._args(e, frame)
+        return None
+
+    def _args(self, e: cst.Call, frame: Frame) -> list:
+        return [self.expr(a.value, frame) for a in e.args]
+
+    def _bind_args(self, e: cst.Call, frame: Frame):
+        args, kwargs = [], {}
+        for a in e.args:
+            if a.star:
+                self.expr(a.value, frame)
+                return None, None
+            v = self.expr(a.value, frame)
+            if a.keyword is None:
+                args.append(v)
+            else:
+                kwargs[a.keyword.value] = v
+        return args, kwargs
+
+    # -- numpy and friends
+
+    def numpy_call(self, name: str, e: cst.Call, frame: Frame):
+        values = {}
+        pos = _positional(e)
+        if pos is None:
+            return None
+        posv = [self.expr(a.value, frame) for a in pos]
+        for a in e.args:
+            if a.keyword is not None:
+                values[a.keyword.value] = self.expr(a.value, frame)
+
+        def arg(i, key):
+            if key in values:
+                return values[key]
+            return posv[i] if i is not None and i < len(posv) else None
+
+        if name in ("zeros", "ones", "empty", "full", "random.random", "random.random_sample", "random.rand",
+                    "random.randn", "random.uniform", "random.normal", "random.randint", "random.choice"):
+            if name in ("random.rand", "random.randn"):
+                shape = dims(tuple(v.value for v in posv)) if all(_int(v) is not None for v in posv) else None
+            elif name in ("random.uniform", "random.normal"):
+                shape = _shape_value(arg(2, "size"))
+            elif name == "random.randint":
+                shape = _shape_value(arg(2, "size"))
+                low, high = _int(arg(0, "low")), _int(arg(1, "high"))
+                if high is None and low is not None and arg(1, "high") is None:
+                    low, high = 0, low
+                classes = high if low == 0 and high is not None and high >= 2 else None
+                if shape is None:
+                    return None
+                return Array(shape, e, f"np.random.randint(...)", "int" if classes else None, classes,
+                             e if classes else None)
+            elif name == "random.choice":
+                return None
+            else:
+                shape = _shape_value(arg(0, "size" if name.startswith("random.") else "shape"))
+            return Array(shape, e, f"np.{name}(...)") if shape is not None else None
+        if name == "eye":
+            n = _int(arg(0, "N"))
+            return Array((n, n), e, f"np.eye({n})", eye=n) if n is not None else None
+        if name in ("array", "asarray", "copy", "ascontiguousarray", "float32"):
+            v = posv[0] if posv else None
+            return v if isinstance(v, Array) else None
+        if name == "expand_dims":
+            v = posv[0] if posv else None
+            ax = arg(1, "axis")
+            if isinstance(v, Array) and _int(ax) is not None:
+                shape = expand(v.shape, _int(ax))
+                if shape is None:
+                    return None
+                return v.with_shape(shape, e, labels=v.labels if v.labels == "int" else None)
+            return None
+        if name == "reshape":
+            v = posv[0] if posv else None
+            target = _shape_value(arg(1, "newshape")) or _shape_value(arg(1, "shape"))
+            if isinstance(v, Array) and target is not None and None not in target:
+                return self._reshaped(v, target, e)
+            return None
+        if name == "squeeze":
+            return None
+        return None
+
+    def _reshaped(self, v: Array, target: tuple, node) -> Optional[Array]:
+        shape = reshape(v.shape, target)
+        if shape is None:
+            return None
+        keep = v.labels == "int" and len(shape) <= 2 and (len(shape) == 1 or shape[-1] == 1)
+        return v.with_shape(shape, node, labels=v.labels if keep else None, classes=v.classes if keep else None,
+                            labels_node=v.labels_node if keep else None)
+
+    def array_method(self, v: Array, meth: str, e: cst.Call, frame: Frame):
+        args = self._args(e, frame)
+        if meth in ("astype", "copy"):
+            return v.with_shape(v.shape, e)
+        if meth == "reshape":
+            if len(args) == 1:
+                target = _shape_value(args[0])
+            else:
+                target = dims(tuple(a.value for a in args)) if all(_int(a) is not None for a in args) else None
+            if target is None or None in target:
+                return None
+            return self._reshaped(v, target, e)
+        if meth == "flatten" and v.shape is not None and None not in v.shape:
+            return v.with_shape((prod(v.shape),), e, labels=v.labels if v.labels == "int" else None)
+        return None
+
+    def train_test_split(self, e: cst.Call, frame: Frame):
+        pos = _positional(e)
+        if pos is None:
+            return None
+        arrays = [self.expr(a.value, frame) for a in pos]
+        for a in e.args:
+            if a.keyword is not None:
+                self.expr(a.value, frame)
+        items = []
+        for a in arrays:
+            for _ in range(2):
+                if isinstance(a, Array) and a.shape is not None:
+                    items.append(a.with_shape((None,) + tuple(a.shape[1:]), e))
+                else:
+                    items.append(None)
+        return Seq(items, e)
+
+    # -- keras
+
+    def keras_call(self, k: str, e: cst.Call, frame: Frame):
+        if k.startswith("datasets.") and k.endswith(".load_data"):
+            return self.load_data(k[len("datasets."):-len(".load_data")], e, frame)
+        if k in ("utils.to_categorical", "utils.np_utils.to_categorical"):
+            y = self.expr(_arg(e, 0, "y"), frame)
+            n = self.expr(_arg(e, 1, "num_classes", "nb_classes"), frame)
+            if not isinstance(y, Array):
+                return None
+            nn = _int(n)
+            if n is not None and nn is None and not (isinstance(n, Const) and n.value is None):
+                return Array(None, e, "to_categorical(...)", "onehot", None, e)
+            return one_hot(y, nn, e, "to_categorical(...)")
+        if k in ("preprocessing.sequence.pad_sequences", "utils.pad_sequences"):
+            seqs = self.expr(_arg(e, 0, "sequences"), frame)
+            n = _int(self.expr(_arg(e, 1, "maxlen"), frame))
+            if n is None:
+                return None
+            samples = seqs.shape[0] if isinstance(seqs, Array) and seqs.shape else None
+            return Array((samples, n), e, "pad_sequences(...)")
+        if k in ("Input", "layers.Input"):
+            return self.input_tensor(e, frame)
+        if k in ("Sequential", "models.Sequential"):
+            model = ModelV("seq", e, frame, frame.depth)
+            first = _arg(e, 0, "layers")
+            if first is not None:
+                v = self.expr(first, frame)
+                if isinstance(v, Seq) and isinstance(first, (cst.List, cst.Tuple)):
+                    model.layers = [(item, el.value) for item, el in zip(v.items, first.elements)]
+                elif isinstance(v, Const) and v.value == ():
+                    model.layers = []
+                else:
+                    model.certain = False
+            self.models.append(model)
+            return model
+        if k in ("Model", "models.Model"):
+            inputs = self.expr(_arg(e, 0, "inputs", "input"), frame)
+            outputs = self.expr(_arg(e, 1, "outputs", "output"), frame)
+            model = ModelV("func", e, frame, frame.depth)
+            model.inputs = inputs if isinstance(inputs, TensorV) else None
+            model.outputs = outputs if isinstance(outputs, TensorV) else None
+            model.certain = model.inputs is not None and model.outputs is not None
+            return model
+        if k.startswith("layers."):
+            kind = k[len("layers."):]
+            if kind == "InputLayer":
+                shape = _shape_value(self.expr(_arg(e, None, "input_shape", "shape"), frame))
+                layer = LayerV("InputLayer", {}, e, (None,) + shape if shape is not None else None)
+                self._args(e, frame)
+                return layer
+            return self.layer(canonical(kind), e, frame)
+        self._args(e, frame)
+        return None
+
+    def load_data(self, name: str, e: cst.Call, frame: Frame):
+        self._args(e, frame)
+        facts = DATASETS.get(name)
+        if facts is None or any(a.keyword is None or a.keyword.value not in _NEUTRAL_LOAD_ARGS for a in e.args):
+            return None
+        xtr, ytr, xte, yte, classes, image = facts
+        what = f"{name}.load_data()"
+
+        def x(shape):
+            return Array(shape, e, what, raw_pixels=image) if shape is not None else None
+
+        def y(shape):
+            if shape is None:
+                return None
+            return Array(shape, e, what, "int" if classes else None, classes, e if classes else None)
+
+        return Seq([Seq([x(xtr), y(ytr)], e), Seq([x(xte), y(yte)], e)], e)
+
+    def input_tensor(self, e: cst.Call, frame: Frame):
+        shape = _shape_value(self.expr(_arg(e, 0, "shape"), frame))
+        batch = _shape_value(self.expr(_arg(e, None, "batch_shape", "batch_input_shape"), frame))
+        self._args(e, frame)
+        if any(a.star for a in e.args):
+            return TensorV(None, None, e, "Input", origin="input")
+        full = (None,) + shape if shape is not None else batch
+        return TensorV(full, full[-1] if full else None, e, "Input", origin="input")
+
+    def layer(self, kind: str, e: cst.Call, frame: Frame) -> LayerV:
+        sig = SIGNATURES.get(kind)
+        pos = _positional(e)
+        cfg: Optional[dict] = {} if sig is not None and pos is not None and len(pos) <= len(sig) else None
+        declared = None
+        for i, a in enumerate(pos or []):
+            v = self.expr(a.value, frame)
+            if cfg is not None:
+                cfg[sig[i]] = self._cfg_value(v)
+        for a in e.args:
+            if a.keyword is None:
+                continue
+            name = a.keyword.value
+            v = self.expr(a.value, frame)
+            if name == "input_shape":
+                s = _shape_value(v)
+                declared = (None,) + s if s is not None else declared
+            elif name == "batch_input_shape":
+                declared = _shape_value(v) or declared
+            elif name == "input_dim" and kind != "Embedding":
+                n = _int(v)
+                declared = (None, n) if n is not None else declared
+            elif name == "input_length" and kind == "Embedding":
+                n = _int(v)
+                declared = (None, n) if n is not None else declared
+            if cfg is None:
+                continue
+            if name in sig or name in SHAPE_KEYWORDS:
+                cfg[name] = self._cfg_value(v)
+            elif name not in NEUTRAL_KEYWORDS:
+                cfg = None
+        if cfg is not None and kind.startswith(("Conv", "SeparableConv")) and pos is not None and len(pos) >= 3:
+            cfg = None  # Keras 1's Convolution2D(32, 3, 3) meant a 3x3 kernel (KM305): not guessed
+        return LayerV(kind, cfg, e, declared)
+
+    @staticmethod
+    def _cfg_value(v):
+        if isinstance(v, Const):
+            if isinstance(v.value, tuple) and any(d is UNK for d in v.value):
+                return UNK
+            return v.value
+        if isinstance(v, LayerV):
+            return (v.kind, v.cfg) if v.cfg is not None else UNK
+        return UNK
+
+    # -- applying layers
+
+    def apply(self, callee, e: cst.Call, frame: Frame):
+        pos = _positional(e)
+        if not pos:
+            self._args(e, frame)
+            return None
+        x = self.expr(pos[0].value, frame)
+        for a in e.args[1:]:
+            self.expr(a.value, frame)
+        if isinstance(callee, ModelV):
+            return TensorV(None, None, e, "model", scaled=None)
+        if isinstance(x, TensorV):
+            inputs = [x]
+        elif isinstance(x, Seq) and x.items and all(isinstance(i, TensorV) for i in x.items):
+            inputs = list(x.items)
+        else:
+            return TensorV(None, self._last_of(callee, None), e, callee.kind, last_node=e, scaled=None) \
+                if callee.kind == "Dense" else None
+        return self.apply_layer(callee, inputs, e)
+
+    def apply_layer(self, layer: LayerV, inputs: list, node) -> TensorV:
+        x = inputs[0]
+        shape, problem = (None, None)
+        if layer.cfg is not None:
+            shape, problem = infer(layer.kind, layer.cfg, [i.shape for i in inputs])
+        if problem is not None:
+            self.layer_problem(layer, x, problem, node)
+        last = shape[-1] if shape is not None else self._last_of(layer, x)
+        scaled = True if layer.kind in SCALING_LAYERS else (
+            x.scaled if layer.kind in SIGNATURES and layer.cfg is not None else None)
+        last_node = node if layer.kind not in SAME_SHAPE else (x.last_node or node)
+        return TensorV(shape, last, node, layer.kind, last_node, scaled=scaled)
+
+    @staticmethod
+    def _last_of(layer: LayerV, x: Optional[TensorV]) -> Optional[int]:
+        if layer.cfg is None:
+            return None
+        if layer.kind == "Dense":
+            u = layer.cfg.get("units", UNK)
+            return u if isinstance(u, int) and not isinstance(u, bool) else None
+        if layer.kind in SAME_SHAPE and x is not None:
+            return x.last
+        return None
+
+    def layer_problem(self, layer: LayerV, x: TensorV, problem: str, node) -> None:
+        where = self.at(node)
+        if x.origin == "data" and x.data is not None:
+            d = x.data
+            self.issue("KM522", node, f"{problem} ({where}): the model is fed {d.what or 'the data'} of shape "
+                       f"{fmt(d.shape)} ({self.at(d.node)}), whose samples are {fmt(d.shape[1:] if d.shape else None)}"
+                       + _hint(layer.kind, d.shape))
+        elif x.origin == "input":
+            self.issue("KM522", node, f"{problem} ({where}): the model's input is declared as {fmt(x.shape)} "
+                       f"({self.at(x.node)})" + _hint(layer.kind, x.shape))
+        else:
+            src = f" from `{x.kind}` ({self.at(x.node)})" if x.kind else ""
+            self.issue("KM523", node, f"{problem}{src}" + _between_hint(layer.kind, x))
+
+    # -- models
+
+    def _is_model_class(self, c: cst.ClassDef) -> bool:
+        for b in c.bases:
+            if b.keyword is None and self.keras(b.value) in ("Model", "models.Model"):
+                return True
+        return False
+
+    def new_class_model(self, cls: ClassV, e: cst.Call, frame: Frame) -> Optional[ModelV]:
+        args, kwargs = self._bind_args(e, frame)
+        model = ModelV("class", e, frame, frame.depth, klass=cls)
+        attrs: dict = {}
+        init = cls.methods.get("__init__")
+        if init is not None and args is not None:
+            self.run_function(init, args, kwargs, self_value=SelfV(attrs))
+        model.attrs = attrs
+        return model
+
+    def model_method(self, model: ModelV, meth: str, e: cst.Call, frame: Frame):
+        if meth == "add":
+            v = self.expr(_arg(e, 0, "layer"), frame)
+            if model.kind != "seq":
+                return None
+            if frame is not model.frame or frame.depth != model.depth:
+                model.certain = False
+            model.layers.append((v, e))
+            return None
+        if meth == "compile":
+            self._args(e, frame)
+            if frame is not model.frame or frame.depth != model.depth:
+                model.loss = None
+                model.loss_node = e
+                return None
+            model.loss = self.loss(_arg(e, 1, "loss"), frame)
+            model.loss_node = e
+            return None
+        if meth in ("fit", "evaluate", "train_on_batch", "test_on_batch", "predict", "predict_on_batch"):
+            x = self.expr(_arg(e, 0, "x"), frame)
+            y = self.expr(_arg(e, 1, "y"), frame) if not meth.startswith("predict") else None
+            rest = [a for a in e.args if a.keyword is not None and a.keyword.value not in ("x", "y")]
+            for a in rest:
+                self.expr(a.value, frame)
+            self.check_training(model, meth, e, x if isinstance(x, Array) else None,
+                                y if isinstance(y, Array) else None)
+            if meth == "fit":
+                vd = _keyword(e, "validation_data")
+                if vd is not None:
+                    v = self.expr(vd.value, frame)
+                    if isinstance(v, Seq) and len(v.items) >= 2 and isinstance(v.items[0], Array):
+                        self.check_training(model, "evaluate", e, v.items[0],
+                                            v.items[1] if isinstance(v.items[1], Array) else None, vd.value)
+            return None
+        self._args(e, frame)
+        return None
+
+    def loss(self, expr, frame: Frame):
+        if expr is None:
+            return None
+        v = self.expr(expr, frame)
+        if isinstance(v, Const) and isinstance(v.value, str):
+            name = CE_LOSSES.get(v.value)
+            return (name or v.value, expr, isinstance(expr, cst.SimpleString))
+        target = expr
+        if isinstance(expr, cst.Call):
+            target = expr.func
+        if isinstance(target, (cst.Name, cst.Attribute)):
+            k = self.keras(target)
+            if k and k.startswith("losses."):
+                last = k.rpartition(".")[2]
+                return (CE_LOSSES.get(last, last), expr, False)
+        return None
+
+    def flow(self, model: ModelV, data: Optional[Array]) -> Optional[Flow]:
+        """The model's declared input and its output tensor, fed `data` when the input is not declared."""
+        if not model.certain:
+            return None
+        if model.kind == "func":
+            return Flow(model.inputs.shape, model.inputs.node, "Input", model.outputs)
+        if model.kind == "class":
+            if data is None or data.shape is None or model.attrs is None:
+                return None
+            fn = model.klass.methods.get("call")
+            if fn is None or any(isinstance(n, (cst.If, cst.For, cst.While, cst.Try)) for n in _own_nodes(fn)):
+                return None
+            x = TensorV((None,) + tuple(data.shape[1:]), None, data.node, "data", origin="data", data=data)
+            x.last = x.shape[-1]
+            out = self.run_function(fn, [x], {}, self_value=SelfV(model.attrs))
+            return Flow(None, None, "", out if isinstance(out, TensorV) else None)
+        items = model.layers
+        if not items:
+            return None
+        declared, declared_node = None, None
+        first = items[0][0]
+        start = 0
+        if isinstance(first, TensorV) and first.kind == "Input":
+            declared, declared_node, start = first.shape, first.node, 1
+        elif isinstance(first, LayerV) and first.kind == "InputLayer":
+            declared, declared_node, start = first.declared, first.node, 1
+        elif isinstance(first, LayerV) and first.declared is not None:
+            declared, declared_node = first.declared, first.node
+        if declared is not None:
+            x = TensorV(declared, declared[-1] if declared else None, declared_node, "Input", origin="input")
+        elif data is not None and data.shape is not None:
+            x = TensorV((None,) + tuple(data.shape[1:]), data.shape[-1], data.node, "data", origin="data", data=data)
+        else:
+            x = TensorV(None, None, model.node, "", scaled=False)
+        first_kind = ""
+        for value, node in items[start:]:
+            if isinstance(value, LayerV):
+                first_kind = first_kind or value.kind
+                x = self.apply_layer(value, [x], value.node)
+            else:
+                x = TensorV(None, None, node, "", scaled=None)
+        return Flow(declared, declared_node, first_kind, x)
+
+    # ------------------------------------------------------------------ the checks at fit
+
+    def check_training(self, model: ModelV, meth: str, call: cst.Call, x: Optional[Array], y: Optional[Array],
+                       where: Optional[cst.CSTNode] = None) -> None:
+        flow = self.flow(model, x)
+        if flow is None:
+            return
+        if x is not None:
+            self.check_input(flow, x, call if where is None else where)
+        out = flow.out
+        if y is not None and out is not None:
+            self.check_labels(model, out, y)
+        if meth == "fit" and x is not None and x.raw_pixels and out is not None and out.scaled is False:
+            arg = _arg(call, 0, "x")
+            self.issue("KM525", arg or call,
+                       f"`fit` gets raw 0-255 pixels: the images {fmt(x.shape)} ({self.at(x.node)}, from {x.what}) are not "
+                       f"scaled and the model has no `Rescaling` layer; divide by 255.0 (or add "
+                       f"`layers.Rescaling(1 / 255)`) or training converges slowly, if at all")
+
+    def check_input(self, flow: Flow, x: Array, call) -> None:
+        d = flow.declared
+        if d is None or x.shape is None or flow.declared_node is None:
+            return
+        want, got = tuple(d[1:]), tuple(x.shape[1:])
+        node = flow.declared_node
+        data = f"{x.what + ' ' if x.what else ''}{fmt(x.shape)} ({self.at(x.node)})"
+        decl = f"{fmt(want)} ({self.at(node)})"
+        if len(want) != len(got):
+            if len(want) == len(got) + 1 and want[-1] == 1 and _agree(want[:-1], got):
+                msg = (f"the model's input shape is {decl} but the data is {data}: the data has no channel "
+                       f"axis; add it with `x[..., None]` (or `np.expand_dims(x, -1)`)")
+            elif len(want) == len(x.shape) and _agree(want[1:], got) and (want[0] == x.shape[0] or want[0] is not None):
+                msg = (f"the input shape {decl} includes the number of samples: the data is {data}, so each "
+                       f"sample is {fmt(got)}; `input_shape` describes one sample, use {fmt(got)}")
+            elif len(got) == 1 and None not in want and got[0] == prod(want):
+                msg = (f"the model expects samples of {decl} but the data is flattened, {data}; reshape "
+                       f"it with `x.reshape(-1, {', '.join(map(str, want))})` or give the model a flat input")
+            elif len(want) == 1 and None not in got and want[0] == prod(got):
+                msg = (f"the model expects flat samples of {decl} but the data is {data}; flatten it with "
+                       f"`x.reshape(len(x), -1)` or start the model with `Flatten()`")
+            elif flow.first_kind in ("LSTM", "GRU", "SimpleRNN", "Bidirectional") and len(got) == 1:
+                msg = (f"`{flow.first_kind}` reads sequences of (timesteps, features) but the data is {data}: "
+                       f"one vector per sample; reshape it to (samples, timesteps, features)")
+            else:
+                msg = f"the model's input shape is {decl} but the data is {data}: {len(want)} axes per sample " \
+                      f"expected, {len(got)} given"
+            self.issue("KM522", node, msg)
+            return
+        for a, b in zip(want, got):
+            if a is not None and b is not None and a != b:
+                self.issue("KM522", node, f"the model's input shape is {decl} but the data is {data}: each "
+                           f"sample is {fmt(got)}")
+                return
+
+    def check_labels(self, model: ModelV, out: TensorV, y: Array) -> None:
+        loss = model.loss[0] if model.loss else None
+        loss_node = model.loss[1] if model.loss else None
+        units = out.last
+        unit_node = out.last_node or out.node
+        labels = (f"one-hot over {y.width} classes" if y.labels == "onehot" and y.width else
+                  f"class ids of {y.classes} classes" if y.labels == "int" and y.classes else None)
+        lab_where = f"({self.at(y.labels_node or y.node)})"
+        # the output keeps axes the labels do not have
+        if out.shape is not None and y.shape is not None and len(out.shape) > 2:
+            r, yr = len(out.shape), len(y.shape)
+            sparse_ok = loss == "sparse_categorical_crossentropy" and (yr == r - 1 or (yr == r and y.shape[-1] == 1))
+            if yr < r and not sparse_ok:
+                self.issue("KM523", unit_node,
+                           f"the model outputs {fmt(out.shape)} (`{out.kind}`, {self.at(unit_node)}) but the labels "
+                           f"are {fmt(y.shape)} {lab_where}: the output keeps axes the labels do not have; add "
+                           f"`Flatten()` or global pooling before the output layer")
+                return
+        if out.shape is not None and len(out.shape) > 2:
+            return
+        # units vs classes
+        if units is not None and labels is not None:
+            if y.labels == "onehot" and y.width and units != y.width and loss != "sparse_categorical_crossentropy":
+                self.issue("KM520", unit_node,
+                           f"the labels are {labels} {lab_where} but the model outputs {units} unit"
+                           f"{'s' if units != 1 else ''} ({self.at(unit_node)}); use `Dense({y.width}, "
+                           f"activation='softmax')` as the output layer")
+                return
+            if y.labels == "int" and y.classes and y.classes > 2 and (
+                    (units == 1 and loss in ("binary_crossentropy", "sparse_categorical_crossentropy"))
+                    or (1 < units < y.classes and loss == "sparse_categorical_crossentropy")):
+                self.issue("KM520", unit_node,
+                           f"the labels are {labels} {lab_where} but the model outputs {units} unit"
+                           f"{'s' if units != 1 else ''} ({self.at(unit_node)}); use `Dense({y.classes}, "
+                           f"activation='softmax')` with `sparse_categorical_crossentropy`")
+                return
+        # loss vs encoding
+        if loss is None or loss_node is None:
+            return
+        literal = model.loss[2]
+        if loss == "categorical_crossentropy" and y.labels == "int" and y.shape is not None and (
+                len(y.shape) == 1 or (len(y.shape) == 2 and y.shape[-1] == 1)):
+            rep = _string_like(loss_node, "sparse_categorical_crossentropy") if literal else None
+            self.issue("KM521", loss_node,
+                       f"`categorical_crossentropy` needs one-hot labels but the labels are {labels or 'class ids'} "
+                       f"of shape {fmt(y.shape)} {lab_where}; use `sparse_categorical_crossentropy` (or "
+                       f"`to_categorical` the labels)", rep)
+        elif loss == "sparse_categorical_crossentropy" and y.labels == "onehot" and y.width and y.width > 1:
+            rep = _string_like(loss_node, "categorical_crossentropy") if literal else None
+            self.issue("KM521", loss_node,
+                       f"`sparse_categorical_crossentropy` needs class ids but the labels are {labels} of shape "
+                       f"{fmt(y.shape)} {lab_where}; use `categorical_crossentropy`", rep)
+        elif loss == "binary_crossentropy" and y.labels == "onehot" and y.width and y.width > 2 and units == y.width:
+            self.issue("KM521", loss_node,
+                       f"`binary_crossentropy` on labels {labels} {lab_where}: each class is scored as a separate "
+                       f"yes/no question and `accuracy` reports binary accuracy (about 90% for 10 classes "
+                       f"whatever the model does); use `categorical_crossentropy` with a softmax output")
+
+
+_MISSING_V = object()
+_NEUTRAL_LOAD_ARGS = frozenset({"path", "num_words", "seed", "skip_top", "index_from", "start_char", "oov_char"})
+
+
+def _agree(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
+def _string_like(node, text: str):
+    if isinstance(node, cst.SimpleString):
+        q = node.prefix + node.quote
+        return node.with_changes(value=f"{q}{text}{node.quote}")
+    return None
+
+
+def _hint(kind: str, shape) -> str:
+    if shape is None:
+        return ""
+    if kind.endswith("2D") and len(shape) == 3:
+        return "; images need a channel axis: `input_shape=(h, w, 1)` and `x[..., None]`"
+    if kind in ("LSTM", "GRU", "SimpleRNN", "Bidirectional") and len(shape) == 2:
+        return "; recurrent layers read (timesteps, features) per sample: reshape the data to 3 axes"
+    if kind.endswith("1D") and len(shape) == 2:
+        return "; `Conv1D` reads (steps, channels) per sample: add an axis with `x[..., None]`"
+    return ""
+
+
+def _between_hint(kind: str, x: TensorV) -> str:
+    if x.shape is None:
+        return ""
+    r = len(x.shape)
+    if kind in ("LSTM", "GRU", "SimpleRNN", "Bidirectional") and r == 2:
+        if x.kind == "Flatten":
+            return "; drop the `Flatten` (or `Reshape` to (timesteps, features))"
+        return ("; give it a sequence: `return_sequences=True` on the recurrent layer before it, "
+                "`RepeatVector`, or `Reshape` to (timesteps, features)")
+    if kind.startswith(("Conv", "MaxPooling", "AveragePooling")) and r == 2:
+        return "; `Reshape` the vector to (height, width, channels) first"
+    if kind == "Dense" and r < 2:
+        return ""
+    return ""
+
+
+def _body(block) -> list:
+    if isinstance(block, cst.IndentedBlock):
+        return list(block.body)
+    return [block]
+
+
+def _own_nodes(fn: cst.FunctionDef):
+    stack = list(code_children(fn.body))
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        stack.extend(code_children(n))
+
+
+class ShapeRule:
+    """Mixin for the KM52x rules: report the module's issues of the rule's code (one analysis
+    per module, shared)."""
+
+    requires = ("keras",)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for issue in ShapeProgram.of(self).for_code(self.code):
+            if issue.replacement is not None:
+                self.report(issue.node, issue.message, replacement=issue.replacement)
+            else:
+                self.report(issue.node, issue.message)

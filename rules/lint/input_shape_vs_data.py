@@ -1,0 +1,66 @@
+"""KM522: the model's input shape contradicts the data given to it, or its first layer."""
+from __future__ import annotations
+
+from kmigrate.rule import Rule, Safety, Severity
+
+from kmigrate.rules.analysis.shape_program import ShapeRule
+
+
+class InputShapeVsData(ShapeRule, Rule):
+    """
+    ## What it does
+    Compares the model's input (`Input(shape=)`, `input_shape=`, `input_dim=`,
+    `batch_input_shape=` on the first layer, `InputLayer`) with the arrays the file gives to
+    `fit`/`evaluate`/`predict` when their shapes are visible (`load_data()`, `np.zeros`,
+    `reshape`, `x[..., None]`, `np.expand_dims`, slicing, `train_test_split`), and with what
+    the first layer accepts. It names the usual mistakes: images without the channel axis
+    (`input_shape=(28, 28)` for a `Conv2D`), the number of samples inside `input_shape`,
+    flattened data for an image model (and the reverse), a vector per sample for a recurrent
+    layer that reads sequences. A model without a declared input is checked with the data's
+    shape, as Keras builds it on the first `fit`.
+
+    ## Why is this bad
+    Keras raises at build time (`expected min_ndim=4, found ndim=3`) or in `fit` (`expected
+    shape=(None, 28, 28, 1), found shape=(32, 28, 28)`), often after the data is loaded and
+    preprocessed, far from the line to change.
+
+    ## Example
+    ```python
+    (x_train, y_train), _ = keras.datasets.mnist.load_data()    # (60000, 28, 28)
+    model = keras.Sequential([
+        layers.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
+        layers.Flatten(),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.fit(x_train, y_train)        # KM522 at input_shape: the data has no channel axis
+    ```
+    Use `x_train[..., None]` (or `np.expand_dims(x_train, -1)`).
+
+    ## Fix safety
+    No fix: whether the data or the model should change is the author's call.
+    """
+
+    code = "KM522"
+    name = "input-shape-vs-data"
+    summary = "The model's input shape contradicts the data given to it or its first layer"
+    severity = Severity.ERROR
+    fix_safety = Safety.NONE
+    triggers = ("Sequential", "Model", "Input")
+
+    VALID = [
+        "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+        "(x, y), _ = keras.datasets.mnist.load_data()\nx = x[..., None] / 255.0\n"
+        "model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(28, 28, 1)), layers.Flatten(), layers.Dense(10)])\n"
+        "model.fit(x, y)\n",
+        # shapes from a file: unknown
+        "import numpy as np\nfrom tensorflow import keras\nfrom tensorflow.keras import layers\n"
+        "x = np.load('x.npy')\nmodel = keras.Sequential([layers.Dense(10, input_shape=(20,))])\nmodel.fit(x, x)\n",
+    ]
+    INVALID = [
+        "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+        "(x, y), _ = keras.datasets.mnist.load_data()\nx = x / 255.0\n"
+        "model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(28, 28, 1)), layers.Flatten(), layers.Dense(10)])\n"
+        "model.fit(x, y)\n",
+        "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+        "model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(28, 28)), layers.Flatten(), layers.Dense(10)])\n",
+    ]

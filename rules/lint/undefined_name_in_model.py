@@ -1,0 +1,250 @@
+"""KM524: a name read in `call()` or in a model-building function that no scope binds."""
+from __future__ import annotations
+
+import builtins
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from kmigrate.rule import Rule, Safety, Severity
+from kmigrate.walk import code_children
+
+from kmigrate.rules.analysis.shape_program import _assigned_names
+
+_BUILTINS = frozenset(dir(builtins)) | {
+    "__file__", "__name__", "__doc__", "__spec__", "__loader__", "__package__", "__builtins__", "__path__",
+    "__class__", "__annotations__", "__debug__",
+    # IPython / Jupyter (notebook cells run there)
+    "display", "get_ipython", "In", "Out", "exit", "quit",
+}
+# Calls that can bind names the file does not show: the rule stays silent on such files.
+_DYNAMIC = frozenset({"globals", "locals", "vars", "exec", "eval", "execfile", "__import__"})
+_MODEL_CTORS = frozenset({"Sequential", "models.Sequential", "Model", "models.Model", "Input", "layers.Input"})
+_MODEL_BASES = frozenset({"Model", "models.Model", "Sequential", "models.Sequential"})
+_MODEL_METHODS = ("call", "build", "__init__")
+_SKIP_PARENT_FIELDS = {
+    cst.Attribute: "attr", cst.Arg: "keyword", cst.Param: "name", cst.FunctionDef: "name",
+    cst.ClassDef: "name", cst.ImportAlias: "name", cst.AsName: "name", cst.NameItem: "name",
+}
+
+
+class UndefinedNameInModel(Rule):
+    """
+    ## What it does
+    In `call()`, `build()` and `__init__()` of a Keras `Model`/`Layer` subclass, and in any
+    function that builds a model (it calls `Sequential`, `Model` or `Input`), reports a name
+    that is read but bound by no scope Python would look in: not a parameter or local of the
+    function, not a name of an enclosing function, not bound at module level (assignment,
+    import, `def`, `class`, `for`, `with`, `global` anywhere), and not a builtin. Names of a class
+    body are not visible in its methods, and are not counted. A file with `import *`,
+    `globals()`, `exec` or `eval` is skipped: it can bind names the text does not show.
+
+    ## Why is this bad
+    Python raises `NameError` the first time the code runs: on the first call of the model
+    (`h = self.right(hidden)` where nothing defines `hidden`), or when the builder runs, often
+    after minutes of data loading. KM501 covers a local read before its assignment; this is a
+    name that nothing binds at all (a renamed variable, a constructor argument used in `call()`
+    without `self.`).
+
+    ## Example
+    ```python
+    class Net(keras.Model):
+        def __init__(self, num_classes):
+            super().__init__()
+            self.hidden = layers.Dense(64, activation="relu")
+            self.out = layers.Dense(num_classes)
+
+        def call(self, inputs):
+            h = self.hidden(inputs)
+            return self.out(hiden)      # KM524: `hiden` is bound nowhere
+    ```
+
+    ## Fix safety
+    No fix: which name was meant is for the author to say.
+    """
+
+    code = "KM524"
+    name = "undefined-name-in-model"
+    summary = "A name read in `call()` or a model-building function that no scope binds (NameError)"
+    severity = Severity.ERROR
+    fix_safety = Safety.NONE
+    triggers = ("def ",)
+    requires = ("keras",)
+
+    VALID = [
+        "from tensorflow import keras\nfrom tensorflow.keras import layers\nUNITS = 8\n"
+        "class M(keras.Model):\n    def __init__(self, n):\n        super().__init__()\n"
+        "        self.d = layers.Dense(n)\n    def call(self, inputs):\n        return self.d(inputs) * UNITS\n",
+        # a name defined later at module level is bound when the function runs
+        "from tensorflow import keras\ndef build():\n    return keras.Sequential([keras.layers.Dense(units)])\n"
+        "units = 4\nmodel = build()\n",
+        # star imports may bind anything
+        "from tensorflow import keras\nfrom helpers import *\ndef build():\n"
+        "    return keras.Sequential([keras.layers.Dense(units)])\n",
+    ]
+    INVALID = [
+        "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+        "class M(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.left = layers.Dense(8)\n        self.right = layers.Dense(1)\n"
+        "    def call(self, inputs):\n        x = self.left(inputs)\n        return self.right(hidden)\n",
+        # a constructor argument used in call() without self.
+        "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+        "class M(keras.Model):\n    def __init__(self, num_classes):\n        super().__init__()\n"
+        "        self.d = layers.Dense(8)\n    def call(self, inputs):\n"
+        "        return layers.Dense(num_classes)(self.d(inputs))\n",
+        "import keras\ndef build_model():\n    model = keras.Sequential()\n"
+        "    model.add(keras.layers.Dense(64, input_dim=input_dim))\n    return model\n",
+    ]
+
+    def visit_Module(self, node: cst.Module) -> None:
+        parents: dict = {}
+        functions: list[cst.FunctionDef] = []
+        classes: list[cst.ClassDef] = []
+        names_called: set[str] = set()
+        stack: list = [node]
+        while stack:
+            n = stack.pop()
+            t = type(n)
+            if t is cst.ImportFrom and isinstance(n.names, cst.ImportStar):
+                return
+            if t is cst.FunctionDef:
+                functions.append(n)
+            elif t is cst.ClassDef:
+                classes.append(n)
+            elif t is cst.Call and isinstance(n.func, cst.Name):
+                names_called.add(n.func.value)
+            for c in code_children(n):
+                parents[c] = n
+                stack.append(c)
+        if names_called & _DYNAMIC or not functions:
+            return
+        module_names = _module_bindings(node)
+        for n in parents:  # `global x` in a function binds x at module level
+            if type(n) is cst.Global:
+                module_names.update(a.name.value for a in n.names)
+        targets = self._targets(functions, classes, parents)
+        for fn, what in targets:
+            visible = set(module_names)
+            p = parents.get(fn)
+            while p is not None:
+                if isinstance(p, (cst.FunctionDef, cst.Lambda)):
+                    visible |= _function_bindings(p)
+                p = parents.get(p)
+            visible |= _function_bindings(fn)
+            seen: set[str] = set()
+            for name in _reads(fn, parents):
+                v = name.value
+                if v in visible or v in _BUILTINS or v in seen:
+                    continue
+                seen.add(v)
+                self.report(name, f"`{v}` is read in {what} but nothing binds it (not a parameter or local, "
+                                  f"not an enclosing or module-level name, an import or a builtin): "
+                                  f"NameError the first time it runs")
+
+    def _targets(self, functions, classes, parents) -> list[tuple[cst.FunctionDef, str]]:
+        keras_classes: dict[str, cst.ClassDef] = {}
+        by_name = {c.name.value: c for c in classes}
+        changed = True
+        while changed:
+            changed = False
+            for c in classes:
+                if c.name.value in keras_classes:
+                    continue
+                for b in c.bases:
+                    if b.keyword is not None:
+                        continue
+                    k = self.resolver.keras_name(b.value)
+                    local = b.value.value if isinstance(b.value, cst.Name) else None
+                    if (k is not None and (k in _MODEL_BASES or k.startswith("layers."))) or (
+                            local in keras_classes and by_name.get(local) is not c):
+                        keras_classes[c.name.value] = c
+                        changed = True
+                        break
+        out = []
+        keras_nodes = set(map(id, keras_classes.values()))
+        for fn in functions:
+            owner = parents.get(parents.get(fn))  # IndentedBlock -> ClassDef
+            if isinstance(owner, cst.ClassDef) and id(owner) in keras_nodes and fn.name.value in _MODEL_METHODS:
+                out.append((fn, f"`{fn.name.value}()` of `{owner.name.value}`"))
+            elif self._builds_model(fn):
+                out.append((fn, f"`{fn.name.value}()`, which builds a model,"))
+        return out
+
+    def _builds_model(self, fn: cst.FunctionDef) -> bool:
+        for n in _own(fn):
+            if type(n) is cst.Call and isinstance(n.func, (cst.Name, cst.Attribute)):
+                if self.resolver.keras_name(n.func) in _MODEL_CTORS:
+                    return True
+        return False
+
+
+def _own(fn: cst.FunctionDef) -> Iterator[cst.CSTNode]:
+    """The nodes of a function's body, nested functions and classes not entered."""
+    stack = list(code_children(fn.body))
+    while stack:
+        n = stack.pop()
+        yield n
+        if type(n) in (cst.FunctionDef, cst.ClassDef):
+            continue
+        stack.extend(code_children(n))
+
+
+def _function_bindings(fn) -> set[str]:
+    params = fn.params
+    out = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            out.add(star.name.value)
+    if isinstance(fn, cst.Lambda):
+        return out
+    out |= _assigned_names(fn.body)
+    for n in _own(fn):  # lambda parameters and comprehension targets (their own scopes: over-approximated)
+        if type(n) is cst.Lambda:
+            out |= _function_bindings(n)
+    return out
+
+
+def _module_bindings(module: cst.Module) -> set[str]:
+    out: set[str] = set()
+    for stmt in module.body:
+        out |= _assigned_names(stmt)
+    return out
+
+
+def _reads(fn: cst.FunctionDef, parents: dict) -> Iterator[cst.Name]:
+    """Names read in the function (its decorators, defaults and annotations excluded), in order."""
+    found = []
+    for n in _own(fn):
+        if type(n) is not cst.Name:
+            continue
+        p = parents.get(n)
+        skip = _SKIP_PARENT_FIELDS.get(type(p))
+        if skip is not None and getattr(p, skip, None) is n:
+            continue
+        if _in_annotation(n, parents, fn):
+            continue
+        found.append(n)
+    yield from sorted(found, key=_position_key(fn))
+
+
+def _in_annotation(n: cst.CSTNode, parents: dict, stop: cst.CSTNode) -> bool:
+    p: Optional[cst.CSTNode] = parents.get(n)
+    while p is not None and p is not stop:
+        if type(p) is cst.Annotation:
+            return True
+        p = parents.get(p)
+    return False
+
+
+def _position_key(fn: cst.FunctionDef):
+    order: dict = {}
+    stack = [fn]
+    i = 0
+    while stack:
+        n = stack.pop()
+        order[id(n)] = i
+        i += 1
+        kids = code_children(n)
+        kids.reverse()
+        stack.extend(kids)
+    return lambda node: order.get(id(node), 0)
