@@ -8,7 +8,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
-from kmigrate.rules.keras3.keras2_common import KerasRule, kwarg, rename_kw
+from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, kwarg, rename_kw
 from kmigrate.rules.imports.removed_keras_module import split_root
 from kmigrate.rules.tables.keras2_api import (
     BACKEND_GONE, BACKEND_TF_ONLY_HINTS, BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL, DEPRECATED_PREPROCESSING,
@@ -226,26 +226,38 @@ class BackendGone(KerasRule):
 class SklearnWrappers(KerasRule):
     """
     ## What it does
-    Reports `keras.wrappers.scikit_learn` (`KerasClassifier`, `KerasRegressor`) and points to
-    the Keras 3 replacement: `keras.wrappers.SKLearnClassifier` / `SKLearnRegressor`
-    (in TensorFlow 2.21 also `tf.keras.wrappers.*`), or the `scikeras` package.
+    Rewrites `KerasClassifier`/`KerasRegressor(build_fn=f, **sk_params)` from the gone
+    `keras.wrappers.scikit_learn` to Keras 3's `keras.wrappers.SKLearnClassifier` /
+    `SKLearnRegressor` (in TensorFlow 2.21 `tf.keras.wrappers.*`) when `f` is a function defined
+    in the file: `sk_params` named like `f`'s parameters go to `model_kwargs={...}`, the rest
+    (`epochs`, `batch_size`, `verbose`, Keras 1's `nb_epoch` as `epochs`) to `fit_kwargs={...}`,
+    and since Keras 3 calls `model(X=X, y=y, **model_kwargs)`, `f` is passed as
+    `lambda X, y, **kwargs: f(**kwargs)`. The old import goes once no use is left.
+    Elsewhere (`f` not visible, `**sk_params`, a subclass without `build_fn`) it reports the
+    module with what to use.
 
     ## Why is this bad
     The module is gone: `ModuleNotFoundError: No module named 'keras.wrappers.scikit_learn'`.
 
     ## Example
     ```python
-    from keras.wrappers.scikit_learn import KerasClassifier
-    clf = KerasClassifier(build_fn=make_model, epochs=5)
+    from keras.wrappers.scikit_learn import KerasRegressor
+    reg = KerasRegressor(build_fn=make_model, units=16, epochs=5, batch_size=8)
     ```
-    needs, by hand,
+    becomes
     ```python
-    from tensorflow.keras.wrappers import SKLearnClassifier
-    clf = SKLearnClassifier(model=make_model, fit_kwargs={"epochs": 5})
+    from tensorflow.keras.wrappers import SKLearnRegressor
+    reg = SKLearnRegressor(model=lambda X, y, **kwargs: make_model(**kwargs), model_kwargs={"units": 16},
+                           fit_kwargs={"epochs": 5, "batch_size": 8})
     ```
 
     ## Fix safety
-    None: the new wrappers take other arguments (`model=`, `model_kwargs=`, `fit_kwargs=`).
+    Safe for `KerasRegressor` (the same model, trained with the same `fit` arguments; the new
+    wrapper reshapes a 1-D target to a column as Keras did). Unsafe for `KerasClassifier`:
+    `SKLearnClassifier` always one-hot encodes the target, so the model must end in one unit per
+    class with a categorical loss (a `Dense(1, activation="sigmoid")` model with
+    `binary_crossentropy`, which `KerasClassifier` accepted, needs two units and
+    `categorical_crossentropy`). The new wrappers need scikit-learn installed, as the old ones did.
     """
 
     # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
@@ -255,7 +267,7 @@ class SklearnWrappers(KerasRule):
     name = "sklearn-wrappers"
     summary = "`keras.wrappers.scikit_learn` is gone; use `keras.wrappers.SKLearnClassifier`/`SKLearnRegressor`"
     severity = Severity.ERROR
-    fix_safety = Safety.NONE
+    fix_safety = Safety.SAFE
     triggers = ("scikit_learn",)
 
     VALID = ["from sklearn.linear_model import LogisticRegression\n",
@@ -263,6 +275,13 @@ class SklearnWrappers(KerasRule):
     INVALID = [
         Example("from keras.wrappers.scikit_learn import KerasClassifier\n"),
         Example("import tensorflow as tf\nclf = tf.keras.wrappers.scikit_learn.KerasRegressor(build_fn=f)\n"),
+        Example("from keras.wrappers.scikit_learn import KerasRegressor\n"
+                "def make(units=8):\n    return units\n"
+                "reg = KerasRegressor(build_fn=make, units=4, nb_epoch=2, verbose=0)\n",
+                "from tensorflow.keras.wrappers import SKLearnRegressor\n\n"
+                "def make(units=8):\n    return units\n"
+                "reg = SKLearnRegressor(model=lambda X, y, **kwargs: make(**kwargs), model_kwargs={'units': 4}, "
+                "fit_kwargs={'epochs': 2, 'verbose': 0})\n"),
     ]
 
     def _hint(self, names) -> str:
@@ -290,7 +309,94 @@ class SklearnWrappers(KerasRule):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         k = self.kname(node)
         if k and k.startswith(SKLEARN_MODULE + ".") and node.attr.value in SKLEARN_WRAPPERS:
+            if node in getattr(self, "_fixed_funcs", ()):
+                return
             self.report(node, self._hint([node.attr.value]))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        k = self.kname(node.func)
+        if not k or not k.startswith(SKLEARN_MODULE + "."):
+            return
+        old = k.rsplit(".", 1)[1]
+        if old not in SKLEARN_WRAPPERS:
+            return
+        new = SKLEARN_WRAPPERS[old].split(".")[1]
+        fix = self._rewrite(node, old, new)
+        if isinstance(fix, str):
+            if isinstance(node.func, cst.Name):
+                self.report(node, self._hint([old]) + f"; not rewritten: {fix}")
+            return
+        call, imports = fix
+        self._fixed_funcs = getattr(self, "_fixed_funcs", set()) | {node.func}
+        classifier = old == "KerasClassifier"
+        message = (f"`{old}` (keras.wrappers.scikit_learn) is gone: `{new}(model=..., model_kwargs=..., fit_kwargs=...)`"
+                   + (" (it one-hot encodes the target: the model needs one output unit per class and a "
+                      "categorical loss)" if classifier else ""))
+        self.report(node, message, call, imports=imports, safety=Safety.UNSAFE if classifier else Safety.SAFE)
+
+    def _rewrite(self, node: cst.Call, old: str, new: str):
+        from kmigrate.rules.keras3.keras2_common import name_bindings, string_literal
+
+        if any(a.star for a in node.args):
+            return "`**sk_params` cannot be split"
+        pos = [a for a in node.args if a.keyword is None]
+        fn = pos[0].value if pos else (kwarg(node, "build_fn").value if kwarg(node, "build_fn") else None)
+        if len(pos) > 1 or not isinstance(fn, cst.Name):
+            return "no `build_fn` function by name"
+        bindings = self.__dict__.get("_bindings")
+        if bindings is None:
+            bindings = self._bindings = name_bindings(self.module)
+        defs = bindings.get(fn.value, ())
+        if len(defs) != 1 or not isinstance(defs[0], cst.FunctionDef):
+            return f"`{fn.value}` is not a function defined in this file"
+        params = defs[0].params
+        if isinstance(params.star_kwarg, cst.Param):
+            return f"`{fn.value}` takes `**kwargs`: which `sk_params` are its own is not visible"
+        own = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+        if own & {"X", "y"}:
+            return f"`{fn.value}` has parameters named `X`/`y`"
+        model_kw, fit_kw = [], []
+        for a in node.args:
+            if a.keyword is None or a.keyword.value == "build_fn":
+                continue
+            name = a.keyword.value
+            if name in own:
+                model_kw.append((name, a.value))
+            else:
+                fit_kw.append(("epochs" if name == "nb_epoch" else name, a.value))
+        # quote style of the file
+        def dict_text(items):
+            return "{" + ", ".join(f"{code_of(string_literal(k, like=self.module))}: {code_of(v)}" for k, v in items) + "}"
+
+        args = [f"model=lambda X, y, **kwargs: {fn.value}(**kwargs)"]
+        if model_kw:
+            args.append(f"model_kwargs={dict_text(model_kw)}")
+        if fit_kw:
+            args.append(f"fit_kwargs={dict_text(fit_kw)}")
+        imports = []
+        if isinstance(node.func, cst.Name):
+            local = node.func.value
+            qname = self.names.import_name(local)
+            if qname is None:
+                return "the wrapper name is not imported plainly"
+            old_module = qname.rsplit(".", 1)[0]
+            root = old_module[: -len(".wrappers.scikit_learn")] if old_module.endswith(".wrappers.scikit_learn") else None
+            if root is None:
+                return "the wrapper is imported from an unknown module"
+            if root == "keras" and self.context.target == "tensorflow.keras":
+                root = "tensorflow.keras"
+            if bindings.get(new):
+                return f"the name `{new}` is taken in this file"
+            asname = local if local != old else None
+            func = cst.Name(new)
+            imports = [ImportEdit(f"{root}.wrappers", new), ImportEdit(old_module, old, asname, remove=True)]
+        elif isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Attribute):
+            func = node.func.value.value
+            func = cst.Attribute(value=func, attr=cst.Name(new))
+        else:
+            return "unknown spelling"
+        call = cst.parse_expression(f"{new}({', '.join(args)})")
+        return call.with_changes(func=func), imports
 
 
 class DeprecatedPreprocessing(KerasRule):

@@ -215,3 +215,21 @@ KERAS1_POSITIONAL = {
 # Keras 1 names that TensorFlow 2.21's tf.keras still keeps as aliases (renaming them is style and
 # the way to the Keras 2 keywords); the other LAYER_RENAMES keys are gone (ImportError/AttributeError).
 LAYER_ALIASES_KEPT = ("Convolution1D", "Convolution2D", "Convolution3D", "SeparableConvolution2D")
+
+# KM311: Keras 1 initializer functions (`keras.initializations.<name>(shape, scale=..., name=...)`)
+# -> the Keras 3 initializer class, how the Keras 1 keywords map, the Keras 1 default of a keyword
+# where Keras 3's differs, and whether the distribution is the same (Keras 1's *_normal drew from
+# a plain normal; Keras 3's from a truncated one: those rewrites are unsafe).
+KERAS1_INITIALIZERS = {
+    "normal": ("RandomNormal", {"scale": "stddev"}, {}, True),
+    "uniform": ("RandomUniform", {"scale": "+-"}, {}, True),
+    "zero": ("Zeros", {}, {}, True),
+    "one": ("Ones", {}, {}, True),
+    "orthogonal": ("Orthogonal", {"scale": "gain"}, {"gain": "1.1"}, True),
+    "identity": ("Identity", {"scale": "gain"}, {}, True),
+    "glorot_uniform": ("GlorotUniform", {}, {}, True),
+    "he_uniform": ("HeUniform", {}, {}, True),
+    "lecun_uniform": ("LecunUniform", {}, {}, True),
+    "glorot_normal": ("GlorotNormal", {}, {}, False),
+    "he_normal": ("HeNormal", {}, {}, False),
+}

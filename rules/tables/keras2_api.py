@@ -320,3 +320,22 @@ MISSING_ATTRIBUTE_HINTS = {
     "to_yaml": "YAML model configs are gone; use `to_json()`",
     "saving": "private Keras 2 module; use `model.load_weights(path, skip_mismatch=...)`",
 }
+
+# ----------------------------------------------------------------------------- KM348..KM352
+
+# KM349: layers whose size arguments Keras 3 checks to be Python ints: keywords, and how many
+# leading positional arguments are sizes.
+_UNITS = (("units", "output_dim", "input_dim"), 1)
+SIZE_ARGUMENTS = {
+    **{f"layers.{n}": _UNITS for n in ("Dense", "LSTM", "GRU", "SimpleRNN")},
+    **{f"layers.{n}": (("filters", "nb_filter"), 1) for n in (
+        "Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "SeparableConv2D", "Convolution1D", "Convolution2D",
+        "Convolution3D")},
+    "layers.Embedding": (("input_dim", "output_dim"), 2),
+}
+# Method calls without arguments whose result is a NumPy scalar (`y.max() + 1`).
+NUMPY_INT_RESULTS = frozenset({"max", "min", "sum", "prod", "argmax", "argmin"})
+# KM351: the Keras 2.2 log keys of metrics=['accuracy'] -> the Keras 2.3+ keys.
+ACCURACY_NAMES = {"acc": "accuracy", "val_acc": "val_accuracy"}
+CALLBACKS_WITH_MONITOR = frozenset({"callbacks.EarlyStopping", "callbacks.ModelCheckpoint",
+                                    "callbacks.ReduceLROnPlateau"})

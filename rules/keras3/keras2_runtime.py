@@ -1,0 +1,349 @@
+"""KM348, KM349, KM351: Keras 2 habits that Keras 3 turned into run-time errors: `model.reset_states()`,
+layer sizes computed with NumPy, and the metric names `acc`/`val_acc`."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from kmigrate.rule import Example, Safety, Severity
+from kmigrate.rules.keras3.keras2_common import (
+    KerasRule, code_of, kwarg, make_kw, name_bindings, positional, string_literal, walk, with_args,
+)
+from kmigrate.rules.tables.keras2_api import (
+    ACCURACY_NAMES, CALLBACKS_WITH_MONITOR, MODEL_FACTORIES, NUMPY_INT_RESULTS, SIZE_ARGUMENTS,
+)
+
+
+# ---------------------------------------------------------------------------------- KM348
+
+
+class ModelResetStates(KerasRule):
+    """
+    ## What it does
+    Rewrites `model.reset_states()` on a Keras model, a statement of its own, into a loop that
+    resets each layer that has state:
+    `for layer in model.layers: if hasattr(layer, "reset_states"): layer.reset_states()`.
+    The receiver must be a name bound to `Sequential(...)`/`Model(...)` in the file, or
+    `self.model` in a callback.
+
+    ## Why is this bad
+    Keras 3 models have no `reset_states()` (`AttributeError: 'Sequential' object has no
+    attribute 'reset_states'`); the recurrent layers still have it.
+
+    ## Example
+    ```python
+    model.reset_states()
+    ```
+    becomes
+    ```python
+    for layer in model.layers:
+        if hasattr(layer, "reset_states"):
+            layer.reset_states()
+    ```
+
+    ## Fix safety
+    Safe when the file builds exactly one model, so none is nested in another; unsafe otherwise
+    (and for `self.model`): a nested model is a layer without `reset_states` in Keras 3, so its
+    stateful layers would keep their state (reset them through the nested model's `layers`).
+    """
+
+    code = "KM348"
+    name = "model-reset-states"
+    summary = "`model.reset_states()` is gone in Keras 3; reset each stateful layer"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("reset_states",)
+    requires = ("keras",)
+
+    VALID = [
+        "from keras.layers import LSTM\nlstm = LSTM(4, stateful=True)\nlstm.reset_states()\n",
+        "from keras.models import Sequential\nm = Sequential()\nfor layer in m.layers:\n    layer.reset_states()\n",
+    ]
+    INVALID = [
+        Example("from keras.models import Sequential\nmodel = Sequential()\nmodel.reset_states()\n",
+                "from keras.models import Sequential\nmodel = Sequential()\nfor layer in model.layers:\n"
+                "    if hasattr(layer, 'reset_states'):\n        layer.reset_states()\n"),
+        Example("from keras.models import Sequential, Model\na = Sequential()\nb = Model(x, y)\nb.reset_states()\n",
+                "from keras.models import Sequential, Model\na = Sequential()\nb = Model(x, y)\nfor layer in b.layers:\n"
+                "    if hasattr(layer, 'reset_states'):\n        layer.reset_states()\n", {"unsafe_fixes": True}),
+        Example("from keras.models import Sequential\nmodel = Sequential()\nx = model.reset_states() or 1\n"),
+    ]
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.statements: dict = {}
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if len(node.body) == 1 and isinstance(node.body[0], cst.Expr):
+            self.statements[node.body[0].value] = node
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not (isinstance(node.func, cst.Attribute) and node.func.attr.value == "reset_states" and not node.args):
+            return
+        receiver = node.func.value
+        nested_possible = None
+        if isinstance(receiver, cst.Name) and self.models.is_model(receiver):
+            factories = sum(1 for n in walk(self.module) if isinstance(n, cst.Call)
+                            and self.call_kname(n) in MODEL_FACTORIES)
+            nested_possible = factories != 1
+        elif (isinstance(receiver, cst.Attribute) and receiver.attr.value == "model"
+              and isinstance(receiver.value, cst.Name) and receiver.value.value == "self"):
+            nested_possible = True
+        if nested_possible is None:
+            return
+        message = "Keras 3 models have no `reset_states()`: reset each layer that has state"
+        stmt = self.statements.get(node)
+        if stmt is None:
+            self.report(node, message + " (`for layer in model.layers: if hasattr(layer, 'reset_states'): "
+                        "layer.reset_states()`); the call is part of an expression: rewrite by hand")
+            return
+        taken = {n.value for n in walk(self.module) if isinstance(n, cst.Name)}
+        var = next((v for v in ("layer", "stateful_layer", "layer_", "_layer") if v not in taken), None)
+        if var is None:
+            self.report(node, message + "; rewrite by hand")
+            return
+        quote = string_literal("reset_states", like=self.module)
+        text = (f"for {var} in {code_of(receiver)}.layers:\n    if hasattr({var}, {quote.value}):\n"
+                f"        {var}.reset_states()\n")
+        loop = cst.parse_statement(text).with_changes(leading_lines=stmt.leading_lines)
+        self.report(stmt, message + (" (unsafe: a nested model's layers are not reached)" if nested_possible else ""),
+                    loop, safety=Safety.UNSAFE if nested_possible else Safety.SAFE, at=node)
+
+
+# ---------------------------------------------------------------------------------- KM349
+
+
+class NumpyLayerSize(KerasRule):
+    """
+    ## What it does
+    Wraps in `int(...)` a layer size computed with NumPy: `units`/`filters`/`output_dim`/
+    `input_dim` (or the first positional argument of `Dense`, `Conv*`, the RNN layers, both of
+    `Embedding`) given a NumPy expression (`np.max(y) + 1`, `y.max() + 1`, `np.prod(shape)`), or a
+    name bound once in the file to one (`num_classes = np.max(y) + 1`), where the name is bound.
+
+    ## Why is this bad
+    Keras 3 checks sizes with `isinstance(units, int)`, which a NumPy integer fails:
+    `ValueError: Received an invalid value for units, expected a positive integer. Received:
+    units=10`. Keras 2 accepted it.
+
+    ## Example
+    ```python
+    num_classes = np.max(y_train) + 1
+    model.add(Dense(num_classes))
+    ```
+    becomes
+    ```python
+    num_classes = int(np.max(y_train) + 1)
+    model.add(Dense(num_classes))
+    ```
+
+    ## Fix safety
+    Safe: the same number, as a Python `int` (a size is a whole number; `int()` of a NumPy
+    integer or integral float is exact). A name bound more than once or not in the file is left
+    alone: its origin is not visible.
+    """
+
+    code = "KM349"
+    name = "numpy-layer-size"
+    summary = "Layer size computed with NumPy (`np.max(y) + 1`); Keras 3 wants a Python `int`"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("numpy",)
+    requires = ("keras",)
+
+    VALID = [
+        "import numpy as np\nfrom keras.layers import Dense\nn = int(np.max(y) + 1)\nd = Dense(n)\n",
+        "import numpy as np\nfrom keras.layers import Dense\nd = Dense(x.shape[1])\nk = Dense(len(np.unique(y)))\n",
+    ]
+    INVALID = [
+        Example("import numpy as np\nfrom keras.layers import Dense\nn = np.max(y) + 1\nd = Dense(n)\n",
+                "import numpy as np\nfrom keras.layers import Dense\nn = int(np.max(y) + 1)\nd = Dense(n)\n"),
+        Example("import numpy as np\nfrom keras.layers import Dense\nd = Dense(units=y.max() + 1)\n",
+                "import numpy as np\nfrom keras.layers import Dense\nd = Dense(units=int(y.max() + 1))\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        k = self.call_kname(node)
+        if not k or k not in SIZE_ARGUMENTS:
+            return
+        names, count = SIZE_ARGUMENTS[k]
+        pos = positional(node)
+        args = list(pos[:count]) + [a for a in node.args if a.keyword is not None and a.keyword.value in names]
+        for arg in args:
+            self._size(arg.value, k)
+
+    def _numpy_aliases(self) -> set[str]:
+        aliases = self.__dict__.get("_np")
+        if aliases is None:
+            aliases = set()
+            for n in walk(self.module):
+                if isinstance(n, cst.Import):
+                    for a in n.names:
+                        if code_of(a.name) == "numpy":
+                            aliases.add(a.asname.name.value if a.asname else "numpy")
+            self._np = aliases
+        return aliases
+
+    def _numpy(self, expr: cst.BaseExpression) -> bool:
+        """An expression whose value NumPy computes (a numpy call or a reduction method)."""
+        aliases = self._numpy_aliases()
+        for n in walk(expr):
+            if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in ("int", "len", "round"):
+                return False
+            if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute):
+                root = n.func
+                while isinstance(root, cst.Attribute):
+                    root = root.value
+                if isinstance(root, cst.Name) and root.value in aliases:
+                    return True
+                if n.func.attr.value in NUMPY_INT_RESULTS and not n.args:
+                    return True
+        return False
+
+    def _size(self, value: cst.BaseExpression, k: str) -> None:
+        cls = k.split(".")[1]
+        message = (f"`{cls}` size computed with NumPy: Keras 3 rejects NumPy integers "
+                   "(\"expected a positive integer\"); make it a Python `int`")
+        if isinstance(value, cst.Name):
+            bindings = self.__dict__.get("_bindings")
+            if bindings is None:
+                bindings = self._bindings = name_bindings(self.module)
+            found = bindings.get(value.value, ())
+            if len(found) != 1 or not isinstance(found[0], cst.AssignTarget):
+                return
+            assign = next((n for n in walk(self.module) if isinstance(n, cst.Assign) and found[0] in n.targets), None)
+            if assign is None or len(assign.targets) != 1 or not self._numpy(assign.value):
+                return
+            done = self.__dict__.setdefault("_done", set())
+            if id(assign) in done:
+                return
+            done.add(id(assign))
+            self.report(assign.value, message + f" where `{value.value}` is bound",
+                        cst.Call(func=cst.Name("int"), args=[cst.Arg(assign.value)]))
+        elif self._numpy(value):
+            self.report(value, message, cst.Call(func=cst.Name("int"), args=[cst.Arg(value)]))
+
+
+# ---------------------------------------------------------------------------------- KM351
+
+
+class AccuracyMetricNames(KerasRule):
+    """
+    ## What it does
+    When the file compiles its models with `metrics=['accuracy']`, renames the Keras 2.2 log keys
+    `'acc'`/`'val_acc'` to `'accuracy'`/`'val_accuracy'` where they are read: `monitor=` of the
+    Keras callbacks (`EarlyStopping`, `ModelCheckpoint`, `ReduceLROnPlateau`), `{val_acc...}` in a
+    `ModelCheckpoint` file name, and `history.history['acc']`. With `metrics=['acc']` the logs
+    keep the name `acc`, but Keras 3 cannot tell whether `monitor='val_acc'` is to be maximized:
+    there `mode='max'` is added.
+
+    ## Why is this bad
+    Keras 2.3 renamed the logs; Keras 3 raises on the old monitor name (`EarlyStopping callback
+    received monitor=val_acc, but Keras isn't able to automatically determine whether that
+    metric should be maximized or minimized`) and `history.history['acc']` is a `KeyError`.
+
+    ## Example
+    ```python
+    model.compile(loss='binary_crossentropy', optimizer='adam', metrics=['accuracy'])
+    stop = EarlyStopping(monitor='val_acc', patience=2)
+    plt.plot(history.history['acc'])
+    ```
+    becomes
+    ```python
+    stop = EarlyStopping(monitor='val_accuracy', patience=2)
+    plt.plot(history.history['accuracy'])
+    ```
+
+    ## Fix safety
+    Safe: the same metric under the name Keras 3 logs it by. Files whose `compile` calls are not
+    all visible with literal metrics (or that mix `'acc'` and `'accuracy'`) are left alone.
+    """
+
+    code = "KM351"
+    name = "accuracy-metric-names"
+    summary = "`monitor='val_acc'`/`history['acc']`: Keras logs `accuracy`/`val_accuracy` since 2.3"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("acc",)
+    requires = ("keras",)
+
+    VALID = [
+        "from keras.callbacks import EarlyStopping\nm.compile(loss='mse', metrics=['accuracy'])\n"
+        "s = EarlyStopping(monitor='val_accuracy')\n",
+        "from keras.callbacks import EarlyStopping\ns = EarlyStopping(monitor='val_acc')\n",
+    ]
+    INVALID = [
+        Example("from keras.callbacks import EarlyStopping\nm.compile(loss='mse', metrics=['accuracy'])\n"
+                "s = EarlyStopping(monitor='val_acc')\nprint(h.history['acc'])\n",
+                "from keras.callbacks import EarlyStopping\nm.compile(loss='mse', metrics=['accuracy'])\n"
+                "s = EarlyStopping(monitor='val_accuracy')\nprint(h.history['accuracy'])\n"),
+        Example("from keras.callbacks import ModelCheckpoint\nm.compile(loss='mse', metrics=['acc'])\n"
+                "c = ModelCheckpoint('w.h5', monitor='val_acc')\n",
+                "from keras.callbacks import ModelCheckpoint\nm.compile(loss='mse', metrics=['acc'])\n"
+                "c = ModelCheckpoint('w.h5', monitor='val_acc', mode='max')\n"),
+    ]
+
+    def _metric_style(self) -> Optional[str]:
+        """'accuracy' / 'acc' when every compile in the file passes that literal metric name."""
+        if "_style" in self.__dict__:
+            return self._style
+        found: set[str] = set()
+        ok = True
+        for n in walk(self.module):
+            if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "compile":
+                m = kwarg(n, "metrics")
+                if m is None:
+                    continue
+                if not isinstance(m.value, (cst.List, cst.Tuple)):
+                    ok = False
+                    continue
+                for e in m.value.elements:
+                    if isinstance(e.value, cst.SimpleString) and e.value.evaluated_value in ("accuracy", "acc"):
+                        found.add(e.value.evaluated_value)
+        self._style = next(iter(found)) if ok and len(found) == 1 else None
+        return self._style
+
+    def visit_Call(self, node: cst.Call) -> None:
+        k = self.call_kname(node)
+        if k not in CALLBACKS_WITH_MONITOR:
+            return
+        style = self._metric_style()
+        if style is None:
+            return
+        arg = kwarg(node, "monitor")
+        if arg is not None and isinstance(arg.value, cst.SimpleString) and arg.value.evaluated_value in ACCURACY_NAMES:
+            old = arg.value.evaluated_value
+            if style == "accuracy":
+                new = ACCURACY_NAMES[old]
+                self.report(arg.value, f"`monitor={old!r}`: Keras logs `{new}` for `metrics=['accuracy']` since 2.3; "
+                            "Keras 3 raises on the old name", string_literal(new, like=arg.value))
+            elif kwarg(node, "mode") is None:
+                self.report(node, f"`monitor={old!r}`: Keras 3 cannot tell that `{old}` is to be maximized; "
+                            "pass `mode='max'`",
+                            with_args(node, [*node.args, make_kw("mode", string_literal("max", like=arg.value),
+                                                                 like=arg)]), at=arg)
+        if style == "accuracy" and k.endswith("ModelCheckpoint"):
+            pos = positional(node)
+            path = pos[0] if pos else kwarg(node, "filepath")
+            if path is not None and isinstance(path.value, cst.SimpleString):
+                old_text = path.value.value
+                text = old_text.replace("{val_acc:", "{val_accuracy:").replace("{val_acc}", "{val_accuracy}")
+                text = text.replace("{acc:", "{accuracy:").replace("{acc}", "{accuracy}")
+                if text != old_text:
+                    self.report(path.value, "`{val_acc}` in a checkpoint name: the log is `val_accuracy` since "
+                                "Keras 2.3", path.value.with_changes(value=text))
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if not (isinstance(node.value, cst.Attribute) and node.value.attr.value == "history"):
+            return
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return
+        key = node.slice[0].slice.value
+        if not (isinstance(key, cst.SimpleString) and key.evaluated_value in ACCURACY_NAMES):
+            return
+        if self._metric_style() != "accuracy":
+            return
+        new = ACCURACY_NAMES[key.evaluated_value]
+        self.report(key, f"`history[{key.evaluated_value!r}]`: Keras logs `{new}` for `metrics=['accuracy']` "
+                    "since 2.3 (KeyError today)", string_literal(new, like=key))
