@@ -716,6 +716,22 @@ RULES = {
         'target': None,
         'requires': ('keras',),
     },
+    'KM352': {
+        'module': 'kmigrate.rules.keras3.symbolic_backend',
+        'cls': 'SymbolicBackend',
+        'name': 'backend-on-symbolic-tensor',
+        'summary': ("`K.*` on a functional model's symbolic tensors / symbolic "
+                    '`add_loss`: use `keras.ops` / a loss layer'),
+        'severity': 'error',
+        'fix_safety': 'safe',
+        'triggers': ('backend', 'add_loss'),
+        'code_triggers': True,
+        'trigger_pattern': None,
+        'opt_in': False,
+        'to': None,
+        'target': None,
+        'requires': ('keras',),
+    },
     'KM401': {
         'module': 'kmigrate.rules.convert.sequential_to_functional',
         'cls': 'SequentialToFunctional',

@@ -1,0 +1,314 @@
+"""KM352: backend functions applied to the symbolic tensors of a functional model (-> `keras.ops`),
+and `model.add_loss(<expression of symbolic tensors>)` (-> a small loss layer)."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from kmigrate.names import keras_module
+from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, name_bindings, walk
+from kmigrate.rules.tables.keras2_api import BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL
+
+_INPUTS = ("layers.Input", "Input", "models.Input")
+_MODELS = ("models.Model", "Model")
+
+
+def _names(node: cst.CSTNode) -> list[str]:
+    """Names read in `node`, not counting attribute names, keywords, or lambda/def bodies."""
+    out: list[str] = []
+    stack = [node]
+    skip: set[int] = set()
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (cst.Lambda, cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(n, cst.Attribute):
+            skip.add(id(n.attr))
+        if isinstance(n, cst.Arg) and n.keyword is not None:
+            skip.add(id(n.keyword))
+        if isinstance(n, cst.Name) and id(n) not in skip:
+            out.append(n.value)
+        from kmigrate.walk import code_children
+
+        stack.extend(reversed(code_children(n)))
+    return out
+
+
+class _Scope:
+    """What one block (the module or a function body) shows about the tensors it builds."""
+
+    def __init__(self, rule: "SymbolicBackend", body):
+        self.rule = rule
+        self.body = list(body)
+        self.tensors: dict[str, str] = {}  # name -> 'base' (Input or layer output) / 'derived' (computed)
+        self.layers: set[str] = set()
+        self.models: dict[str, cst.Call] = {}
+        self.defs: dict[str, int] = {}  # derived tensor name -> index of its defining statement
+        for i, stmt in enumerate(self.body):
+            if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+                continue
+            a = stmt.body[0]
+            if not (isinstance(a, cst.Assign) and len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name)):
+                continue
+            name, value = a.targets[0].target.value, a.value
+            self.tensors.pop(name, None)
+            kind = self._kind(value)
+            if kind == "layer":
+                self.layers.add(name)
+            elif kind == "model":
+                self.models[name] = value
+            elif kind in ("base", "derived"):
+                self.tensors[name] = kind
+                if kind == "derived":
+                    self.defs[name] = i
+
+    def _kind(self, value: cst.BaseExpression) -> Optional[str]:
+        rule = self.rule
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Call):
+            kf = rule.kname(value.func.func)
+            if kf and kf.startswith("layers."):
+                return "base"
+        if isinstance(value, cst.Call) and not isinstance(value.func, cst.Call):
+            k = rule.kname(value.func)
+            if k in _INPUTS:
+                return "base"
+            if k in _MODELS:
+                return "model"
+            if k and k.startswith("layers.") and k[7:8].isupper():
+                return "layer"
+            if isinstance(value.func, cst.Name) and (value.func.value in self.layers or value.func.value in self.models):
+                return "base"
+        if any(n in self.tensors for n in _names(value)):
+            return "derived"
+        return None
+
+    def symbolic(self, node: cst.CSTNode) -> bool:
+        return any(n in self.tensors for n in _names(node))
+
+
+class SymbolicBackend(KerasRule):
+    """
+    ## What it does
+    Where a functional model is built (module level or a function body, statement by statement),
+    rewrites `keras.backend` functions applied to its symbolic tensors (`K.square(z_mean)`,
+    `K.exp`, `K.sum`, `K.mean`, ... on tensors that come from `Input(...)` and layer calls) to
+    their `keras.ops` twins, imported as `from tensorflow.keras import ops`. And it turns the
+    Keras 2 VAE pattern, `vae.add_loss(<expression of symbolic tensors>)` on a functional model,
+    into a small loss layer: a `Layer` subclass whose `call` computes the expression (the helper
+    lines that only feed it move into `call`) and calls `self.add_loss`, applied to the model's
+    output and the tensors the expression reads; the model is rebuilt from its inputs to the
+    layer's output, which passes the model output through unchanged.
+
+    ## Why is this bad
+    Keras 3 raises "A KerasTensor cannot be used as input to a TensorFlow function" for
+    `tf.keras.backend.square(z_mean)` on a symbolic tensor, and `add_loss` of a symbolic tensor
+    is gone ("symbolic add_loss" was removed); the model trains only with the loss in a layer.
+
+    ## Example
+    ```python
+    kl = -0.5 * K.sum(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var), axis=-1)
+    vae.add_loss(K.mean(xent + kl))
+    ```
+    becomes
+    ```python
+    class VaeLoss(Layer):
+        def call(self, inputs):
+            _, x, x_decoded, z_mean, z_log_var = inputs
+            xent = ...
+            kl = -0.5 * K.sum(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var), axis=-1)
+            self.add_loss(K.mean(xent + kl))
+            return inputs[0]
+    vae = Model(vae.inputs, VaeLoss()([vae.outputs[0], x, x_decoded, z_mean, z_log_var]))
+    ```
+
+    ## Fix safety
+    Safe: `keras.ops` computes the same functions (only those whose signatures agree are
+    rewritten), and the loss layer adds the same loss to the same model (its weights and outputs
+    unchanged; `model.layers` gets one layer without weights). Backend functions without a twin,
+    and an `add_loss` whose helper values are used elsewhere too, are reported.
+    """
+
+    code = "KM352"
+    name = "backend-on-symbolic-tensor"
+    summary = "`K.*` on a functional model's symbolic tensors / symbolic `add_loss`: use `keras.ops` / a loss layer"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("backend", "add_loss")
+    requires = ("keras",)
+
+    VALID = [
+        "from keras import backend as K\ndef f(x):\n    return K.sum(x)\n",
+        "from keras.layers import Input, Lambda\nfrom keras import backend as K\nx = Input(shape=(3,))\n"
+        "y = Lambda(lambda t: K.square(t))(x)\n",
+    ]
+    INVALID = [
+        Example("from keras.layers import Input, Dense\nfrom keras import backend as K\nx = Input(shape=(3,))\n"
+                "h = Dense(2)(x)\nz = K.square(h)\n",
+                "from keras.layers import Input, Dense\nfrom keras import backend as K\n"
+                "from tensorflow.keras import ops\n\nx = Input(shape=(3,))\nh = Dense(2)(x)\nz = ops.square(h)\n"),
+        Example("from keras.layers import Input, Dense\nfrom keras import backend as K\nx = Input(shape=(3,))\n"
+                "h = Dense(2)(x)\nz = K.batch_flatten(h)\n"),
+    ]
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._scope(node, node.body)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if isinstance(node.body, cst.IndentedBlock):
+            self._scope(node.body, node.body.body)
+
+    def _ops_name(self) -> tuple[Optional[str], list[ImportEdit]]:
+        bindings = self.__dict__.get("_bindings")
+        if bindings is None:
+            bindings = self._bindings = name_bindings(self.module)
+        if "ops" in bindings:
+            q = self.names.import_name("ops")
+            if q in ("keras.ops", "tensorflow.keras.ops"):
+                return "ops", []
+            return None, []
+        return "ops", [ImportEdit(keras_module(self.context.target), "ops")]
+
+    def _scope(self, block, body) -> None:
+        scope = _Scope(self, body)
+        if not scope.tensors:
+            return
+        moved: set[int] = set()
+        plan = self._add_loss(block, scope, moved)
+        for i, stmt in enumerate(scope.body):
+            if i in moved or not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for n in walk(stmt):
+                if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute):
+                    self._backend_call(n, scope)
+        if plan is not None:
+            message, replacement, imports, anchor = plan
+            self.report(block, message, replacement, imports=imports, at=anchor)
+
+    def _backend_call(self, call: cst.Call, scope: _Scope) -> None:
+        k = self.kname(call.func)
+        if not k or not k.startswith("backend.") or k.count(".") != 1:
+            return
+        if not any(scope.symbolic(a.value) for a in call.args):
+            return
+        fn = k.split(".")[1]
+        positional_only = all(a.keyword is None and not a.star for a in call.args)
+        new = BACKEND_TO_OPS.get(fn) or (BACKEND_TO_OPS_POSITIONAL.get(fn) if positional_only else None)
+        message = (f"`K.{fn}` on a symbolic tensor of a functional model: Keras 3 raises \"A KerasTensor cannot "
+                   "be used as input to a TensorFlow function\"")
+        if new is None:
+            self.report(call, message + f"; use the `keras.ops` function (or wrap it in a `Lambda` layer) by hand")
+            return
+        ops, imports = self._ops_name()
+        if ops is None:
+            self.report(call, message + f"; use `keras.ops.{new}` (the name `ops` is taken in this file)")
+            return
+        self.report(call.func, message + f"; use `ops.{new}`", cst.parse_expression(f"{ops}.{new}"), imports=imports)
+
+    # ------------------------------------------------------------------ add_loss
+
+    def _add_loss(self, block, scope: _Scope, moved: set[int]):
+        plan = None
+        for i, stmt in enumerate(scope.body):
+            if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+                    and isinstance(stmt.body[0], cst.Expr) and isinstance(stmt.body[0].value, cst.Call)):
+                continue
+            call = stmt.body[0].value
+            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_loss"
+                    and isinstance(call.func.value, cst.Name) and len(call.args) == 1 and call.args[0].keyword is None):
+                continue
+            model = call.func.value.value
+            expr = call.args[0].value
+            if not scope.symbolic(expr):
+                continue
+            why = self._convert(block, scope, i, model, expr, moved)
+            if isinstance(why, str):
+                self.report(call, "`add_loss` of a symbolic tensor is gone in Keras 3: compute the loss in a "
+                            f"layer's `call` and `self.add_loss` it there; not rewritten: {why}")
+                continue
+            plan = why
+        return plan
+
+    def _convert(self, block, scope: _Scope, at: int, model: str, expr, moved: set[int]):
+        if model not in scope.models:
+            return f"`{model}` is not a functional `Model(...)` built here"
+        mcall = scope.models[model]
+        outs = [a for a in mcall.args if a.keyword is None]
+        out_arg = next((a for a in mcall.args if a.keyword is not None and a.keyword.value in ("outputs", "output")),
+                       outs[1] if len(outs) > 1 else None)
+        if out_arg is None or isinstance(out_arg.value, (cst.List, cst.Tuple)):
+            return "the model has more than one output"
+        # the helper statements that only feed the loss move into the layer
+        chain: list[int] = []
+        bases: list[str] = []
+        todo = list(_names(expr))
+        seen: set[str] = set()
+        while todo:
+            n = todo.pop(0)
+            if n in seen:
+                continue
+            seen.add(n)
+            kind = scope.tensors.get(n)
+            if kind == "base":
+                bases.append(n)
+            elif kind == "derived":
+                idx = scope.defs.get(n)
+                if idx is None or idx > at:
+                    return f"`{n}` is computed after the `add_loss`"
+                chain.append(idx)
+                todo.extend(_names(scope.body[idx].body[0].value))
+        chain = sorted(set(chain))
+        chain_names = {scope.body[i].body[0].targets[0].target.value for i in chain}
+        for j, stmt in enumerate(scope.body):
+            if j in chain or j == at:
+                continue
+            if chain_names & set(_names(stmt)):
+                return f"`{sorted(chain_names & set(_names(stmt)))[0]}` is used elsewhere too"
+        if not bases:
+            return "the loss reads no model tensor"
+        bindings = self.__dict__.get("_bindings")
+        if bindings is None:
+            bindings = self._bindings = name_bindings(self.module)
+        if "Layer" in bindings:
+            q = self.names.import_name("Layer") or ""
+            if not q.endswith("layers.Layer"):
+                return "the name `Layer` is taken in this file"
+            imports = []
+        else:
+            imports = [ImportEdit(keras_module(self.context.target, "layers"), "Layer")]
+        cls = "".join(p.capitalize() for p in model.split("_")) + "Loss"
+        while cls in bindings or any(isinstance(n, cst.Name) and n.value == cls for n in walk(self.module)):
+            cls = "_" + cls
+        module = self.module
+        indent = module.default_indent
+        lines = [f"class {cls}(Layer):\n",
+                 f"{indent}def call(self, inputs):\n",
+                 f"{indent * 2}_, {', '.join(bases)} = inputs\n"]
+        for idx in chain:
+            stmt = scope.body[idx]
+            lines.append(f"{indent * 2}{code_of(stmt.with_changes(leading_lines=[]), module).lstrip()}")
+        lines.append(f"{indent * 2}self.add_loss({code_of(expr)})\n")
+        lines.append(f"{indent * 2}return inputs[0]\n")
+        lines.append(f"{model} = Model({model}.inputs, {cls}()([{model}.outputs[0], {', '.join(bases)}]))\n")
+        mk = self.kname(mcall.func)
+        model_func = code_of(mcall.func)
+        text = "".join(lines).replace(f"{model} = Model(", f"{model} = {model_func}(")
+        try:
+            new = list(cst.parse_module(text).body)
+        except cst.ParserSyntaxError:
+            return "the helper lines do not fit in a method"
+        new[0] = new[0].with_changes(leading_lines=scope.body[at].leading_lines)
+        body = []
+        for j, stmt in enumerate(scope.body):
+            if j in chain:
+                continue
+            if j == at:
+                body.extend(new)
+            else:
+                body.append(stmt)
+        moved.update(chain)
+        moved.add(at)
+        message = ("`add_loss` of a symbolic tensor is gone in Keras 3: the loss is computed in a small `Layer` "
+                   f"(`{cls}`) that calls `self.add_loss`, and `{model}` is rebuilt through it")
+        return message, block.with_changes(body=body), imports, scope.body[at].body[0].value
