@@ -339,3 +339,12 @@ NUMPY_INT_RESULTS = frozenset({"max", "min", "sum", "prod", "argmax", "argmin"})
 ACCURACY_NAMES = {"acc": "accuracy", "val_acc": "val_accuracy"}
 CALLBACKS_WITH_MONITOR = frozenset({"callbacks.EarlyStopping", "callbacks.ModelCheckpoint",
                                     "callbacks.ReduceLROnPlateau"})
+# KM350: private keras.engine.training helpers -> what they computed (the message for the ones
+# that are reported).
+ENGINE_HELPERS = {
+    "slice_X": "`X[start:stop]`, or `[x[start:stop] for x in X]` for a list of arrays",
+    "make_batches": "`[(i, min(size, i + batch_size)) for i in range(0, size, batch_size)]`",
+    "batch_shuffle": "shuffle the indices within batches with NumPy",
+    "standardize_input_data": "pass NumPy arrays to `fit` directly",
+    "check_array_lengths": "compare `len(x)` of the arrays",
+}

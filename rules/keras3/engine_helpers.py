@@ -1,0 +1,125 @@
+"""KM350: Keras 1/2 private helpers imported from `keras.engine.*` (`slice_X`, `make_batches`),
+rewritten to the plain Python they computed."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, name_bindings, positional, walk
+from kmigrate.rules.keras3.keras1_common import is_simple
+from kmigrate.rules.tables.keras2_api import ENGINE_HELPERS
+
+
+class KerasEngineHelpers(KerasRule):
+    """
+    ## What it does
+    Replaces calls of the Keras 1/2 private helpers of `keras.engine.training` by the Python
+    they computed: `slice_X(X, start, stop)` -> `X[start:stop]` (each array sliced when `X` is a
+    list: `[x[start:stop] for x in X]`, chosen at run time with `isinstance(X, list)` as the
+    helper did; a literal list is sliced element by element), `make_batches(size, batch_size)` ->
+    `[(i, min(size, i + batch_size)) for i in range(0, size, batch_size)]`. The import goes
+    once nothing uses it. The other private helpers are reported.
+
+    ## Why is this bad
+    `keras.engine` is gone in Keras 3 (`ModuleNotFoundError: No module named 'keras.engine'`), and
+    these helpers have no public home.
+
+    ## Example
+    ```python
+    from keras.engine.training import slice_X
+    batch = slice_X(X_train, 0, 32)
+    ```
+    becomes
+    ```python
+    batch = (X_train[0:32] if not isinstance(X_train, list) else [x[0:32] for x in X_train])
+    ```
+
+    ## Fix safety
+    Safe: the helper's own code, inlined. `slice_X(X, indices)` with one index argument that is
+    not a literal (an index array or an int: the helper did either) and arguments that are not
+    simple names or literals (evaluated more than once) are reported.
+    """
+
+    code = "KM350"
+    name = "keras-engine-helpers"
+    summary = "Private `keras.engine` helpers (`slice_X`, `make_batches`) are gone; inline them"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = tuple(ENGINE_HELPERS)
+    requires = ("engine",)
+
+    VALID = ["def slice_X(x, a, b):\n    return x[a:b]\ny = slice_X(x, 0, 3)\n"]
+    INVALID = [
+        Example("from keras.engine.training import slice_X\nb = slice_X([xa, xb], 0, 8)\n",
+                "b = [xa[0:8], xb[0:8]]\n"),
+        Example("from keras.engine.training import make_batches\nfor s, e in make_batches(n, 32):\n    pass\n",
+                "for s, e in [(i, min(n, i + 32)) for i in range(0, n, 32)]:\n    pass\n"),
+        Example("from keras.engine.training import slice_X\nb = slice_X(X, idx)\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+        if name not in ENGINE_HELPERS:
+            return
+        k = self.kname(func)
+        if k is None:
+            return
+        message = f"`{name}` was a private helper of `keras.engine.training`, gone in Keras 3"
+        new = self._inline(name, node)
+        if new is None:
+            self.report(node, message + f"; inline it by hand ({ENGINE_HELPERS[name]})")
+            return
+        imports = []
+        if isinstance(func, cst.Name):
+            q = self.names.import_name(func.value)
+            if q:
+                module, _, obj = q.rpartition(".")
+                imports.append(ImportEdit(module, obj, func.value if func.value != obj else None, remove=True))
+        self.report(node, message + "; inlined", new, imports=imports)
+
+    def _inline(self, name: str, node: cst.Call) -> Optional[cst.BaseExpression]:
+        if any(a.star for a in node.args):
+            return None
+        args = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        pos = positional(node)
+        taken = {n.value for n in walk(self.module) if isinstance(n, cst.Name)}
+        var = next((v for v in ("x", "array", "x_", "_x") if v not in taken), None)
+        if name == "slice_X":
+            order = ("X", "start", "stop")
+            for i, a in enumerate(pos):
+                if i < len(order):
+                    args.setdefault(order[i], a.value)
+            X, start, stop = args.get("X"), args.get("start"), args.get("stop")
+            if X is None or len(pos) + len([a for a in node.args if a.keyword]) > 3:
+                return None
+            if stop is None and not (start is None or isinstance(start, cst.Integer)):
+                return None  # an index array or an int: the helper did either
+            for v in (start, stop):
+                if v is not None and not is_simple(v):
+                    return None
+            sl = f"{code_of(start) if start is not None else ''}:{code_of(stop) if stop is not None else ''}"
+            if isinstance(X, (cst.List, cst.Tuple)):
+                if any(isinstance(e, cst.StarredElement) for e in X.elements):
+                    return None
+                return cst.parse_expression("[" + ", ".join(f"{code_of(e.value)}[{sl}]" for e in X.elements) + "]")
+            if not is_simple(X) or var is None:
+                return None
+            xs = code_of(X)
+            return cst.parse_expression(f"({xs}[{sl}] if not isinstance({xs}, list) else [{var}[{sl}] for {var} in {xs}])")
+        if name == "make_batches":
+            order = ("size", "batch_size")
+            for i, a in enumerate(pos):
+                if i < len(order):
+                    args.setdefault(order[i], a.value)
+            size, batch = args.get("size"), args.get("batch_size")
+            if size is None or batch is None or not is_simple(size) or not is_simple(batch) or len(node.args) != 2:
+                return None
+            i = next((v for v in ("i", "start", "i_") if v not in taken), None)
+            if i is None:
+                return None
+            s, b = code_of(size), code_of(batch)
+            return cst.parse_expression(f"[({i}, min({s}, {i} + {b})) for {i} in range(0, {s}, {b})]")
+        return None
