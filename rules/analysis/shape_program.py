@@ -73,6 +73,8 @@ class TensorV:
     origin: Optional[str] = None  # "input": straight from Input/input_shape; "data": the fit data
     data: Optional[Array] = None
     scaled: Optional[bool] = False  # a rescaling layer on the path (None: unknown)
+    rank_cause: Optional["LayerV"] = None  # the layer that took the rank down to this one (Flatten, LSTM...)
+    wide_dense: Optional["LayerV"] = None  # the first Dense on this path applied to more than 2 axes
 
 
 @dataclass
@@ -273,6 +275,7 @@ class ShapeProgram:
         self.issues: dict[tuple, Issue] = {}
         self.models: list[ModelV] = []
         self.call_stack: list = []
+        self.literals: dict[int, tuple] = {}  # id of a string constant -> (it, where it is written)
         self._kname: dict = {}
         self._qname: dict = {}
 
@@ -517,7 +520,11 @@ class ShapeProgram:
                 return None
         if t is cst.SimpleString:
             v = e.evaluated_value
-            return Const(v) if isinstance(v, str) else None
+            if not isinstance(v, str):
+                return None
+            c = Const(v)
+            self.literals[id(c)] = (c, e)  # the constant kept alive: its id stays its own
+            return c
         if t is cst.Name:
             if e.value in ("True", "False"):
                 return Const(e.value == "True")
@@ -1025,8 +1032,17 @@ class ShapeProgram:
         last = shape[-1] if shape is not None else self._last_of(layer, x)
         scaled = True if layer.kind in SCALING_LAYERS else (
             x.scaled if layer.kind in SIGNATURES and layer.cfg is not None else None)
-        last_node = node if layer.kind not in SAME_SHAPE else (x.last_node or node)
-        return TensorV(shape, last, node, layer.kind, last_node, scaled=scaled)
+        last_node = layer.node if layer.kind not in SAME_SHAPE else (x.last_node or layer.node)
+        out = TensorV(shape, last, node, layer.kind, last_node, scaled=scaled)
+        if shape is not None and x.shape is not None and len(x.shape) == len(shape):
+            out.rank_cause = x.rank_cause
+        elif shape is not None and x.shape is not None and len(shape) < len(x.shape):
+            out.rank_cause = layer
+        if layer.kind == "Dense" and x.shape is not None and len(x.shape) > 2:
+            out.wide_dense = x.wide_dense or layer
+        elif shape is not None and len(shape) > 2:
+            out.wide_dense = x.wide_dense
+        return out
 
     @staticmethod
     def _last_of(layer: LayerV, x: Optional[TensorV]) -> Optional[int]:
@@ -1040,18 +1056,24 @@ class ShapeProgram:
         return None
 
     def layer_problem(self, layer: LayerV, x: TensorV, problem: str, node) -> None:
-        where = self.at(node)
+        where = self.at(layer.node)
         if x.origin == "data" and x.data is not None:
-            d = x.data
-            self.issue("KM522", node, f"{problem} ({where}): the model is fed {d.what or 'the data'} of shape "
-                       f"{fmt(d.shape)} ({self.at(d.node)}), whose samples are {fmt(d.shape[1:] if d.shape else None)}"
-                       + _hint(layer.kind, d.shape))
+            d = x.data  # no declared input: the data decides it, and is what to change
+            self.issue("KM522", d.node, f"the data {d.what + ' ' if d.what else ''}{fmt(d.shape)} "
+                       f"({self.at(d.node)}) is the input of a model whose first layer cannot take it: {problem} "
+                       f"({where})" + _hint(layer.kind, x.shape))
         elif x.origin == "input":
-            self.issue("KM522", node, f"{problem} ({where}): the model's input is declared as {fmt(x.shape)} "
+            self.issue("KM522", layer.node, f"{problem} ({where}): the model's input is declared as {fmt(x.shape)} "
                        f"({self.at(x.node)})" + _hint(layer.kind, x.shape))
         else:
+            cause = x.rank_cause
+            want = _expected(layer.kind)
+            if cause is not None and want is not None and x.shape is not None and len(x.shape) < want:
+                self.issue("KM523", cause.node, f"{problem} ({where}): `{cause.kind}` ({self.at(cause.node)}) "
+                           f"took the tensor down to {fmt(x.shape)}" + _between_hint(layer.kind, x))
+                return
             src = f" from `{x.kind}` ({self.at(x.node)})" if x.kind else ""
-            self.issue("KM523", node, f"{problem}{src}" + _between_hint(layer.kind, x))
+            self.issue("KM523", layer.node, f"{problem} ({where}){src}" + _between_hint(layer.kind, x))
 
     # -- models
 
@@ -1114,7 +1136,8 @@ class ShapeProgram:
         v = self.expr(expr, frame)
         if isinstance(v, Const) and isinstance(v.value, str):
             name = CE_LOSSES.get(v.value)
-            return (name or v.value, expr, isinstance(expr, cst.SimpleString))
+            at = self.literals.get(id(v), (v, expr))[1] if isinstance(expr, cst.Name) else expr
+            return (name or v.value, at, isinstance(expr, cst.SimpleString))
         target = expr
         if isinstance(expr, cst.Call):
             target = expr.func
@@ -1175,10 +1198,11 @@ class ShapeProgram:
         flow = self.flow(model, x)
         if flow is None:
             return
+        before = len(self.issues)
         if x is not None:
-            self.check_input(flow, x, call if where is None else where)
+            self.check_input(flow, x, meth)
         out = flow.out
-        if y is not None and out is not None:
+        if y is not None and out is not None and len(self.issues) == before:  # no cascade
             self.check_labels(model, out, y)
         if meth == "fit" and x is not None and x.raw_pixels and out is not None and out.scaled is False:
             arg = _arg(call, 0, "x")
@@ -1187,7 +1211,10 @@ class ShapeProgram:
                        f"scaled and the model has no `Rescaling` layer; divide by 255.0 (or add "
                        f"`layers.Rescaling(1 / 255)`) or training converges slowly, if at all")
 
-    def check_input(self, flow: Flow, x: Array, call) -> None:
+    def check_input(self, flow: Flow, x: Array, meth: str) -> None:
+        """The declared input against the data: a data-side mistake (an axis missing, flattened or
+        not, one sample without its batch axis) is reported where the data was last made, a
+        model-side one (the sample count in `input_shape`, another size) at the input shape."""
         d = flow.declared
         if d is None or x.shape is None or flow.declared_node is None:
             return
@@ -1197,24 +1224,29 @@ class ShapeProgram:
         decl = f"{fmt(want)} ({self.at(node)})"
         if len(want) != len(got):
             if len(want) == len(got) + 1 and want[-1] == 1 and _agree(want[:-1], got):
-                msg = (f"the model's input shape is {decl} but the data is {data}: the data has no channel "
-                       f"axis; add it with `x[..., None]` (or `np.expand_dims(x, -1)`)")
-            elif len(want) == len(x.shape) and _agree(want[1:], got) and (want[0] == x.shape[0] or want[0] is not None):
-                msg = (f"the input shape {decl} includes the number of samples: the data is {data}, so each "
-                       f"sample is {fmt(got)}; `input_shape` describes one sample, use {fmt(got)}")
+                self.issue("KM522", x.node, f"the data {data} has no channel axis but the model's input shape is "
+                           f"{decl}; add it with `x[..., None]` (or `np.expand_dims(x, -1)`)")
+            elif _agree(want, tuple(x.shape)) and len(want) == len(x.shape) and meth.startswith("predict"):
+                self.issue("KM522", x.node, f"the data {data} is one sample without the batch axis, but Keras "
+                           f"reads the first axis as samples: the model's input shape is {decl}; use `x[None]` "
+                           f"(or a slice such as `x[0:1]`)")
+            elif len(want) == len(x.shape) and _agree(want[1:], got):
+                self.issue("KM522", node, f"the input shape {decl} includes the number of samples: the data is "
+                           f"{data}, so each sample is {fmt(got)}; `input_shape` describes one sample, use "
+                           f"{fmt(got)}")
             elif len(got) == 1 and None not in want and got[0] == prod(want):
-                msg = (f"the model expects samples of {decl} but the data is flattened, {data}; reshape "
-                       f"it with `x.reshape(-1, {', '.join(map(str, want))})` or give the model a flat input")
+                self.issue("KM522", x.node, f"the data {data} is flattened but the model expects samples of "
+                           f"{decl}; reshape it with `x.reshape(-1, {', '.join(map(str, want))})`")
             elif len(want) == 1 and None not in got and want[0] == prod(got):
-                msg = (f"the model expects flat samples of {decl} but the data is {data}; flatten it with "
-                       f"`x.reshape(len(x), -1)` or start the model with `Flatten()`")
-            elif flow.first_kind in ("LSTM", "GRU", "SimpleRNN", "Bidirectional") and len(got) == 1:
-                msg = (f"`{flow.first_kind}` reads sequences of (timesteps, features) but the data is {data}: "
-                       f"one vector per sample; reshape it to (samples, timesteps, features)")
+                self.issue("KM522", x.node, f"the data {data} has samples of {fmt(got)} but the model expects "
+                           f"flat samples of {decl}; flatten it with `x.reshape(len(x), -1)` (or start the "
+                           f"model with `Flatten()`)")
+            elif flow.first_kind in ("LSTM", "GRU", "SimpleRNN", "Bidirectional") and len(got) == len(want) - 1:
+                self.issue("KM522", x.node, f"the data {data} has one vector per sample but `{flow.first_kind}` "
+                           f"reads sequences of {decl}; reshape it to (samples, timesteps, features)")
             else:
-                msg = f"the model's input shape is {decl} but the data is {data}: {len(want)} axes per sample " \
-                      f"expected, {len(got)} given"
-            self.issue("KM522", node, msg)
+                self.issue("KM522", node, f"the model's input shape is {decl} but the data is {data}: "
+                           f"{len(want)} axes per sample expected, {len(got)} given")
             return
         for a, b in zip(want, got):
             if a is not None and b is not None and a != b:
@@ -1235,7 +1267,8 @@ class ShapeProgram:
             r, yr = len(out.shape), len(y.shape)
             sparse_ok = loss == "sparse_categorical_crossentropy" and (yr == r - 1 or (yr == r and y.shape[-1] == 1))
             if yr < r and not sparse_ok:
-                self.issue("KM523", unit_node,
+                at = out.wide_dense.node if out.wide_dense is not None else unit_node
+                self.issue("KM523", at,
                            f"the model outputs {fmt(out.shape)} (`{out.kind}`, {self.at(unit_node)}) but the labels "
                            f"are {fmt(y.shape)} {lab_where}: the output keeps axes the labels do not have; add "
                            f"`Flatten()` or global pooling before the output layer")
@@ -1285,6 +1318,13 @@ _MISSING_V = object()
 _NEUTRAL_LOAD_ARGS = frozenset({"path", "num_words", "seed", "skip_top", "index_from", "start_char", "oov_char"})
 
 
+def _expected(kind: str) -> Optional[int]:
+    from .shapes import expected_rank
+
+    want = expected_rank(kind)
+    return want[1] if want is not None else None
+
+
 def _agree(a: tuple, b: tuple) -> bool:
     return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
@@ -1313,7 +1353,7 @@ def _between_hint(kind: str, x: TensorV) -> str:
         return ""
     r = len(x.shape)
     if kind in ("LSTM", "GRU", "SimpleRNN", "Bidirectional") and r == 2:
-        if x.kind == "Flatten":
+        if x.rank_cause is not None and x.rank_cause.kind == "Flatten":
             return "; drop the `Flatten` (or `Reshape` to (timesteps, features))"
         return ("; give it a sequence: `return_sequences=True` on the recurrent layer before it, "
                 "`RepeatVector`, or `Reshape` to (timesteps, features)")

@@ -1,0 +1,82 @@
+"""fixtures/shape_bugs/: Keras programs in the style of StackOverflow questions, one shape bug
+each (`<km52x>_<case>.py`) with its fix (`.fixed.py`), and clean programs (`clean_*.py`).
+
+A buggy program must get a finding of its rule on a line the fix changes (for a fix that only
+inserts lines, the lines around the insertion); its fixed version and the clean programs get
+no KM52x finding at all (info included). `benchmarks/shape_bugs.py` prints the counts.
+"""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pytest
+
+from kmigrate.engine import Options, fix_text
+from kmigrate.rule import select_rules
+
+from tests.conftest import FIXTURES
+
+SUITE = FIXTURES / "shape_bugs"
+CODES = ("KM520", "KM521", "KM522", "KM523", "KM524", "KM525")
+
+
+def pairs() -> list[Path]:
+    return sorted(p for p in SUITE.glob("km5*.py") if not p.name.endswith(".fixed.py"))
+
+
+def clean_programs() -> list[Path]:
+    return sorted(SUITE.glob("clean_*.py"))
+
+
+def expected_code(path: Path) -> str:
+    return path.name[:5].upper()
+
+
+def bug_lines(buggy: str, fixed: str) -> set[int]:
+    """Lines of the buggy text the fix changes (1-based); around an insertion, the lines next to it."""
+    a, b = buggy.splitlines(), fixed.splitlines()
+    out: set[int] = set()
+    for tag, i1, i2, _j1, _j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag in ("replace", "delete"):
+            out.update(range(i1 + 1, i2 + 1))
+        elif tag == "insert":
+            out.update({i1, i1 + 1})
+    return out
+
+
+def findings(text: str, path: str, codes=CODES) -> list:
+    options = Options(rules=tuple(select_rules(list(codes), [])))
+    return fix_text(text, path, options).findings
+
+
+def test_suite_size():
+    ps = pairs()
+    assert len(ps) >= 40
+    assert all(p.with_name(p.stem + ".fixed.py").exists() for p in ps)
+    assert {expected_code(p) for p in ps} == set(CODES)
+    assert len(clean_programs()) >= 5
+
+
+@pytest.mark.parametrize("path", pairs(), ids=lambda p: p.stem)
+def test_buggy_flagged_on_bug_line_and_fixed_quiet(path):
+    buggy = path.read_text(encoding="utf-8")
+    fixed = path.with_name(path.stem + ".fixed.py").read_text(encoding="utf-8")
+    lines = bug_lines(buggy, fixed)
+    code = expected_code(path)
+    got = findings(buggy, path.name)
+    assert any(f.code == code and f.line in lines for f in got), (
+        f"no {code} on lines {sorted(lines)}; got " + "; ".join(f"{f.line} {f.code} {f.message}" for f in got))
+    after = findings(fixed, path.name)
+    assert after == [], "; ".join(f"{f.line} {f.code} {f.message}" for f in after)
+
+
+@pytest.mark.parametrize("path", clean_programs(), ids=lambda p: p.stem)
+def test_clean_programs_quiet(path):
+    got = findings(path.read_text(encoding="utf-8"), path.name)
+    assert got == [], "; ".join(f"{f.line} {f.code} {f.message}" for f in got)
+
+
+def test_bug_lines_of_a_replacement_and_an_insertion():
+    assert bug_lines("a\nb\nc\n", "a\nB\nc\n") == {2}
+    assert bug_lines("a\nb\nc\n", "a\nb\nx\nc\n") == {2, 3}
