@@ -150,7 +150,7 @@ RULES = {
         'summary': ('Keras 1 layer with no Keras 2/3 class (`MaxoutDense`, `Highway`, '
                     '`TimeDistributedDense`)'),
         'severity': 'error',
-        'fix_safety': 'none',
+        'fix_safety': 'safe',
         'triggers': ('MaxoutDense', 'Highway', 'TimeDistributedDense'),
         'code_triggers': True,
         'trigger_pattern': None,

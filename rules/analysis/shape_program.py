@@ -1223,9 +1223,9 @@ class ShapeProgram:
         data = f"{x.what + ' ' if x.what else ''}{fmt(x.shape)} ({self.at(x.node)})"
         decl = f"{fmt(want)} ({self.at(node)})"
         if len(want) != len(got):
-            if len(want) == len(got) + 1 and want[-1] == 1 and _agree(want[:-1], got):
-                self.issue("KM522", x.node, f"the data {data} has no channel axis but the model's input shape is "
-                           f"{decl}; add it with `x[..., None]` (or `np.expand_dims(x, -1)`)")
+            if (len(want) == len(got) + 1 and want[-1] == 1 and _agree(want[:-1], got)) or (
+                    len(got) == len(want) + 1 and got[-1] == 1 and _agree(got[:-1], want)):
+                pass  # Keras 3 adds or drops a trailing axis of 1 itself (Functional._adjust_input_rank)
             elif _agree(want, tuple(x.shape)) and len(want) == len(x.shape) and meth.startswith("predict"):
                 self.issue("KM522", x.node, f"the data {data} is one sample without the batch axis, but Keras "
                            f"reads the first axis as samples: the model's input shape is {decl}; use `x[None]` "

@@ -15,7 +15,8 @@ class InputShapeVsData(ShapeRule, Rule):
     `reshape`, `x[..., None]`, `np.expand_dims`, slicing, `train_test_split`), and with what
     the first layer accepts. It names the usual mistakes: images without the channel axis
     (`input_shape=(28, 28)` for a `Conv2D`), the number of samples inside `input_shape`,
-    flattened data for an image model (and the reverse), a vector per sample for a recurrent
+    flattened data for an image model (and the reverse), one sample given to `predict` without
+    its batch axis, a vector per sample for a recurrent
     layer that reads sequences. A model without a declared input is checked with the data's
     shape, as Keras builds it on the first `fit`.
 
@@ -27,14 +28,17 @@ class InputShapeVsData(ShapeRule, Rule):
     ## Example
     ```python
     (x_train, y_train), _ = keras.datasets.mnist.load_data()    # (60000, 28, 28)
+    x_train = x_train / 255.0       # KM522: the data has no channel axis for the Conv2D
     model = keras.Sequential([
-        layers.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"),
         layers.Flatten(),
         layers.Dense(10, activation="softmax"),
     ])
-    model.fit(x_train, y_train)        # KM522 at input_shape: the data has no channel axis
+    model.fit(x_train, y_train)
     ```
-    Use `x_train[..., None]` (or `np.expand_dims(x_train, -1)`).
+    Use `x_train[..., None] / 255.0` (or `np.expand_dims`). A declared input whose last axis
+    is 1 (`input_shape=(28, 28, 1)`) with data of `(28, 28)` is not reported: Keras 3 adds (or
+    drops) such a trailing axis itself.
 
     ## Fix safety
     No fix: whether the data or the model should change is the author's call.
@@ -59,7 +63,7 @@ class InputShapeVsData(ShapeRule, Rule):
     INVALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
         "(x, y), _ = keras.datasets.mnist.load_data()\nx = x / 255.0\n"
-        "model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(28, 28, 1)), layers.Flatten(), layers.Dense(10)])\n"
+        "model = keras.Sequential([layers.Conv2D(8, 3), layers.Flatten(), layers.Dense(10)])\n"
         "model.fit(x, y)\n",
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
         "model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(28, 28)), layers.Flatten(), layers.Dense(10)])\n",

@@ -107,6 +107,8 @@ class UndefinedNameInModel(Rule):
             t = type(n)
             if t is cst.ImportFrom and isinstance(n.names, cst.ImportStar):
                 return
+            if t is cst.Set and len(n.elements) == 1 and type(n.elements[0].value) is cst.Set:
+                return  # `{{uniform(0, 1)}}`: a template (hyperas) filled in before it runs
             if t is cst.FunctionDef:
                 functions.append(n)
             elif t is cst.ClassDef:
@@ -214,8 +216,11 @@ def _module_bindings(module: cst.Module) -> set[str]:
 def _reads(fn: cst.FunctionDef, parents: dict) -> Iterator[cst.Name]:
     """Names read in the function (its decorators, defaults and annotations excluded), in order."""
     found = []
+    skip_under: set[int] = set()
     for n in _own(fn):
-        if type(n) is not cst.Name:
+        if type(n) in (cst.Import, cst.ImportFrom):
+            skip_under.update(id(m) for m in _all(n))
+        if type(n) is not cst.Name or id(n) in skip_under:
             continue
         p = parents.get(n)
         skip = _SKIP_PARENT_FIELDS.get(type(p))
@@ -225,6 +230,14 @@ def _reads(fn: cst.FunctionDef, parents: dict) -> Iterator[cst.Name]:
             continue
         found.append(n)
     yield from sorted(found, key=_position_key(fn))
+
+
+def _all(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(code_children(n))
 
 
 def _in_annotation(n: cst.CSTNode, parents: dict, stop: cst.CSTNode) -> bool:

@@ -1,0 +1,105 @@
+"""The shape lints (KM520-KM525) on the development suite and on clean real code.
+
+    python benchmarks/shape_bugs.py               # the suite: per rule and overall
+    python benchmarks/shape_bugs.py --corpora     # also the corpora: findings per 100 files
+    python benchmarks/shape_bugs.py --corpora -v  # ... and every corpus finding (for review)
+
+Suite: fixtures/shape_bugs/, StackOverflow-style programs with one shape bug each and their
+fixes, plus clean programs. A pair counts when the buggy version gets a finding of its rule on
+a line its fix changes and the fixed version gets no KM52x finding. For comparison the table
+also shows what the earlier lint rules (KM501-KM513) flag on the same lines.
+
+Corpora: the CORPORA.md packages (tests/corpora.py) and modern Keras code from PyPI (keras-hub,
+keras-cv sdists, tf-models-official), as tests/rules/lint/test_shape_bugs_quiet_on_corpora.py
+pins them after review.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.rules.lint.test_shape_bugs import (  # noqa: E402
+    CODES, bug_lines, clean_programs, expected_code, findings, pairs,
+)
+
+EARLIER = ("KM501", "KM502", "KM503", "KM504", "KM505", "KM506", "KM507", "KM508", "KM509", "KM510",
+           "KM511", "KM512", "KM513")
+
+
+def suite() -> None:
+    rows: dict[str, Counter] = {c: Counter() for c in CODES}
+    misses = []
+    for path in pairs():
+        code = expected_code(path)
+        buggy = path.read_text(encoding="utf-8")
+        fixed = path.with_name(path.stem + ".fixed.py").read_text(encoding="utf-8")
+        lines = bug_lines(buggy, fixed)
+        got = findings(buggy, path.name)
+        flagged = any(f.code == code and f.line in lines for f in got)
+        quiet = not findings(fixed, path.name)
+        earlier = any(f.line in lines for f in findings(buggy, path.name, EARLIER))
+        row = rows[code]
+        row["pairs"] += 1
+        row["flagged"] += flagged
+        row["fixed quiet"] += quiet
+        row["both"] += flagged and quiet
+        row["earlier rules"] += earlier
+        if not (flagged and quiet):
+            misses.append(path.stem)
+    cols = ("pairs", "flagged", "fixed quiet", "both", "earlier rules")
+    print(f"{'rule':<8}" + "".join(f"{c:>15}" for c in cols))
+    total = Counter()
+    for code, row in rows.items():
+        total.update(row)
+        print(f"{code:<8}" + "".join(f"{row[c]:>15}" for c in cols))
+    print(f"{'all':<8}" + "".join(f"{total[c]:>15}" for c in cols))
+    clean = clean_programs()
+    clean_findings = sum(len(findings(p.read_text(encoding='utf-8'), p.name)) for p in clean)
+    print(f"\nclean programs: {len(clean)}, KM52x findings on them: {clean_findings}")
+    print(f"pairs flagged on the bug's lines with a quiet fix: {total['both']}/{total['pairs']} "
+          f"({100 * total['both'] / total['pairs']:.0f}%); earlier rules (KM501-KM513) on the same lines: "
+          f"{total['earlier rules']}/{total['pairs']}")
+    if misses:
+        print("missed:", ", ".join(misses))
+
+
+def corpora(verbose: bool) -> None:
+    from tests.rules.lint.test_shape_bugs_quiet_on_corpora import ALL_CORPORA, corpus_folder, lint_folder
+
+    print(f"\n{'corpus':<24}{'files':>7}{'unread':>8}" + "".join(f"{c:>7}" for c in CODES) + f"{'per 100':>9}{'secs':>7}")
+    totals: Counter = Counter()
+    all_files = 0
+    details = []
+    for name in ALL_CORPORA:
+        start = time.perf_counter()
+        found, files, errors = lint_folder(corpus_folder(name), codes=CODES)
+        secs = time.perf_counter() - start
+        counts = Counter(f.code for f in found)
+        totals.update(counts)
+        all_files += files
+        per100 = 100 * sum(counts.values()) / files if files else 0.0
+        print(f"{name:<24}{files:>7}{errors:>8}" + "".join(f"{counts.get(c, 0):>7}" for c in CODES)
+              + f"{per100:>9.2f}{secs:>7.1f}", flush=True)
+        details.extend((name, f) for f in found)
+    n = sum(totals.values())
+    print(f"{'total':<24}{all_files:>7}{'':>8}" + "".join(f"{totals.get(c, 0):>7}" for c in CODES)
+          + f"{100 * n / max(all_files, 1):>9.2f}")
+    if verbose:
+        for name, f in details:
+            print(f"{name}: {f.path}:{f.line} {f.code} {f.message}")
+
+
+def main(argv: list[str]) -> int:
+    suite()
+    if "--corpora" in argv:
+        corpora("-v" in argv)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,176 @@
+"""The shape engine itself (rules/analysis/shape_program.py, data_shapes.py): what it knows about
+data and models, that unknown stays unknown, that it never raises, that its findings settle
+after the fixes, and that it never imports TensorFlow."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import libcst as cst
+import pytest
+
+from kmigrate.engine import Options, fix_text
+from kmigrate.names import NameResolver
+from kmigrate.rule import select_rules
+from kmigrate.rules.analysis.data_shapes import Array
+from kmigrate.rules.analysis.shape_program import ModelV, ShapeProgram, TensorV
+
+from tests.conftest import FIXTURES, ROOT
+
+CODES = ["KM520", "KM521", "KM522", "KM523", "KM524", "KM525"]
+
+
+class _Holder:
+    def __init__(self, module):
+        self.module = module
+
+
+def names(src: str) -> dict:
+    module = cst.parse_module(textwrap.dedent(src))
+    program = ShapeProgram(module, NameResolver(_Holder(module)), lambda node: 0)
+    program.run()
+    return program.top.vars
+
+
+def shape(src: str, name: str):
+    v = names(src)[name]
+    assert isinstance(v, (Array, TensorV)), v
+    return v.shape
+
+
+PRELUDE = "import numpy as np\nfrom tensorflow import keras\nfrom tensorflow.keras import layers\n"
+
+
+@pytest.mark.parametrize("code,name,expected", [
+    ("(x, y), (xt, yt) = keras.datasets.mnist.load_data()", "x", (60000, 28, 28)),
+    ("(x, y), (xt, yt) = keras.datasets.mnist.load_data()", "yt", (10000,)),
+    ("(x, y), _ = keras.datasets.cifar10.load_data()", "y", (50000, 1)),
+    ("(x, y), _ = keras.datasets.mnist.load_data()\nz = x.reshape(-1, 784)", "z", (60000, 784)),
+    ("(x, y), _ = keras.datasets.mnist.load_data()\nz = x.reshape((60000, 28, 28, 1))", "z", (60000, 28, 28, 1)),
+    ("(x, y), _ = keras.datasets.mnist.load_data()\nz = x[..., None]", "z", (60000, 28, 28, 1)),
+    ("(x, y), _ = keras.datasets.mnist.load_data()\nz = x[:, :, :, np.newaxis]", "z", (60000, 28, 28, 1)),
+    ("(x, y), _ = keras.datasets.mnist.load_data()\nz = np.expand_dims(x, axis=1)", "z", (60000, 1, 28, 28)),
+    ("(x, y), _ = keras.datasets.mnist.load_data()\nz = x[:1000]", "z", (1000, 28, 28)),
+    ("(x, y), _ = keras.datasets.mnist.load_data()\nz = x[0]", "z", (28, 28)),
+    ("(x, y), _ = keras.datasets.mnist.load_data()\nz = x[100:-100:2]", "z", (29900, 28, 28)),
+    ("(x, y), _ = keras.datasets.mnist.load_data()\nz = keras.utils.to_categorical(y, 10)", "z", (60000, 10)),
+    ("(x, y), _ = keras.datasets.cifar10.load_data()\nz = keras.utils.to_categorical(y)", "z", (50000, 10)),
+    ("(x, y), _ = keras.datasets.cifar10.load_data()\nz = np.eye(10)[y]", "z", (50000, 1, 10)),
+    ("z = np.zeros((5, 3))", "z", (5, 3)),
+    ("z = np.ones(7)", "z", (7,)),
+    ("z = np.random.rand(4, 2, 3)", "z", (4, 2, 3)),
+    ("z = np.random.random((4, 2))", "z", (4, 2)),
+    ("z = np.random.normal(0, 1, size=(9, 2))", "z", (9, 2)),
+    ("z = np.random.randint(0, 5, (100, 1))", "z", (100, 1)),
+    ("n = 12\nz = np.zeros((n * 2, n))", "z", (24, 12)),
+    ("z = np.zeros((10, 6)).astype('float32') / 255", "z", (10, 6)),
+    ("from sklearn.model_selection import train_test_split\n"
+     "a, b, c, d = train_test_split(np.zeros((10, 3)), np.zeros((10,)))", "b", (None, 3)),
+    ("i = keras.Input(shape=(28, 28, 1))\nz = layers.Conv2D(8, 3)(i)", "z", (None, 26, 26, 8)),
+    ("i = keras.Input(shape=(10, 4))\nz = layers.Bidirectional(layers.LSTM(8, return_sequences=True))(i)",
+     "z", (None, 10, 16)),
+    ("i = keras.Input(shape=(10,))\nz = layers.Embedding(100, 8)(i)\nz = layers.GlobalAveragePooling1D()(z)",
+     "z", (None, 8)),
+    ("a = keras.Input(shape=(4,))\nb = keras.Input(shape=(6,))\nz = layers.Concatenate()([a, b])", "z", (None, 10)),
+    ("i = keras.Input(shape=(5, 3))\nz = layers.TimeDistributed(layers.Dense(2))(i)", "z", (None, 5, 2)),
+])
+def test_known_shapes(code, name, expected):
+    assert shape(PRELUDE + code, name) == expected
+
+
+def test_labels_and_pixels():
+    v = names(PRELUDE + "(x, y), _ = keras.datasets.mnist.load_data()\nh = keras.utils.to_categorical(y, 10)\n"
+                        "s = x / 255.0\nr = x.astype('float32')\n")
+    assert v["y"].labels == "int" and v["y"].classes == 10
+    assert v["h"].labels == "onehot" and v["h"].width == 10
+    assert v["x"].raw_pixels and v["r"].raw_pixels and not v["s"].raw_pixels
+
+
+@pytest.mark.parametrize("code", [
+    "z = np.load('x.npy')",  # a file
+    "z = f(np.zeros((3, 4)))",  # an unknown function
+    "z = np.zeros((3, 4))\nif c:\n    z = z.reshape(12)",  # a branch
+    "z = np.zeros((3, 4))\nfor i in range(3):\n    z = z[1:]",  # a loop
+    "z = np.zeros(shape)",  # an unknown size
+    "def g(a):\n    return a\nz = np.zeros((3, 4))\nz = g",  # not an array
+])
+def test_unknown_stays_unknown(code):
+    v = names(PRELUDE + code).get("z")
+    assert not isinstance(v, (Array, TensorV)) or v.shape is None
+
+
+def test_sequential_in_a_loop_or_branch_loses_its_layers():
+    v = names(PRELUDE + "m = keras.Sequential()\nfor i in range(3):\n    m.add(layers.Dense(8))\n")
+    assert isinstance(v["m"], ModelV) and not v["m"].certain
+
+
+# Odd but valid Python: the engine must treat it as unknown, never raise (KM000 is a bug).
+ODD = [
+    "x = np.zeros(())\ny = x[..., ..., None]\nz = x.reshape(-1, -1)\nw = np.zeros((2, 3))[5]\n",
+    "x = np.zeros((4, 0))\ny = x.reshape(0, -1)\nk = layers.Reshape((0, -1))(keras.Input(shape=(0,)))\n",
+    "m = keras.Sequential([*ls])\nm.add()\nm.fit()\nm.fit(*a, **k)\nkeras.Model()(x)\n",
+    "i = keras.Input(shape=(3,))\nz = layers.Dense(units=None)(i)\nz = layers.Conv2D('a', 'b')(z)\n",
+    "i = keras.Input(shape=(2, 2, 2))\nz = layers.MaxPooling2D(pool_size=(0, 0))(i)\nz = layers.Conv2D(1, 3, strides=0)(i)\n",
+    "def f(x):\n    return f(x)\nm = f(1)\n",
+    "class M(keras.Model):\n    def __init__(self):\n        super().__init__()\n        self.a = self\n"
+    "    def call(self, x):\n        return self.a(x)\nm = M()\nm.fit(np.zeros((3, 2)), np.zeros((3,)))\n",
+    "z = np.random.randint(10 ** 100, size=(3, 2))\nq = np.eye(-1)[z]\ny = keras.utils.to_categorical(z, -5)\n",
+    "x = [1][0:1:0]\ny = (1,)[:]\nlayers.Concatenate(axis=5)([keras.Input((2,)), keras.Input((2,))])\n",
+    "async def f():\n    async with a as b:\n        pass\nmatch x:\n    case [a, *b]:\n        pass\n",
+]
+
+
+@pytest.mark.parametrize("code", ODD)
+def test_never_raises(code):
+    out = fix_text(PRELUDE + code, "odd.py", Options(rules=tuple(select_rules(CODES, []))))
+    assert not [f for f in out.findings if f.code == "KM000"]
+    names(PRELUDE + code)  # and the engine directly
+
+
+def test_every_fixture_without_internal_error():
+    """All fixtures of every rule (old Keras, TF1, notebooks' code...) through the KM52x rules."""
+    options = Options(rules=tuple(select_rules(CODES, [])))
+    count = 0
+    for path in sorted(FIXTURES.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        try:
+            compile(text, str(path), "exec")
+        except SyntaxError:
+            continue
+        out = fix_text(text, str(path), options)
+        assert not [f for f in out.findings if f.code == "KM000"], path
+        count += 1
+    assert count > 200
+
+
+@pytest.mark.parametrize("path", sorted(p for d in CODES for p in (FIXTURES / d).glob("*.py")
+                                        if not p.name.endswith(".fixed.py")), ids=lambda p: p.stem)
+def test_findings_settle(path):
+    """Linting the output reports exactly what the run said remains (unfixed findings)."""
+    text = path.read_text(encoding="utf-8")
+    options = Options(rules=tuple(select_rules(CODES, [])), unsafe_fixes="unsafe_fixes" in text.split("\n", 1)[0])
+    out = fix_text(text, str(path), options)
+    again = fix_text(out.text, str(path), options)
+    remaining = sorted(((f.written[0] if f.written else f.line), f.code) for f in out.findings if not f.fix_applied)
+    assert sorted((f.line, f.code) for f in again.findings) == remaining
+    assert again.text == out.text
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_noop_fixtures_quiet_at_every_severity(code):
+    options = Options(rules=tuple(select_rules([code], [])))
+    noops = sorted((FIXTURES / code).glob("noop_*.py"))
+    assert noops
+    for path in noops:
+        out = fix_text(path.read_text(encoding="utf-8"), str(path), options)
+        assert out.findings == [], (path, [(f.line, f.message) for f in out.findings])
+
+
+def test_no_tensorflow_at_run_time():
+    script = ("import sys\nfrom kmigrate.engine import Options, fix_text\nfrom kmigrate.rule import select_rules\n"
+              f"text = open({str(FIXTURES / 'shape_bugs' / 'km520_onehot_dense1_sigmoid.py')!r}).read()\n"
+              f"out = fix_text(text, 'a.py', Options(rules=tuple(select_rules({CODES!r}, []))))\n"
+              "assert out.findings\n"
+              "assert not [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'numpy')]\n")
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT)
