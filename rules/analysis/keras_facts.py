@@ -885,6 +885,132 @@ def _name_uses(stmt: cst.CSTNode, name: str) -> Iterator[Optional[tuple[str, cst
         yield None
 
 
+# ----------------------------------------------------------------------------- call() reads
+
+# What makes LibCST's scope analysis of a function the only way to tell (rare in `call()`).
+_UNSURE_NODES = frozenset({cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.Match, cst.NamedExpr,
+                           cst.Del, cst.TypeAlias, cst.TypeParameters})
+# Scopes of their own inside a function: what they bind is not the function's.
+_SCOPE_KINDS = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp,
+                          cst.DictComp, cst.GeneratorExp})
+_TARGET_PARTS = frozenset({cst.Element, cst.StarredElement, cst.Tuple, cst.List})
+# (parent type, field): a Name there is read (ExpressionContext LOAD), wherever the parent is.
+_READ_FIELDS = {
+    cst.Call: ("func",), cst.Arg: ("value",), cst.Attribute: ("value",), cst.Subscript: ("value",),
+    cst.Index: ("value",), cst.BinaryOperation: ("left", "right"), cst.UnaryOperation: ("expression",),
+    cst.BooleanOperation: ("left", "right"), cst.Comparison: ("left",), cst.ComparisonTarget: ("comparator",),
+    cst.Return: ("value",), cst.Expr: ("value",), cst.Assign: ("value",), cst.AugAssign: ("value",),
+    cst.AnnAssign: ("value",), cst.IfExp: ("test", "body", "orelse"), cst.Await: ("expression",),
+    cst.If: ("test",), cst.While: ("test",), cst.For: ("iter",), cst.WithItem: ("item",),
+    cst.DictElement: ("key", "value"), cst.Assert: ("test", "msg"), cst.Raise: ("exc", "cause"),
+    cst.Slice: ("lower", "upper", "step"), cst.FormattedStringExpression: ("expression",),
+}
+
+
+@dataclass(frozen=True)
+class CallReads:
+    """What a function's names say without LibCST's scope analysis (`Facts.call_reads`)."""
+
+    maybe_unbound: bool  # some name may be read before the function assigns it
+    reads: frozenset  # names certainly read in the function's own scope (not nested ones)
+
+
+def call_reads(fn: cst.FunctionDef) -> Optional[CallReads]:
+    """Names of `fn` read before any assignment to them, told from the names alone; None when
+    that takes LibCST's scope analysis (imports, global, walrus, del, match in the function).
+
+    `maybe_unbound` is False only when every read, in `fn`'s own scope, of a name `fn` assigns
+    comes after where one of its assignments takes effect (source order, as KM501 counts it):
+    then the scope analysis finds nothing read before assignment. A name a nested def or class
+    binds counts as possibly read early; reads in nested scopes count as the function's own.
+    """
+    parent: dict = {}
+    start: dict = {}
+    end: dict = {}
+    names: list = []  # (Name, nested)
+    i = 0
+    stack: list = [(fn.body, False)]
+    while stack:
+        item = stack.pop()
+        if len(item) == 1:
+            end[item[0]] = i
+            continue
+        n, nested = item
+        kind = type(n)
+        if kind in _UNSURE_NODES:
+            return None
+        start[n] = i
+        i += 1
+        stack.append((n,))
+        if kind is cst.Name:
+            names.append((n, nested))
+            continue
+        inner = nested or kind in _SCOPE_KINDS
+        kids = code_children(n)
+        for k in reversed(kids):
+            parent[k] = n
+            stack.append((k, inner))
+    params = set(_param_names(fn))
+    bound: dict[str, int] = {}  # name -> where its first assignment in fn's own scope takes effect
+    unsure: set[str] = set()
+    reads: list = []  # (name, start)
+    certain: set[str] = set()
+    for n, nested in names:
+        p = parent[n]
+        pk = type(p)
+        if (pk is cst.Attribute and p.attr is n) or (pk is cst.Arg and p.keyword is n):
+            continue  # not a name of the scope
+        if pk in (cst.FunctionDef, cst.ClassDef) and p.name is n:
+            unsure.add(n.value)
+            continue
+        if pk is cst.Param and p.name is n:
+            continue  # a parameter of a nested def or lambda (nested scopes are entered with it)
+        child, q = n, p
+        while type(q) in _TARGET_PARTS:
+            child, q = q, parent[q]
+        qk = type(q)
+        effect = None
+        if qk is cst.AssignTarget:
+            effect = end[parent[q]]
+        elif (qk is cst.AugAssign or qk is cst.AnnAssign) and q.target is child:
+            effect = end[q]
+            if qk is cst.AugAssign:
+                reads.append((n.value, start[n]))  # `x += 1` reads x too
+        elif qk is cst.For and q.target is child:
+            effect = end[q.iter]
+        elif qk is cst.AsName:
+            if type(parent[q]) is not cst.WithItem:
+                unsure.add(n.value)
+                continue
+            effect = end[parent[q]]
+        elif qk is cst.CompFor and q.target is child:
+            continue  # a comprehension's own name
+        if effect is not None:
+            if not nested and effect < bound.get(n.value, effect + 1):
+                bound[n.value] = effect
+            continue
+        reads.append((n.value, start[n]))
+        if not nested and any(getattr(p, f) is n for f in _READ_FIELDS.get(pk, ())):
+            certain.add(n.value)
+    maybe = False
+    for name, at in reads:
+        if name in params:
+            continue
+        if name in unsure or at < bound.get(name, -1):
+            maybe = True
+            break
+    return CallReads(maybe, frozenset(certain))
+
+
+def _param_names(fn: cst.FunctionDef) -> list[str]:
+    p = fn.params
+    out = [x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)]
+    for star in (p.star_arg, p.star_kwarg):
+        if isinstance(star, cst.Param):
+            out.append(star.name.value)
+    return out
+
+
 def nodes_of(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """`node` and every code node under it, in no particular order (for any()/all() scans)."""
     stack = [node]

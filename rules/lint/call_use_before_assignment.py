@@ -9,7 +9,7 @@ from libcst.metadata import Assignment
 from kmigrate.rule import Rule, Safety, Severity
 from kmigrate.walk import code_children, walk
 
-from kmigrate.rules.analysis.keras_facts import Facts, FactsRule, positional_params
+from kmigrate.rules.analysis.keras_facts import Facts, FactsRule, call_reads, positional_params
 
 _LOOPS = (cst.For, cst.While)
 
@@ -94,8 +94,13 @@ class CallUseBeforeAssignment(FactsRule, Rule):
             fn = kc.methods.get("call")
             if fn is None or not isinstance(fn.body, cst.IndentedBlock) or not fn.body.body:
                 continue
-            if any(isinstance(n, cst.Match) for n in walk(fn)):
+            reads = call_reads(fn)  # from the names alone, when they leave no doubt (None: a match, ...)
+            if reads is None and any(isinstance(n, cst.Match) for n in walk(fn)):
                 continue
+            if reads is not None and not reads.maybe_unbound:
+                params = positional_params(fn)
+                if kc.kind != "model" or len(params) < 2 or params[1].name.value in reads.reads:
+                    continue  # nothing for the scope analysis to find: no name read early, input used
             scopes = self.meta.function_scopes(fn)
             scope = scopes.get(fn.body.body[0])
             if scope is None:
