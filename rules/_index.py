@@ -1189,4 +1189,20 @@ RULES = {
         'target': None,
         'requires': ('tensorflow',),
     },
+    'KM605': {
+        'module': 'kmigrate.rules.tf1.tf1_dynamic_rnn',
+        'cls': 'TF1DynamicRNN',
+        'name': 'tf1-dynamic-rnn',
+        'summary': ('TF1 RNN cell or `tf.nn.dynamic_rnn`; use a Keras cell in '
+                    '`tf.keras.layers.RNN`'),
+        'severity': 'error',
+        'fix_safety': 'unsafe',
+        'triggers': ('rnn_cell', 'dynamic_rnn', 'contrib'),
+        'code_triggers': True,
+        'trigger_pattern': None,
+        'opt_in': False,
+        'to': None,
+        'target': None,
+        'requires': ('tensorflow',),
+    },
 }

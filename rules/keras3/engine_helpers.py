@@ -7,8 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
-from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, name_bindings, positional, walk
-from kmigrate.rules.keras3.keras1_common import is_simple
+from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, positional, pure_expression, removal_edits, walk
 from kmigrate.rules.tables.keras2_api import ENGINE_HELPERS
 
 
@@ -77,7 +76,7 @@ class KerasEngineHelpers(KerasRule):
             q = self.names.import_name(func.value)
             if q:
                 module, _, obj = q.rpartition(".")
-                imports.append(ImportEdit(module, obj, func.value if func.value != obj else None, remove=True))
+                imports.extend(removal_edits(module, obj, func.value if func.value != obj else None))
         self.report(node, message + "; inlined", new, imports=imports)
 
     def _inline(self, name: str, node: cst.Call) -> Optional[cst.BaseExpression]:
@@ -98,14 +97,14 @@ class KerasEngineHelpers(KerasRule):
             if stop is None and not (start is None or isinstance(start, cst.Integer)):
                 return None  # an index array or an int: the helper did either
             for v in (start, stop):
-                if v is not None and not is_simple(v):
+                if v is not None and not pure_expression(v):
                     return None
             sl = f"{code_of(start) if start is not None else ''}:{code_of(stop) if stop is not None else ''}"
             if isinstance(X, (cst.List, cst.Tuple)):
                 if any(isinstance(e, cst.StarredElement) for e in X.elements):
                     return None
                 return cst.parse_expression("[" + ", ".join(f"{code_of(e.value)}[{sl}]" for e in X.elements) + "]")
-            if not is_simple(X) or var is None:
+            if not pure_expression(X) or var is None:
                 return None
             xs = code_of(X)
             return cst.parse_expression(f"({xs}[{sl}] if not isinstance({xs}, list) else [{var}[{sl}] for {var} in {xs}])")
@@ -115,7 +114,7 @@ class KerasEngineHelpers(KerasRule):
                 if i < len(order):
                     args.setdefault(order[i], a.value)
             size, batch = args.get("size"), args.get("batch_size")
-            if size is None or batch is None or not is_simple(size) or not is_simple(batch) or len(node.args) != 2:
+            if size is None or batch is None or not pure_expression(size) or not pure_expression(batch) or len(node.args) != 2:
                 return None
             i = next((v for v in ("i", "start", "i_") if v not in taken), None)
             if i is None:

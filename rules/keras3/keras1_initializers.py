@@ -21,7 +21,9 @@ class Keras1InitializerCallable(Keras1Rule):
     `RandomNormal(stddev=0.01)`; `uniform(shape, scale=s)` -> `RandomUniform(-s, s)`,
     `orthogonal(shape, scale=g)` -> `Orthogonal(gain=g)` (Keras 1's default gain 1.1 written out),
     `zero`/`one`/`identity`/`glorot_uniform`/`he_uniform`/`lecun_uniform` likewise. Any other
-    lambda around a Keras 1 initializer function is reported.
+    lambda around a Keras 1 initializer function, and a call of one with the Keras 1 signature
+    elsewhere (`def my_init(shape, name=None): return normal(shape, scale=0.01, name=name)`), is
+    reported.
 
     ## Why is this bad
     Keras 3 calls an initializer as `init(shape, dtype=...)`: the Keras 1 signature
@@ -65,6 +67,8 @@ class Keras1InitializerCallable(Keras1Rule):
                 "from keras import initializations\nfrom tensorflow.keras.initializers import RandomUniform\n\n"
                 "i = RandomUniform(-0.1, 0.1)\n"),
         Example("from keras.initializations import normal\ni = lambda shape, name: normal(shape, scale=shape[0], name=name)\n"),
+        Example("from keras.initializations import normal\ndef init(shape, name=None):\n"
+                "    return normal(shape, scale=0.01, name=name)\n"),
     ]
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
@@ -132,7 +136,34 @@ class Keras1InitializerCallable(Keras1Rule):
         self.report(node, message, new, imports=[ImportEdit(keras_module(self.context.target, "initializers"), cls)],
                     safety=Safety.SAFE if same else Safety.UNSAFE)
 
-    def _by_hand(self, node: cst.Lambda, fn: str, why: str = "") -> None:
+    def visit_Call(self, node: cst.Call) -> None:
+        """A Keras 1 initializer function called outside the lambda shape (`def my_init(shape, name=None):
+        return normal(shape, scale=0.01, name=name)`): reported."""
+        if not node.args or node in self._lambda_bodies:
+            return
+        k = self.kname(node.func)
+        if not k or not k.startswith("initializers.") or k.count(".") != 1:
+            return
+        fn = k.split(".")[1]
+        classes = {entry[0]: name for name, entry in KERAS1_INITIALIZERS.items()}
+        if fn in classes:  # `normal` imported as KM345 renames it: `RandomNormal as normal`
+            if not any(a.keyword is not None and a.keyword.value in ("name", "scale") for a in node.args):
+                return
+            fn = classes[fn]
+        elif fn not in KERAS1_INITIALIZERS:
+            return
+        if not any(a.keyword is None or a.keyword.value in ("name", "scale", "shape") for a in node.args):
+            return
+        self._by_hand(node, fn, "a call with the Keras 1 signature `(shape, scale=..., name=...)`")
+
+    @property
+    def _lambda_bodies(self) -> set:
+        found = self.__dict__.get("_bodies")
+        if found is None:
+            found = self._bodies = {n.body for n in walk(self.module) if isinstance(n, cst.Lambda)}
+        return found
+
+    def _by_hand(self, node: cst.CSTNode, fn: str, why: str = "") -> None:
         self.report(node, f"Keras 1 initializer function `{fn}` in a lambda: Keras 3 calls initializers as "
                     f"`init(shape, dtype=None)`; write a `keras.initializers` object (or a function of "
                     f"`(shape, dtype=None)`) by hand" + (f" ({why})" if why else ""))

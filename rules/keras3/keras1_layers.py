@@ -14,6 +14,7 @@ import libcst as cst
 
 from kmigrate.names import canonical_keras
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rules.keras3.keras2_common import removal_edits
 from kmigrate.rules.keras3.keras1_common import (
     Keras1Rule,
     class_key,
@@ -239,27 +240,61 @@ class RemovedKeras1Layer(Keras1Rule):
     model.add(Highway(activation='relu'))
     ```
 
+    `TimeDistributedDense(n, ...)` is rewritten to `TimeDistributed(Dense(n, ...))`, the input
+    keywords (`input_dim`, `input_length`, `input_shape`, `batch_input_shape`) going to the
+    wrapper (KM330 then makes them an `Input`).
+
     ## Fix safety
-    No fix: each needs a small custom layer or a different construction (the message says which).
+    Safe for `TimeDistributedDense`: Keras 1's layer was exactly a Dense applied at each time
+    step. `MaxoutDense` and `Highway` need a small custom layer or a different construction
+    (the message says which) and are reported.
     """
 
     code = "KM302"
     name = "removed-keras1-layer"
     summary = "Keras 1 layer with no Keras 2/3 class (`MaxoutDense`, `Highway`, `TimeDistributedDense`)"
     severity = Severity.ERROR
-    fix_safety = Safety.NONE
+    fix_safety = Safety.SAFE
     triggers = tuple(REMOVED_LAYERS)
 
     VALID = ["class Highway:\n    pass\nh = Highway()\n", "from roads import Highway\n"]
     INVALID = [
+        Example("from keras.layers import TimeDistributedDense\nm.add(TimeDistributedDense(8, input_dim=4, input_length=5))\n",
+                "from keras.layers import Dense, TimeDistributed\n"
+                "m.add(TimeDistributed(Dense(8), input_dim=4, input_length=5))\n"),
         Example("from keras.layers import Highway\nm.add(Highway())\n"),
         Example("import keras\nx = keras.layers.core.MaxoutDense(10, nb_feature=4)(x)\n"),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
         cls = self.call_class(node)
+        if cls == "TimeDistributedDense":
+            fix = self._time_distributed(node)
+            if fix is not None:
+                self.report(node, f"`{cls}` is {REMOVED_LAYERS[cls]}", fix[0], imports=fix[1])
+                return
         if cls in REMOVED_LAYERS:
-            self.report(node, f"`{cls}` is {REMOVED_LAYERS[cls]}")
+            self.report(node, f"`{cls}` is {REMOVED_LAYERS[cls]}", safety=Safety.NONE)
+
+    def _time_distributed(self, node: cst.Call):
+        if has_star(node) or not isinstance(node.func, cst.Name):
+            return None
+        qname = self.import_qname(node.func)
+        if qname is None:
+            return None
+        home = layers_module_for(qname, self.context.target)
+        imports = [ImportEdit(home, "TimeDistributed"), ImportEdit(home, "Dense"),
+                   *removal_edits(qname.rsplit(".", 1)[0], "TimeDistributedDense")]
+        for local in ("TimeDistributed", "Dense"):
+            if not self.free_for(local, "layers." + local):
+                return None
+        outer = [a for a in node.args if a.keyword is not None and a.keyword.value in (
+            "input_dim", "input_length", "input_shape", "batch_input_shape")]
+        inner = [a for a in node.args if a not in outer]
+        dense = with_args(cst.Call(func=cst.Name("Dense")), inner)
+        args = [cst.Arg(dense)] + outer
+        wrapped = with_args(cst.Call(func=cst.Name("TimeDistributed")), args)
+        return wrapped, imports
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.module is None or node.relative or isinstance(node.names, cst.ImportStar):

@@ -267,3 +267,26 @@ def name_loads(module: cst.Module, parents: dict, name: str) -> list[cst.Name]:
             continue
         out.append(n)
     return out
+
+
+def removal_edits(module: str, obj: str, asname=None) -> list:
+    """Import removals (applied only if the name is unused) for `from <module> import obj`, also
+    under the module name KM101 gives it in the same pass (`keras.x` -> `tensorflow.keras.x`)."""
+    from kmigrate.rule import ImportEdit
+
+    edits = [ImportEdit(module, obj, asname, remove=True)]
+    if module.startswith("keras."):
+        edits.append(ImportEdit("tensorflow." + module, obj, asname, remove=True))
+    elif module.startswith("tensorflow.keras."):
+        edits.append(ImportEdit(module[len("tensorflow."):], obj, asname, remove=True))
+    return edits
+
+
+def pure_expression(node) -> bool:
+    """A literal, a (dotted) name, or `len(<one of those>)`: evaluating it twice is the same as once."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "len" \
+            and len(node.args) == 1 and node.args[0].keyword is None and not node.args[0].star:
+        node = node.args[0].value
+    if isinstance(node, cst.Attribute):
+        return pure_expression(node.value) and not isinstance(node.value, cst.Call)
+    return isinstance(node, (cst.SimpleString, cst.Integer, cst.Float, cst.Name))

@@ -326,13 +326,14 @@ class AccuracyMetricNames(KerasRule):
         if style == "accuracy" and k.endswith("ModelCheckpoint"):
             pos = positional(node)
             path = pos[0] if pos else kwarg(node, "filepath")
-            if path is not None and isinstance(path.value, cst.SimpleString):
-                old_text = path.value.value
+            strings = [n for n in walk(path.value) if isinstance(n, cst.SimpleString)] if path is not None else []
+            for string in strings:  # the literal, or the pieces of os.path.join(folder, '...{val_acc:.2f}...')
+                old_text = string.value
                 text = old_text.replace("{val_acc:", "{val_accuracy:").replace("{val_acc}", "{val_accuracy}")
                 text = text.replace("{acc:", "{accuracy:").replace("{acc}", "{accuracy}")
                 if text != old_text:
-                    self.report(path.value, "`{val_acc}` in a checkpoint name: the log is `val_accuracy` since "
-                                "Keras 2.3", path.value.with_changes(value=text))
+                    self.report(string, "`{val_acc}` in a checkpoint name: the log is `val_accuracy` since "
+                                "Keras 2.3", string.with_changes(value=text))
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         if not (isinstance(node.value, cst.Attribute) and node.value.attr.value == "history"):

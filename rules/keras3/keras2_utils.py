@@ -8,7 +8,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
-from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, kwarg, rename_kw
+from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, kwarg, removal_edits, rename_kw, walk
 from kmigrate.rules.imports.removed_keras_module import split_root
 from kmigrate.rules.tables.keras2_api import (
     BACKEND_GONE, BACKEND_TF_ONLY_HINTS, BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL, DEPRECATED_PREPROCESSING,
@@ -314,6 +314,9 @@ class SklearnWrappers(KerasRule):
             self.report(node, self._hint([node.attr.value]))
 
     def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "predict_proba":
+            self._predict_proba(node)
+            return
         k = self.kname(node.func)
         if not k or not k.startswith(SKLEARN_MODULE + "."):
             return
@@ -333,6 +336,33 @@ class SklearnWrappers(KerasRule):
                    + (" (it one-hot encodes the target: the model needs one output unit per class and a "
                       "categorical loss)" if classifier else ""))
         self.report(node, message, call, imports=imports, safety=Safety.UNSAFE if classifier else Safety.SAFE)
+
+    def _predict_proba(self, node: cst.Call) -> None:
+        """`clf.predict_proba(x)` on a KerasClassifier the file builds -> `clf.decision_function(x)`
+        (SKLearnClassifier has no predict_proba; its decision_function is the model's output)."""
+        receiver = node.func.value
+        if not isinstance(receiver, cst.Name):
+            return
+        from kmigrate.rules.keras3.keras2_common import name_bindings
+
+        bindings = self.__dict__.get("_bindings")
+        if bindings is None:
+            bindings = self._bindings = name_bindings(self.module)
+        found = bindings.get(receiver.value, ())
+        if len(found) != 1 or not isinstance(found[0], cst.AssignTarget):
+            return
+        assign = next((n for n in walk(self.module) if isinstance(n, cst.Assign) and found[0] in n.targets), None)
+        if assign is None or not isinstance(assign.value, cst.Call):
+            return
+        k = self.kname(assign.value.func) or ""
+        if not (k == SKLEARN_MODULE + ".KerasClassifier" or k == "wrappers.SKLearnClassifier"):
+            return
+        message = ("`SKLearnClassifier` (Keras 3's `KerasClassifier`) has no `predict_proba`: its "
+                   "`decision_function` returns the model's output (the class probabilities of a softmax model)")
+        if len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
+            self.report(node, message + "; rewrite by hand (it takes only `X`)")
+            return
+        self.report(node.func.attr, message, cst.Name("decision_function"), safety=Safety.UNSAFE)
 
     def _rewrite(self, node: cst.Call, old: str, new: str):
         from kmigrate.rules.keras3.keras2_common import name_bindings, string_literal
@@ -383,13 +413,13 @@ class SklearnWrappers(KerasRule):
             root = old_module[: -len(".wrappers.scikit_learn")] if old_module.endswith(".wrappers.scikit_learn") else None
             if root is None:
                 return "the wrapper is imported from an unknown module"
-            if root == "keras" and self.context.target == "tensorflow.keras":
-                root = "tensorflow.keras"
+            if root in ("keras", "tensorflow.keras"):
+                root = "tensorflow.keras" if self.context.target == "tensorflow.keras" else "keras"
             if bindings.get(new):
                 return f"the name `{new}` is taken in this file"
             asname = local if local != old else None
             func = cst.Name(new)
-            imports = [ImportEdit(f"{root}.wrappers", new), ImportEdit(old_module, old, asname, remove=True)]
+            imports = [ImportEdit(f"{root}.wrappers", new), *removal_edits(old_module, old, asname)]
         elif isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Attribute):
             func = node.func.value.value
             func = cst.Attribute(value=func, attr=cst.Name(new))
