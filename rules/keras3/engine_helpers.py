@@ -11,6 +11,14 @@ from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, positional, 
 from kmigrate.rules.tables.keras2_api import ENGINE_HELPERS
 
 
+def _atom(node: cst.BaseExpression) -> str:
+    """`node`'s code, parenthesized unless it binds tighter than a subscript."""
+    text = code_of(node)
+    if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript, cst.Call, cst.List, cst.Tuple)) or node.lpar:
+        return text
+    return f"({text})"
+
+
 class KerasEngineHelpers(KerasRule):
     """
     ## What it does
@@ -103,7 +111,7 @@ class KerasEngineHelpers(KerasRule):
             if isinstance(X, (cst.List, cst.Tuple)):
                 if any(isinstance(e, cst.StarredElement) for e in X.elements):
                     return None
-                return cst.parse_expression("[" + ", ".join(f"{code_of(e.value)}[{sl}]" for e in X.elements) + "]")
+                return cst.parse_expression("[" + ", ".join(f"{_atom(e.value)}[{sl}]" for e in X.elements) + "]")
             if not pure_expression(X) or var is None:
                 return None
             xs = code_of(X)

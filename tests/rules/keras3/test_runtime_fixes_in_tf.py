@@ -1,0 +1,188 @@
+"""The KM3xx rewrites that change more than a name, checked in TensorFlow 2.21: old Keras code is
+migrated with kmigrate's default rules (or unsafe ones where the rule is unsafe), then run in a
+child process that asserts the migrated program does what the old one meant."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from kmigrate.engine import Options, fix_text
+from kmigrate.rule import all_rules
+
+pytestmark = pytest.mark.tf
+
+# (name, old Keras code, the assertions run after it, unsafe fixes)
+CASES = [
+    ("weights_become_constant_initializers", """
+        import numpy as np
+        from keras.layers import Input, Dense, Conv2D, BatchNormalization, Embedding
+        from keras.models import Model
+        rng = np.random.RandomState(0)
+        K1, b1 = rng.rand(3, 3, 2, 4).astype('float32'), rng.rand(4).astype('float32')
+        W, b = rng.rand(4, 3).astype('float32'), rng.rand(3).astype('float32')
+        bn_w = [rng.rand(4).astype('float32') + 0.5 for _ in range(4)]
+        E = rng.rand(10, 4).astype('float32')
+        conv = Conv2D(4, (3, 3), weights=[K1, b1])
+        bn = BatchNormalization(weights=bn_w)
+        dense = Dense(3, weights=[W, b])
+        nobias = Dense(3, use_bias=False, weights=[W])
+        emb = Embedding(10, 4, weights=[E])
+        inp = Input(shape=(5, 5, 2))
+        x = bn(conv(inp))
+        ids = Input(shape=(2,), dtype='int32')
+        y = dense(emb(ids))
+        z = nobias(emb(ids))
+        model = Model([inp, ids], [x, y, z])
+        """, """
+        for layer, arrays in ((conv, [K1, b1]), (bn, bn_w), (dense, [W, b]), (nobias, [W]), (emb, [E])):
+            got = layer.get_weights()
+            assert len(got) == len(arrays), layer
+            for g, a in zip(got, arrays):
+                assert np.array_equal(g, a), layer.name
+        # the same as Keras 2's set_weights after building
+        twin = Dense(3)
+        twin.build((None, 4))
+        twin.set_weights([W, b])
+        assert all(np.array_equal(p, q) for p, q in zip(twin.get_weights(), dense.get_weights()))
+        """, False),
+    ("image_dim_ordering_values", """
+        from keras import backend as K
+        K.set_image_dim_ordering('th')
+        first = K.image_dim_ordering() == 'th'
+        ordering = K.image_dim_ordering()
+        axis = 1 if ordering == 'th' else -1
+        K.set_image_dim_ordering('tf')
+        last = K.image_dim_ordering() in ('tf',)
+        not_th = K.image_dim_ordering() != 'th'
+        """, """
+        assert first and axis == 1 and last and not_th
+        assert K.image_data_format() == 'channels_last'
+        """, False),
+    ("reset_states_resets_every_stateful_layer", """
+        import numpy as np
+        from keras.models import Sequential
+        from keras.layers import LSTM, Dense
+        model = Sequential()
+        model.add(LSTM(3, batch_input_shape=(2, 4, 2), stateful=True, return_sequences=True))
+        model.add(LSTM(2, stateful=True))
+        model.add(Dense(1))
+        x = np.random.RandomState(1).rand(2, 4, 2).astype('float32')
+        first = model.predict(x, batch_size=2)
+        second = model.predict(x, batch_size=2)
+        model.reset_states()
+        third = model.predict(x, batch_size=2)
+        """, """
+        assert not np.allclose(first, second)
+        assert np.allclose(first, third)
+        """, False),
+    ("merge_of_sequential_branches_keeps_input_order", """
+        import numpy as np
+        from keras.models import Sequential
+        from keras.layers import Dense, Merge
+        left = Sequential()
+        left.add(Dense(2, input_dim=3, use_bias=False, kernel_initializer='ones'))
+        right = Sequential()
+        right.add(Dense(2, input_dim=5, use_bias=False, kernel_initializer='zeros'))
+        model = Sequential()
+        model.add(Merge([left, right], mode='concat'))
+        out = model.predict([np.ones((1, 3)), np.ones((1, 5))])
+        """, """
+        assert out.tolist() == [[3.0, 3.0, 0.0, 0.0]], out
+        assert [t.shape[1] for t in model.inputs] == [3, 5]
+        """, False),
+    ("merge_callable_mode_is_a_lambda", """
+        import numpy as np
+        from keras.layers import Input, merge
+        from keras.models import Model
+        a, b = Input(shape=(2,)), Input(shape=(2,))
+        d = merge([a, b], mode=lambda t: t[0] - t[1], output_shape=lambda s: s[0])
+        model = Model(input=[a, b], output=d)
+        out = model.predict([np.array([[5.0, 1.0]]), np.array([[2.0, 1.0]])])
+        """, """
+        assert out.tolist() == [[3.0, 0.0]]
+        """, False),
+    ("keras1_initializer_lambdas", """
+        import numpy as np
+        from keras.layers import Dense, Input
+        from keras.initializations import normal, uniform, orthogonal
+        a = Dense(200, init=lambda shape, name: normal(shape, scale=0.01, name=name))
+        b = Dense(200, init=lambda shape, name=None: uniform(shape, scale=0.2, name=name))
+        c = Dense(50, init=lambda shape, name: orthogonal(shape, name=name))
+        x = Input(shape=(50,))
+        a(x), b(x), c(x)
+        """, """
+        wa, wb, wc = a.get_weights()[0], b.get_weights()[0], c.get_weights()[0]
+        assert 0.008 < wa.std() < 0.012
+        assert wb.min() >= -0.2 and wb.max() <= 0.2 and wb.max() > 0.19
+        assert np.allclose(wc.T @ wc, 1.1 ** 2 * np.eye(50), atol=1e-4)  # Keras 1's gain 1.1
+        """, False),
+    ("numpy_sizes_and_slice_x", """
+        import numpy as np
+        from keras.layers import Dense
+        from keras.engine.training import slice_X, make_batches
+        y = np.array([0, 4, 2])
+        n = np.max(y) + 1
+        layer = Dense(n)
+        parts = slice_X([np.arange(10), np.arange(10) * 2], 2, 5)
+        X = np.arange(10)
+        single = slice_X(X, 3)
+        batches = make_batches(10, 4)
+        """, """
+        assert layer.units == 5 and type(layer.units) is int
+        assert [p.tolist() for p in parts] == [[2, 3, 4], [4, 6, 8]]
+        assert single.tolist() == [3, 4, 5, 6, 7, 8, 9]
+        assert batches == [(0, 4), (4, 8), (8, 10)]
+        """, False),
+]
+
+
+def _migrate(text: str, unsafe: bool) -> str:
+    options = Options(rules=tuple(r for r in all_rules().values() if not r.opt_in), unsafe_fixes=unsafe)
+    return fix_text(text, "case.py", options).text
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    work = tmp_path_factory.mktemp("runtime_fixes")
+    scripts = {}
+    for name, old, check, unsafe in CASES:
+        migrated = _migrate(textwrap.dedent(old).lstrip(), unsafe)
+        path = work / f"{name}.py"
+        path.write_text(migrated + "\n" + textwrap.dedent(check).lstrip() + "\nprint('CASE-OK')\n", encoding="utf-8")
+        scripts[name] = path
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1"}
+    runner = ("import runpy, sys, traceback\nimport tensorflow\nfor p in sys.argv[1:]:\n"
+              "    print('CASE', p, flush=True)\n    try:\n        runpy.run_path(p, run_name='__main__')\n"
+              "    except BaseException:\n        print('CASE-ERROR', traceback.format_exc()[-1500:], flush=True)\n")
+    proc = subprocess.run([sys.executable, "-c", runner, *map(str, scripts.values())], capture_output=True,
+                          text=True, timeout=600, cwd=work, env=env)
+    out, current = {}, None
+    for line in proc.stdout.splitlines():
+        if line.startswith("CASE "):
+            current = line.split(" ", 1)[1]
+            out[current] = ""
+        elif current is not None:
+            out[current] += line + "\n"
+    return scripts, out, proc.stderr
+
+
+@pytest.mark.parametrize("name", [c[0] for c in CASES])
+def test_migrated_code_does_what_the_old_code_meant(ran, name):
+    scripts, out, stderr = ran
+    path = scripts[name]
+    got = out.get(str(path))
+    assert got is not None, stderr[-3000:]
+    assert "CASE-OK" in got and "CASE-ERROR" not in got, f"{got}\nmigrated:\n{path.read_text()}"
+
+
+def test_old_names_are_gone_from_the_migrated_code(ran):
+    """The checks are not vacuous: the old spellings were rewritten, not left to a shim."""
+    scripts, _, _ = ran
+    text = "".join(p.read_text() for p in scripts.values())
+    for old in ("weights=[", "image_dim_ordering", "set_image_dim_ordering", "Merge(", "merge(", "init=lambda",
+                "slice_X", "make_batches(", "model.reset_states()"):
+        assert old not in text, old
