@@ -4,13 +4,14 @@
     python benchmarks/shape_bugs.py --corpora     # also the corpora: findings per 100 files
     python benchmarks/shape_bugs.py --corpora -v  # ... and every corpus finding (for review)
 
-Suite: fixtures/shape_bugs/, StackOverflow-style programs with one shape bug each and their
+Suite: fixtures/shape_bugs/ (and heldout/, 12 pairs written after the rules), StackOverflow-style programs with one shape bug each and their
 fixes, plus clean programs. A pair counts when the buggy version gets a finding of its rule on
 a line its fix changes and the fixed version gets no KM52x finding. For comparison the table
 also shows what the earlier lint rules (KM501-KM513) flag on the same lines.
 
-Corpora: the CORPORA.md packages (tests/corpora.py) and modern Keras code from PyPI (keras-hub,
-keras-cv sdists, tf-models-official), as tests/rules/lint/test_shape_bugs_quiet_on_corpora.py
+Corpora: the CORPORA.md packages (tests/corpora.py), modern Keras code from PyPI (keras-hub,
+keras-cv sdists, tf-models-official) and the Keras 2.3.1 sdist (its examples/ train on the
+datasets), as tests/rules/lint/test_shape_bugs_quiet_on_corpora.py
 pins them after review.
 """
 from __future__ import annotations
@@ -24,17 +25,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.rules.lint.test_shape_bugs import (  # noqa: E402
-    CODES, bug_lines, clean_programs, expected_code, findings, pairs,
+    CODES, HELDOUT, bug_lines, clean_programs, expected_code, findings, pairs,
 )
 
 EARLIER = ("KM501", "KM502", "KM503", "KM504", "KM505", "KM506", "KM507", "KM508", "KM509", "KM510",
            "KM511", "KM512", "KM513")
 
 
-def suite() -> None:
+def suite(folder=None, title="development suite (fixtures/shape_bugs/)") -> None:
+    print(title)
     rows: dict[str, Counter] = {c: Counter() for c in CODES}
     misses = []
-    for path in pairs():
+    for path in (pairs(folder) if folder is not None else pairs()):
         code = expected_code(path)
         buggy = path.read_text(encoding="utf-8")
         fixed = path.with_name(path.stem + ".fixed.py").read_text(encoding="utf-8")
@@ -58,6 +60,11 @@ def suite() -> None:
         total.update(row)
         print(f"{code:<8}" + "".join(f"{row[c]:>15}" for c in cols))
     print(f"{'all':<8}" + "".join(f"{total[c]:>15}" for c in cols))
+    if folder is not None:
+        print(f"flagged on the bug's lines with a quiet fix: {total['both']}/{total['pairs']}")
+        if misses:
+            print("missed:", ", ".join(misses))
+        return
     clean = clean_programs()
     clean_findings = sum(len(findings(p.read_text(encoding='utf-8'), p.name)) for p in clean)
     print(f"\nclean programs: {len(clean)}, KM52x findings on them: {clean_findings}")
@@ -96,6 +103,8 @@ def corpora(verbose: bool) -> None:
 
 def main(argv: list[str]) -> int:
     suite()
+    print()
+    suite(HELDOUT, "held-out pairs (fixtures/shape_bugs/heldout/, written after the rules)")
     if "--corpora" in argv:
         corpora("-v" in argv)
     return 0

@@ -91,6 +91,7 @@ class ModelV:
     attrs: Optional[dict] = None  # class: self.x bound in __init__
     loss: Optional[tuple] = None  # (name, node, literal)
     loss_node: Optional[cst.CSTNode] = None
+    built: Optional[tuple] = None  # seq: the shape given to `model.build(...)`
 
 
 @dataclass
@@ -493,8 +494,10 @@ class ShapeProgram:
                 for e, v in zip(elements, items):
                     self.assign(e.value, v, frame)
             else:
-                for n in _assigned_names(target):
-                    frame.set(n, None)
+                for e in elements:
+                    self.assign(e.value, None, frame)
+        elif isinstance(target, cst.StarredElement):
+            self.assign(target.value, None, frame)
         elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
             owner = frame.get(target.value.value)
             if isinstance(owner, SelfV):
@@ -1102,6 +1105,13 @@ class ShapeProgram:
                 model.certain = False
             model.layers.append((v, e))
             return None
+        if meth == "build" and model.kind == "seq":
+            shape = _shape_value(self.expr(_arg(e, 0, "input_shape"), frame))
+            if frame is not model.frame or frame.depth != model.depth or shape is None:
+                model.certain = False
+            else:
+                model.built = shape
+            return None
         if meth == "compile":
             self._args(e, frame)
             if frame is not model.frame or frame.depth != model.depth:
@@ -1176,6 +1186,8 @@ class ShapeProgram:
             declared, declared_node, start = first.declared, first.node, 1
         elif isinstance(first, LayerV) and first.declared is not None:
             declared, declared_node = first.declared, first.node
+        elif model.built is not None:
+            declared, declared_node = model.built, model.node
         if declared is not None:
             x = TensorV(declared, declared[-1] if declared else None, declared_node, "Input", origin="input")
         elif data is not None and data.shape is not None:
@@ -1282,6 +1294,12 @@ class ShapeProgram:
                            f"the labels are {labels} {lab_where} but the model outputs {units} unit"
                            f"{'s' if units != 1 else ''} ({self.at(unit_node)}); use `Dense({y.width}, "
                            f"activation='softmax')` as the output layer")
+                return
+            if y.labels == "int" and y.classes == 2 and units > 1 and loss == "binary_crossentropy":
+                self.issue("KM520", unit_node,
+                           f"the labels are {labels} {lab_where} but the model outputs {units} units "
+                           f"({self.at(unit_node)}) for `binary_crossentropy`, which wants one probability per "
+                           f"label; use `Dense(1, activation='sigmoid')` (or `sparse_categorical_crossentropy`)")
                 return
             if y.labels == "int" and y.classes and y.classes > 2 and (
                     (units == 1 and loss in ("binary_crossentropy", "sparse_categorical_crossentropy"))

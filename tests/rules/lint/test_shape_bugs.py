@@ -1,6 +1,10 @@
 """fixtures/shape_bugs/: Keras programs in the style of StackOverflow questions, one shape bug
 each (`<km52x>_<case>.py`) with its fix (`.fixed.py`), and clean programs (`clean_*.py`).
 
+`heldout/` holds 12 more pairs written after the rules: 9 were flagged when first measured,
+11 after two general changes (`model.build(shape)` as a declared input; 2-unit output with
+`binary_crossentropy` on 0/1 ids); the figures are pinned below.
+
 A buggy program must get a finding of its rule on a line the fix changes (for a fix that only
 inserts lines, the lines around the insertion); its fixed version and the clean programs get
 no KM52x finding at all (info included). `benchmarks/shape_bugs.py` prints the counts.
@@ -21,8 +25,11 @@ SUITE = FIXTURES / "shape_bugs"
 CODES = ("KM520", "KM521", "KM522", "KM523", "KM524", "KM525")
 
 
-def pairs() -> list[Path]:
-    return sorted(p for p in SUITE.glob("km5*.py") if not p.name.endswith(".fixed.py"))
+def pairs(folder: Path = SUITE) -> list[Path]:
+    return sorted(p for p in folder.glob("km5*.py") if not p.name.endswith(".fixed.py"))
+
+
+HELDOUT = SUITE / "heldout"  # written after the rules, measured before changing them for it
 
 
 def clean_programs() -> list[Path]:
@@ -80,3 +87,21 @@ def test_clean_programs_quiet(path):
 def test_bug_lines_of_a_replacement_and_an_insertion():
     assert bug_lines("a\nb\nc\n", "a\nB\nc\n") == {2}
     assert bug_lines("a\nb\nc\n", "a\nb\nx\nc\n") == {2, 3}
+
+
+def test_heldout_figures():
+    flagged, quiet, missed = 0, 0, []
+    for path in pairs(HELDOUT):
+        buggy = path.read_text(encoding="utf-8")
+        fixed = path.with_name(path.stem + ".fixed.py").read_text(encoding="utf-8")
+        hit = any(f.code == expected_code(path) and f.line in bug_lines(buggy, fixed)
+                  for f in findings(buggy, path.name))
+        flagged += hit
+        quiet += not findings(fixed, path.name)
+        if not hit:
+            missed.append(path.stem)
+    assert len(pairs(HELDOUT)) == 12
+    assert (flagged, quiet) == (11, 12)
+    # flagged one line off: the `Add` of a 64- and a 32-unit branch is reported at the `Add`, the fix
+    # widened the 32-unit `Dense` on the line before
+    assert missed == ["km523_add_mismatch"]

@@ -1,4 +1,6 @@
-"""KM520-KM525 on real, working code: the CORPORA.md packages and modern Keras 3 sdists.
+"""KM520-KM525 on real, working code: the CORPORA.md packages, modern Keras 3 sdists, and the
+Keras 2.3.1 sdist, whose examples/ are 39 working programs that load data, build and `fit`
+(mnist_cnn.py, imdb_lstm.py, cifar10_cnn.py...): the code these rules look at.
 
 Every finding there was reviewed by hand (docs/families/lint.md, "Shape lints KM520-KM525");
 the reviewed counts are pinned here, so a rule that starts crying wolf (or goes silent on a
@@ -6,12 +8,53 @@ true finding) fails. `python benchmarks/shape_bugs.py --corpora -v` prints the s
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tarfile
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from tests.rules.lint.test_training_bugs_quiet_on_corpora import ALL_CORPORA, corpus_folder, lint_folder
-from tests.corpora import python_files
+from tests.corpora import CACHE, python_files
+from tests.rules.lint.test_training_bugs_quiet_on_corpora import ALL_CORPORA as OTHERS
+from tests.rules.lint.test_training_bugs_quiet_on_corpora import corpus_folder as other_folder
+from tests.rules.lint.test_training_bugs_quiet_on_corpora import lint_folder
+
+KERAS2 = ("Keras", "2.3.1")
+ALL_CORPORA = [*OTHERS, "keras-2.3.1"]
+
+
+def keras2_corpus() -> Path:
+    """The Keras 2.3.1 sdist (package, tests and examples), downloaded once into .cache/corpora/."""
+    name, version = KERAS2
+    target = CACHE / "modern" / f"keras-{version}"
+    if (target / ".unpacked").exists():
+        return target
+    downloads = CACHE / "modern" / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    archive = downloads / f"{name}-{version}.tar.gz"
+    try:
+        if not archive.exists():
+            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                            "--no-build-isolation", "-q", f"keras=={version}", "-d", str(downloads)],
+                           capture_output=True, text=True, timeout=600)
+        if not archive.exists():
+            raise RuntimeError("pip download keras==2.3.1 failed")
+        target.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(archive) as tf:
+            tf.extractall(target, filter="data")
+        (target / ".unpacked").write_text("ok\n")
+        return target
+    except Exception as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"cannot fetch keras=={version}: {exc}")
+
+
+def corpus_folder(name: str) -> Path:
+    return keras2_corpus() if name == "keras-2.3.1" else other_folder(name)
 
 CODES = ("KM520", "KM521", "KM522", "KM523", "KM524", "KM525")
 

@@ -93,6 +93,8 @@ def test_labels_and_pixels():
     "z = np.zeros((3, 4))\nif c:\n    z = z.reshape(12)",  # a branch
     "z = np.zeros((3, 4))\nfor i in range(3):\n    z = z[1:]",  # a loop
     "z = np.zeros(shape)",  # an unknown size
+    "z = np.zeros((3, 4))\nz, w = map(f, [z, z])",  # unpacking an unknown value
+    "z = np.zeros((3, 4))\n[z, *w] = g()",
     "def g(a):\n    return a\nz = np.zeros((3, 4))\nz = g",  # not an array
 ])
 def test_unknown_stays_unknown(code):
