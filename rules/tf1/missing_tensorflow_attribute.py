@@ -14,7 +14,14 @@ from kmigrate.rules.tf1.tf1_common import TF1Rule, code_of, matches
 _ELSEWHERE = ("layers", "compat.v1.layers", "contrib")
 
 
-def _handled(path: str) -> bool:
+def _handled(missing: str, path: str = "") -> bool:
+    """Another rule rewrites or reports `missing` (or a longer prefix of `path` through it)."""
+    parts = path.split(".") if path.startswith(missing + ".") else []
+    n = missing.count(".") + 1
+    return any(_handled_one(".".join(parts[:i])) for i in range(n + 1, len(parts) + 1)) or _handled_one(missing)
+
+
+def _handled_one(path: str) -> bool:
     bare = path[len("compat.v1."):] if path.startswith("compat.v1.") else path
     return (path in SYMBOLS or bare in CASTS or path in TF1_BEHAVIOUR or bare in SHIMS
             or matches(bare, GONE) is not None or path.split(".")[0] in _ELSEWHERE
@@ -59,7 +66,7 @@ class MissingTensorFlowAttribute(TF1Rule):
 
     ## Example
     ```python
-    d = tf.distributions.Normal(0.0, 1.0)   # KM604: `tf.distributions` does not exist
+    opt = tf.train.LazyAdam(0.1)   # KM604: `tf.train.LazyAdam` does not exist
     ```
 
     ## Fix safety
@@ -80,7 +87,7 @@ class MissingTensorFlowAttribute(TF1Rule):
         "import tensorflow as tf\nx = tf.placeholder(tf.float32)\n",  # KM601's
     ]
     INVALID = [
-        Example("import tensorflow as tf\nd = tf.distributions.Normal(0.0, 1.0)\n"),
+        Example("import tensorflow as tf\nopt = tf.train.NoSuchOptimizer(0.1)\n"),
         Example("import tensorflow as tf\nn = tf.compat.v1.no_such_function(2)\n"),
         Example("from tensorflow.train import no_such_thing\n"),
         Example("import tensorflow.no_such_module\n"),
@@ -104,7 +111,7 @@ class MissingTensorFlowAttribute(TF1Rule):
         if not path:
             return
         missing = missing_part(path)
-        if missing is None or _handled(missing):
+        if missing is None or _handled(missing, path):
             return
         self.report(node, f"`tf.{missing}` does not exist in TensorFlow 2.21; rewrite by hand")
 
@@ -135,6 +142,6 @@ class MissingTensorFlowAttribute(TF1Rule):
         missing = missing_part(rel)
         if missing is None:
             return True
-        if not _handled(missing):
+        if not _handled(missing, rel):
             self.report(node, f"`tensorflow.{missing}` does not exist in TensorFlow 2.21 ({spelled})")
         return False

@@ -78,7 +78,7 @@ class TF1Rule(Rule):
         """'train.AdamOptimizer' for `tf.train.AdamOptimizer` (any alias of `tensorflow`), '' for
         the module itself, None when the node does not name something under tensorflow (or names
         it ambiguously, or names private or Keras parts)."""
-        if self.in_import or id(node) in self._skip:
+        if self.in_import:
             return None
         qnames = self.names.qualified_names(node)
         if len(qnames) != 1:

@@ -114,6 +114,8 @@ class TF1GraphMode(TF1Rule):
             self._ref(node)
 
     def _ref(self, node) -> None:
+        if id(node) in self._skip:
+            return
         path = self.tf_path(node)
         if path is None:
             return

@@ -101,6 +101,8 @@ class TF1RenamedSymbol(TF1Rule):
             return
         if path in CASTS:
             self._cast(node, path)
+        elif path == "nn.dropout":
+            self._dropout(node)
         elif path in KEYWORDS or path in REORDERS or (self.tf1_file and path in _SOFTMAX_CE):
             self._arguments(node, path)
 
@@ -144,7 +146,7 @@ class TF1RenamedSymbol(TF1Rule):
             path = self.tf_path(n)
             if path is None:
                 continue
-            new = self._target(path)
+            new = self._target(path) if path != "nn.dropout" else None  # a call: visit_Call
             if new is None:
                 if path in SHIMS or "." not in path:
                     return
@@ -160,6 +162,19 @@ class TF1RenamedSymbol(TF1Rule):
             return
 
     # ---------------------------------------------------------------- calls
+
+    def _dropout(self, call: cst.Call) -> None:
+        """TF1's `tf.nn.dropout(x, keep_prob)`: TF2's second argument is `rate`."""
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        keywords = {a.keyword.value for a in call.args if a.keyword is not None}
+        if not self.tf1_file or "rate" in keywords or not ("keep_prob" in keywords or len(positional) >= 2):
+            return
+        func, edits = self.spell(call.func, "compat.v1.nn.dropout")
+        if func is None:
+            return
+        self._skip.add(id(call.func))
+        self.report(call.func, "`tf.nn.dropout(x, keep_prob)`: TensorFlow 2.21's second argument is `rate`; "
+                    "use `tf.compat.v1.nn.dropout` (keeps `keep_prob`)", func, imports=edits)
 
     def _cast(self, call: cst.Call, path: str) -> None:
         args = list(call.args)
