@@ -158,31 +158,73 @@ class Frame:
         self.counts[name] = self.counts.get(name, 0) + 1
 
 
-def _assigned_names(node: cst.CSTNode) -> set[str]:
-    """Names a block may bind (not entering nested functions or classes)."""
+_STATEMENT_PARTS = frozenset({
+    cst.Module, cst.IndentedBlock, cst.SimpleStatementLine, cst.SimpleStatementSuite, cst.If, cst.Else,
+    cst.For, cst.While, cst.With, cst.Try, cst.TryStar, cst.ExceptHandler, cst.ExceptStarHandler,
+    cst.Finally, cst.Match, cst.MatchCase,
+})
+_DEFS = frozenset({cst.FunctionDef, cst.ClassDef})
+
+
+def _target_names(target: cst.CSTNode, out: set) -> None:
+    t = type(target)
+    if t is cst.Name:
+        out.add(target.value)
+    elif t in (cst.Tuple, cst.List):
+        for el in target.elements:
+            _target_names(el.value, out)
+    elif t is cst.StarredElement:
+        _target_names(target.value, out)
+
+
+def _assigned_names(node: cst.CSTNode, walrus: bool = True) -> set[str]:
+    """Names the statements of a block may bind (nested functions and classes not entered, only
+    their names; comprehension variables do not leak). Only statements are walked; expressions
+    are searched for `:=` only when `walrus`."""
     out: set[str] = set()
     stack = [node]
     while stack:
         n = stack.pop()
-        if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor,
-                          cst.NamedExpr, cst.AsName, cst.Del)):
-            target = n.target if not isinstance(n, cst.AsName) else n.name
-            for m in _walk(target):
-                if isinstance(m, cst.Name):
-                    out.add(m.value)
-        if isinstance(n, (cst.FunctionDef, cst.ClassDef)):
+        t = type(n)
+        if t is cst.Assign:
+            for tg in n.targets:
+                _target_names(tg.target, out)
+        elif t is cst.AugAssign or t is cst.AnnAssign or t is cst.Del:
+            _target_names(n.target, out)
+        elif t is cst.For:
+            _target_names(n.target, out)
+        elif t is cst.With:
+            for item in n.items:
+                if item.asname is not None:
+                    _target_names(item.asname.name, out)
+        elif (t is cst.ExceptHandler or t is cst.ExceptStarHandler) and n.name is not None:
+            _target_names(n.name.name, out)
+        elif t is cst.AsName:
+            _target_names(n.name, out)
+        elif t in _DEFS:
             out.add(n.name.value)
             continue
-        if isinstance(n, (cst.Import, cst.ImportFrom)) and not isinstance(n.names, cst.ImportStar):
+        elif (t is cst.Import or t is cst.ImportFrom) and not isinstance(n.names, cst.ImportStar):
             for a in n.names:
                 nm = a.asname.name if a.asname else a.name
-                while isinstance(nm, cst.Attribute):
+                while type(nm) is cst.Attribute:
                     nm = nm.value
-                if isinstance(nm, cst.Name):
+                if type(nm) is cst.Name:
                     out.add(nm.value)
-        if isinstance(n, (cst.Global, cst.Nonlocal)):
+            continue
+        elif t is cst.Global or t is cst.Nonlocal:
             out.update(a.name.value for a in n.names)
-        stack.extend(n.children)
+            continue
+        elif t is cst.MatchCase:
+            for m in _walk(n.pattern):
+                if type(m) is cst.Name:
+                    out.add(m.value)
+        if t in _STATEMENT_PARTS:
+            stack.extend(code_children(n))
+    if walrus:
+        for m in _walk(node):
+            if type(m) is cst.NamedExpr:
+                _target_names(m.target, out)
     return out
 
 
@@ -260,6 +302,7 @@ class ShapeProgram:
                 return 0
 
         program = cls(rule.module, NameResolver(rule), line)
+        program.walrus = ":=" in rule.context.text
         try:
             program.run()
         except RecursionError:
@@ -276,6 +319,10 @@ class ShapeProgram:
         self.issues: dict[tuple, Issue] = {}
         self.models: list[ModelV] = []
         self.call_stack: list = []
+        self._return_counts: dict = {}
+        self._local_names: dict = {}
+        self._names_cache: dict = {}
+        self.walrus = True  # whether `:=` may occur (the rule knows from the text)
         self.literals: dict[int, tuple] = {}  # id of a string constant -> (it, where it is written)
         self._kname: dict = {}
         self._qname: dict = {}
@@ -328,15 +375,29 @@ class ShapeProgram:
             if model.kind == "seq":
                 self.flow(model, None)
         # every function on its own, its parameters unknown (builders never called here)
-        for fn in [n for n in _walk(self.module) if isinstance(n, cst.FunctionDef)]:
+        for fn in _functions(self.module):
             self.run_function(fn, [], {}, standalone=True)
+
+    def _returns(self, fn: cst.FunctionDef) -> int:
+        if fn not in self._return_counts:
+            self._return_counts[fn] = sum(1 for n in _statements(fn.body) if type(n) is cst.Return)
+        return self._return_counts[fn]
+
+    def assigned(self, node) -> set:
+        found = self._names_cache.get(node)
+        if found is None:
+            found = self._names_cache[node] = _assigned_names(node, self.walrus)
+        return found
+
+    def _locals(self, fn: cst.FunctionDef) -> set:
+        return self.assigned(fn.body)
 
     def run_function(self, fn: cst.FunctionDef, args: list, kwargs: dict, standalone: bool = False,
                      self_value=None):
         if fn in self.call_stack or len(self.call_stack) >= MAX_CALL_DEPTH:
             return None
         frame = Frame(self, self.top, standalone=standalone)
-        frame.local_names = _assigned_names(fn.body)
+        frame.local_names = set(self._locals(fn))
         params = [*fn.params.posonly_params, *fn.params.params]
         for p in (*params, *fn.params.kwonly_params):
             frame.local_names.add(p.name.value)
@@ -364,8 +425,7 @@ class ShapeProgram:
             pass
         finally:
             self.call_stack.pop()
-        returns = [n for n in _own_nodes(fn) if isinstance(n, cst.Return)]
-        if len(returns) == 1 and len(frame.returns) == 1:
+        if self._returns(fn) == 1 and len(frame.returns) == 1:
             return frame.returns[0]
         return None
 
@@ -385,7 +445,7 @@ class ShapeProgram:
         elif isinstance(s, cst.If):
             self.branches(frame, [s.body] + ([s.orelse] if s.orelse is not None else []), s.orelse is None)
         elif isinstance(s, (cst.For, cst.While)):
-            names = _assigned_names(s)
+            names = self.assigned(s)
             for n in names:
                 frame.set(n, None)
             if isinstance(s, cst.For):
@@ -560,7 +620,7 @@ class ShapeProgram:
             return self.subscript(e, frame)
         if t in (cst.Lambda, cst.ListComp, cst.GeneratorExp, cst.DictComp, cst.SetComp):
             return None
-        for child in e.children:  # evaluate calls inside (fit inside print(...), ...)
+        for child in code_children(e):  # evaluate calls inside (fit inside print(...), ...)
             if isinstance(child, cst.BaseExpression):
                 self.expr(child, frame)
         return None
@@ -1168,7 +1228,8 @@ class ShapeProgram:
             if data is None or data.shape is None or model.attrs is None:
                 return None
             fn = model.klass.methods.get("call")
-            if fn is None or any(isinstance(n, (cst.If, cst.For, cst.While, cst.Try)) for n in _own_nodes(fn)):
+            if fn is None or any(type(n) in (cst.If, cst.For, cst.While, cst.Try, cst.With, cst.Match)
+                                 for n in _statements(fn.body)):
                 return None
             x = TensorV((None,) + tuple(data.shape[1:]), None, data.node, "data", origin="data", data=data)
             x.last = x.shape[-1]
@@ -1382,20 +1443,40 @@ def _between_hint(kind: str, x: TensorV) -> str:
     return ""
 
 
+_HOLDERS = frozenset({cst.Module, cst.IndentedBlock, cst.If, cst.Else, cst.For, cst.While, cst.With, cst.Try,
+                      cst.TryStar, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.ClassDef,
+                      cst.FunctionDef, cst.Match, cst.MatchCase})
+
+
+def _functions(module: cst.Module) -> list:
+    """Every function of the module in source order (only statements are entered: no
+    expression holds a def)."""
+    out = []
+    stack = [module]
+    while stack:
+        n = stack.pop()
+        if type(n) is cst.FunctionDef:
+            out.append(n)
+        kids = [c for c in code_children(n) if type(c) in _HOLDERS]
+        kids.reverse()
+        stack.extend(kids)
+    return out
+
+
+def _statements(node: cst.CSTNode):
+    """The statements (and small statements) under `node`, nested functions and classes not entered."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if type(n) in _STATEMENT_PARTS:
+            stack.extend(code_children(n))
+
+
 def _body(block) -> list:
     if isinstance(block, cst.IndentedBlock):
         return list(block.body)
     return [block]
-
-
-def _own_nodes(fn: cst.FunctionDef):
-    stack = list(code_children(fn.body))
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        stack.extend(code_children(n))
 
 
 class ShapeRule:

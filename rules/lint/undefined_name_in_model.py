@@ -203,6 +203,10 @@ def _function_bindings(fn) -> set[str]:
     for n in _own(fn):  # lambda parameters and comprehension targets (their own scopes: over-approximated)
         if type(n) is cst.Lambda:
             out |= _function_bindings(n)
+        elif type(n) is cst.CompFor:
+            for m in _all(n.target):
+                if type(m) is cst.Name:
+                    out.add(m.value)
     return out
 
 
