@@ -26,6 +26,7 @@ def main():
     kmigrate PATH...          fix files in place (same as `kmigrate run PATH...`)
     kmigrate rules            list every rule
     kmigrate rule KM101       show a rule's documentation
+    kmigrate server           language server for editors (stdio; needs kmigrate[server])
     """
 
 
@@ -116,6 +117,19 @@ def rule_command(code, markdown):
         click.echo(rule_markdown(rule), nl=False)
     else:
         click.echo(rule.documentation() + f"\nDocumentation: {rule_url(rule.code)}")
+
+
+@main.command("server")
+@click.option("--stdio", is_flag=True, help="Talk LSP over stdin/stdout (the default and only transport).")
+def server_command(stdio):
+    """Run the language server (LSP over stdio): diagnostics, quick fixes, fix all, conversions."""
+    from importlib.util import find_spec
+
+    if find_spec("pygls") is None or find_spec("lsprotocol") is None:  # pygls loads only in serve()
+        raise click.ClickException('the language server needs its extra: pip install "kmigrate[server]"')
+    from .server import serve
+
+    serve()
 
 
 if __name__ == "__main__":  # pragma: no cover
