@@ -1041,7 +1041,7 @@ RULES = {
         'summary': ("The model's input shape contradicts the data given to it or its "
                     'first layer'),
         'severity': 'error',
-        'fix_safety': 'none',
+        'fix_safety': 'unsafe',
         'triggers': ('Sequential', 'Model', 'Input'),
         'code_triggers': True,
         'trigger_pattern': None,

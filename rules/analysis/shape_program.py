@@ -1306,7 +1306,7 @@ class ShapeProgram:
             elif len(want) == len(x.shape) and _agree(want[1:], got):
                 self.issue("KM522", node, f"the input shape {decl} includes the number of samples: the data is "
                            f"{data}, so each sample is {fmt(got)}; `input_shape` describes one sample, use "
-                           f"{fmt(got)}")
+                           f"{fmt(got)}", _without_first_dim(node))
             elif len(got) == 1 and None not in want and got[0] == prod(want):
                 self.issue("KM522", x.node, f"the data {data} is flattened but the model expects samples of "
                            f"{decl}; reshape it with `x.reshape(-1, {', '.join(map(str, want))})`")
@@ -1406,6 +1406,25 @@ def _expected(kind: str) -> Optional[int]:
 
 def _agree(a: tuple, b: tuple) -> bool:
     return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
+def _without_first_dim(call) -> Optional[cst.Call]:
+    """`Dense(8, input_shape=(500, 12))` -> `Dense(8, input_shape=(12,))`, for a literal tuple of ints."""
+    if not isinstance(call, cst.Call):
+        return None
+    arg = _keyword(call, "input_shape")
+    if arg is None or not isinstance(arg.value, cst.Tuple) or len(arg.value.elements) < 2 or not all(
+            isinstance(el.value, cst.Integer) for el in arg.value.elements):
+        return None
+    rest = list(arg.value.elements[1:])
+    last = rest[-1]
+    if len(rest) == 1:
+        rest[-1] = last.with_changes(comma=cst.Comma())
+    tup = arg.value.with_changes(elements=rest)
+    if len(rest) == 1:
+        tup = tup.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    args = [a.with_changes(value=tup) if a is arg else a for a in call.args]
+    return call.with_changes(args=args)
 
 
 def _string_like(node, text: str):

@@ -1,7 +1,7 @@
 """KM522: the model's input shape contradicts the data given to it, or its first layer."""
 from __future__ import annotations
 
-from kmigrate.rule import Rule, Safety, Severity
+from kmigrate.rule import Example, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.shape_program import ShapeRule
 
@@ -41,14 +41,17 @@ class InputShapeVsData(ShapeRule, Rule):
     drops) such a trailing axis itself.
 
     ## Fix safety
-    No fix: whether the data or the model should change is the author's call.
+    Unsafe, for the number of samples written into a literal `input_shape` on the first layer:
+    `input_shape=(1000, 20)` for data of `(1000, 20)` becomes `input_shape=(20,)` (the model
+    then builds where it failed: a behaviour change). Everything else is reported only: whether
+    the data or the model should change is the author's call.
     """
 
     code = "KM522"
     name = "input-shape-vs-data"
     summary = "The model's input shape contradicts the data given to it or its first layer"
     severity = Severity.ERROR
-    fix_safety = Safety.NONE
+    fix_safety = Safety.UNSAFE
     triggers = ("Sequential", "Model", "Input")
 
     VALID = [
@@ -67,4 +70,12 @@ class InputShapeVsData(ShapeRule, Rule):
         "model.fit(x, y)\n",
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
         "model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(28, 28)), layers.Flatten(), layers.Dense(10)])\n",
+        Example(
+            "import numpy as np\nfrom tensorflow import keras\nfrom tensorflow.keras import layers\n"
+            "x = np.zeros((1000, 20))\nmodel = keras.Sequential([layers.Dense(8, input_shape=(1000, 20)), layers.Dense(1)])\n"
+            "model.fit(x, x[:, :1])\n",
+            "import numpy as np\nfrom tensorflow import keras\nfrom tensorflow.keras import layers\n"
+            "x = np.zeros((1000, 20))\nmodel = keras.Sequential([layers.Dense(8, input_shape=(20,)), layers.Dense(1)])\n"
+            "model.fit(x, x[:, :1])\n",
+            options={"unsafe_fixes": True}),
     ]
