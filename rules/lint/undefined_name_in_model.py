@@ -230,7 +230,7 @@ def _reads(fn: cst.FunctionDef, parents: dict) -> Iterator[cst.Name]:
         skip = _SKIP_PARENT_FIELDS.get(type(p))
         if skip is not None and getattr(p, skip, None) is n:
             continue
-        if _in_annotation(n, parents, fn):
+        if _in_annotation(n, parents, fn) or _guarded(n, parents, fn):
             continue
         found.append(n)
     yield from sorted(found, key=_position_key(fn))
@@ -242,6 +242,20 @@ def _all(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         n = stack.pop()
         yield n
         stack.extend(code_children(n))
+
+
+def _guarded(n: cst.CSTNode, parents: dict, stop: cst.CSTNode) -> bool:
+    """Inside `try:` with `except NameError` (or a bare `except`): the code expects it."""
+    child, p = n, parents.get(n)
+    while p is not None and p is not stop:
+        if type(p) is cst.Try and child is p.body:
+            for h in p.handlers:
+                if h.type is None or any(type(m) is cst.Name and m.value in ("NameError", "Exception",
+                                                                           "BaseException")
+                                         for m in _all(h.type)):
+                    return True
+        child, p = p, parents.get(p)
+    return False
 
 
 def _in_annotation(n: cst.CSTNode, parents: dict, stop: cst.CSTNode) -> bool:
