@@ -752,6 +752,22 @@ RULES = {
         'target': None,
         'requires': ('keras',),
     },
+    'KM353': {
+        'module': 'kmigrate.rules.keras3.keras2_runtime',
+        'cls': 'CheckpointFileSuffix',
+        'name': 'checkpoint-file-suffix',
+        'summary': ('`ModelCheckpoint` file name without the '
+                    '`.keras`/`.h5`/`.weights.h5` suffix Keras 3 requires'),
+        'severity': 'error',
+        'fix_safety': 'safe',
+        'triggers': ('ModelCheckpoint',),
+        'code_triggers': True,
+        'trigger_pattern': None,
+        'opt_in': False,
+        'to': None,
+        'target': None,
+        'requires': ('keras',),
+    },
     'KM401': {
         'module': 'kmigrate.rules.convert.sequential_to_functional',
         'cls': 'SequentialToFunctional',

@@ -1,7 +1,8 @@
-"""KM348, KM349, KM351: Keras 2 habits that Keras 3 turned into run-time errors: `model.reset_states()`,
+"""KM348, KM349, KM351, KM353: Keras 2 habits that Keras 3 turned into run-time errors: `model.reset_states()`,
 layer sizes computed with NumPy, and the metric names `acc`/`val_acc`."""
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import libcst as cst
@@ -348,3 +349,98 @@ class AccuracyMetricNames(KerasRule):
         new = ACCURACY_NAMES[key.evaluated_value]
         self.report(key, f"`history[{key.evaluated_value!r}]`: Keras logs `{new}` for `metrics=['accuracy']` "
                     "since 2.3 (KeyError today)", string_literal(new, like=key))
+
+
+# ---------------------------------------------------------------------------------- KM353
+
+
+class CheckpointFileSuffix(KerasRule):
+    """
+    ## What it does
+    Gives a `ModelCheckpoint` file name the suffix Keras 3 requires: with
+    `save_weights_only=True` it must end in `.weights.h5` (`'w.hdf5'`/`'w.h5'` -> `'w.weights.h5'`),
+    otherwise in `.keras` or `.h5` (`'model.hdf5'` -> `'model.h5'`). The same literal elsewhere
+    in the file (a later `load_model('model.hdf5')` / `load_weights(...)`) is renamed with it.
+
+    ## Why is this bad
+    Keras 3 raises when the callback is created: `ValueError: The filepath provided must end in
+    .keras (Keras model format). Received: filepath=keras_weights.hdf5` (and `When using
+    save_weights_only=True in ModelCheckpoint, the filepath provided must end in .weights.h5`).
+
+    ## Example
+    ```python
+    ModelCheckpoint('best.hdf5', save_best_only=True)
+    ```
+    becomes
+    ```python
+    ModelCheckpoint('best.h5', save_best_only=True)
+    ```
+
+    ## Fix safety
+    Safe: the same HDF5 file under the name Keras 3 accepts, renamed wherever the file spells
+    it. A name that is not a literal, or another suffix, is reported.
+    """
+
+    code = "KM353"
+    name = "checkpoint-file-suffix"
+    summary = "`ModelCheckpoint` file name without the `.keras`/`.h5`/`.weights.h5` suffix Keras 3 requires"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("ModelCheckpoint",)
+    requires = ("keras",)
+
+    VALID = ["from keras.callbacks import ModelCheckpoint\nc = ModelCheckpoint('m.keras')\n",
+             "from keras.callbacks import ModelCheckpoint\nc = ModelCheckpoint('w.weights.h5', save_weights_only=True)\n"]
+    INVALID = [
+        Example("from keras.callbacks import ModelCheckpoint\nc = ModelCheckpoint('best.hdf5', save_best_only=True)\n"
+                "m = load_model('best.hdf5')\n",
+                "from keras.callbacks import ModelCheckpoint\nc = ModelCheckpoint('best.h5', save_best_only=True)\n"
+                "m = load_model('best.h5')\n"),
+        Example("from keras.callbacks import ModelCheckpoint\nc = ModelCheckpoint('w.h5', save_weights_only=True)\n",
+                "from keras.callbacks import ModelCheckpoint\nc = ModelCheckpoint('w.weights.h5', save_weights_only=True)\n"),
+        Example("from keras.callbacks import ModelCheckpoint\nc = ModelCheckpoint('best.model')\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.call_kname(node) != "callbacks.ModelCheckpoint":
+            return
+        pos = positional(node)
+        arg = pos[0] if pos else kwarg(node, "filepath")
+        if arg is None:
+            return
+        weights = kwarg(node, "save_weights_only")
+        weights_only = weights is not None and code_of(weights.value) == "True"
+        if weights is not None and code_of(weights.value) not in ("True", "False"):
+            return
+        value = arg.value
+        strings = [value] if isinstance(value, cst.SimpleString) else [
+            n for n in walk(value) if isinstance(n, cst.SimpleString)] if isinstance(value, cst.Call) else []
+        last = strings[-1] if strings else None
+        if last is None or not isinstance(last.evaluated_value, str):
+            if not isinstance(value, (cst.SimpleString, cst.Call)):
+                return  # a name: its value is not visible (Keras 3 checks it when the callback is built)
+            self.report(arg, "Keras 3 requires a `ModelCheckpoint` file name ending in " +
+                        ("`.weights.h5`" if weights_only else "`.keras` or `.h5`") + "; check it by hand")
+            return
+        old = last.evaluated_value
+        if weights_only:
+            if old.endswith(".weights.h5"):
+                return
+            stem = re.sub(r"\.(h5|hdf5|hdf)$", "", old)
+            new = stem + ".weights.h5"
+        else:
+            if old.endswith((".keras", ".h5")):
+                return
+            if not re.search(r"\.(hdf5|hdf)$", old):
+                self.report(arg, f"Keras 3 requires a `ModelCheckpoint` file name ending in `.keras` or `.h5`: "
+                            f"{old!r}; rename it by hand")
+                return
+            new = re.sub(r"\.(hdf5|hdf)$", ".h5", old)
+        message = (f"Keras 3 requires a `ModelCheckpoint` file name ending in "
+                   f"{'`.weights.h5` with `save_weights_only=True`' if weights_only else '`.keras` or `.h5`'}: "
+                   f"{old!r} becomes {new!r}")
+        others = [n for n in walk(self.module) if isinstance(n, cst.SimpleString) and n is not last
+                  and n.evaluated_value == old]
+        self.report(last, message, string_literal(new, like=last))
+        for other in others:
+            self.report(other, f"the checkpoint file {old!r} is now {new!r}", string_literal(new, like=other))
