@@ -574,7 +574,7 @@ RULES = {
         'summary': ('`K.get_session`/`set_session`/`placeholder`/`function`/`learning_phase` '
                     'are gone'),
         'severity': 'error',
-        'fix_safety': 'none',
+        'fix_safety': 'unsafe',
         'triggers': ('backend',),
         'code_triggers': True,
         'trigger_pattern': None,

@@ -11,7 +11,7 @@ from kmigrate.rule import Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, kwarg, removal_edits, rename_kw, walk
 from kmigrate.rules.imports.removed_keras_module import split_root
 from kmigrate.rules.tables.keras2_api import (
-    BACKEND_GONE, BACKEND_TF_ONLY_HINTS, BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL, DEPRECATED_PREPROCESSING,
+    BACKEND_DROPPABLE, BACKEND_GONE, BACKEND_TF_ONLY_HINTS, BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL, DEPRECATED_PREPROCESSING,
     KERAS3_BACKEND,
     OLD_NAMES_BY_TARGET, SKLEARN_MODULE, SKLEARN_WRAPPERS, TO_CATEGORICAL, TO_CATEGORICAL_KEYWORDS,
     UNSAFE_ALIASES,
@@ -188,8 +188,12 @@ class BackendGone(KerasRule):
     ```
 
     ## Fix safety
-    None: the surrounding code has to change (sessions, placeholders and learning phases are
-    replaced by eager calls and the `training=` argument).
+    Unsafe, for a statement of its own that only set global state: `K.set_learning_phase(...)`
+    (Keras 3 passes `training=` per call: predict runs in inference mode, fit in training mode; a
+    phase forced for another reason, like dropout at test time, is lost) and
+    `K.set_session(...)` (the session's configuration, such as GPU memory growth, is lost: set it
+    with `tf.config`). Everything else needs the surrounding code changed (sessions,
+    placeholders and `K.function` are replaced by eager calls) and is reported.
     """
 
     # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
@@ -199,7 +203,7 @@ class BackendGone(KerasRule):
     name = "backend-session-api"
     summary = "`K.get_session`/`set_session`/`placeholder`/`function`/`learning_phase` are gone"
     severity = Severity.ERROR
-    fix_safety = Safety.NONE
+    fix_safety = Safety.UNSAFE
     triggers = ("backend",)
 
     VALID = ["from keras import backend as K\nK.clear_session()\n", "sess = tf.compat.v1.Session()\n"]
@@ -207,12 +211,28 @@ class BackendGone(KerasRule):
         Example("from keras import backend as K\nsess = K.get_session()\n"),
         Example("import keras.backend as K\nx = K.placeholder(shape=(None, 3))\n"),
         Example("from keras.backend import set_session\n"),
+        Example("from keras import backend as K\nK.set_learning_phase(0)\nm = 1\n", "from keras import backend as K\nm = 1\n",
+                {"unsafe_fixes": True}),
     ]
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.statements: dict = {}
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if len(node.body) == 1 and isinstance(node.body[0], cst.Expr) and isinstance(node.body[0].value, cst.Call):
+            self.statements[node.body[0].value.func] = node
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         k = self.kname(node)
         if k and k.startswith("backend.") and k[8:] in BACKEND_GONE:
-            self.report(node, f"`backend.{k[8:]}` is gone (TensorFlow 2 / Keras 3): {BACKEND_GONE[k[8:]]}")
+            message = f"`backend.{k[8:]}` is gone (TensorFlow 2 / Keras 3): {BACKEND_GONE[k[8:]]}"
+            stmt = self.statements.get(node)
+            if k[8:] in BACKEND_DROPPABLE and stmt is not None and stmt.body[0].value.func is node:
+                self.report(stmt, message + "; the statement is removed (unsafe: " + BACKEND_DROPPABLE[k[8:]] + ")",
+                            cst.RemovalSentinel.REMOVE, at=node)
+                return
+            self.report(node, message, safety=Safety.NONE)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         info = _import_from_names(node)

@@ -149,6 +149,12 @@ BACKEND_GONE = {
     "logsumexp": "use `keras.ops.logsumexp` (or `tf.reduce_logsumexp`)",
     "is_tensor": "use `keras.ops.is_tensor` (or `tf.is_tensor`)",
 }
+# Gone backend functions whose statement only set global state: KM342 removes it (unsafe), saying what is lost.
+BACKEND_DROPPABLE = {
+    "set_learning_phase": "a phase forced on purpose, like dropout at test time, is lost",
+    "set_session": "the session's configuration is lost; set it with `tf.config`",
+    "manual_variable_initialization": "variables are initialized on creation in TensorFlow 2",
+}
 # keras.backend functions that survive only in TF 2.21's tf.keras.backend: with --target keras
 # they move to keras.ops (same semantics for the listed signatures).
 BACKEND_TO_OPS = {
