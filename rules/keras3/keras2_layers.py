@@ -507,6 +507,9 @@ class LayerWeightsArgument(_LayerKeywordRule):
                 "d = Dense(10, use_bias=False, kernel_initializer=Constant(w[0]))\n"),
         Example("from keras.layers import Dense\nd = Dense(10, weights=other.get_weights())\n"),
         Example("from keras.layers import LSTM\nl = LSTM(10, weights=[a, b, c])\n"),
+        Example("from keras.layers import Conv2D\nc = Conv2D(8, (3, 3), weights=None, padding='same')\n"
+                "d = Dense(2, weights=None)\n",
+                "from keras.layers import Conv2D\nc = Conv2D(8, (3, 3), padding='same')\nd = Dense(2, weights=None)\n"),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -515,6 +518,13 @@ class LayerWeightsArgument(_LayerKeywordRule):
         if not k or arg is None:
             return
         cls = k.split(".")[1]
+        if isinstance(arg.value, cst.Name) and arg.value.value == "None":
+            message = f"`{cls}(weights=None)` is the default; Keras 3 rejects the keyword: removed"
+            if arg is node.args[-1]:
+                self.report(node, message, with_args(node, [a for a in node.args if a is not arg]), at=arg)
+            else:
+                self.report(arg, message, cst.RemovalSentinel.REMOVE)
+            return
         slots = WEIGHT_INITIALIZERS.get(k)
         accepted = k in WEIGHTS_ACCEPTED
         what = (f"`{cls}(weights=)` is deprecated" if accepted else f"`{cls}(weights=)` is rejected by Keras 3")
