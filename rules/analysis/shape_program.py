@@ -818,7 +818,11 @@ class ShapeProgram:
         return None
 
     def _args(self, e: cst.Call, frame: Frame) -> list:
-        return [self.expr(a.value, frame) for a in e.args]
+        values = [self.expr(a.value, frame) for a in e.args]
+        for v in values:  # a Sequential model handed to a function may get layers added or popped
+            if isinstance(v, ModelV) and v.kind == "seq":
+                v.certain = False
+        return values
 
     def _bind_args(self, e: cst.Call, frame: Frame):
         args, kwargs = [], {}
@@ -1198,6 +1202,8 @@ class ShapeProgram:
                                             v.items[1] if isinstance(v.items[1], Array) else None, vd.value)
             return None
         self._args(e, frame)
+        if meth not in _READ_ONLY_METHODS:
+            model.certain = False  # pop() and the like change the layers
         return None
 
     def loss(self, expr, frame: Frame):
@@ -1394,6 +1400,9 @@ class ShapeProgram:
 
 
 _MISSING_V = object()
+_READ_ONLY_METHODS = frozenset({"summary", "save", "save_weights", "load_weights", "get_weights", "set_weights",
+                                "count_params", "to_json", "to_yaml", "get_config", "get_layer", "evaluate_generator",
+                                "predict_generator", "fit_generator", "reset_states", "reset_metrics"})
 _NEUTRAL_LOAD_ARGS = frozenset({"path", "num_words", "seed", "skip_top", "index_from", "start_char", "oov_char"})
 
 

@@ -102,9 +102,21 @@ def test_unknown_stays_unknown(code):
     assert not isinstance(v, (Array, TensorV)) or v.shape is None
 
 
-def test_sequential_in_a_loop_or_branch_loses_its_layers():
-    v = names(PRELUDE + "m = keras.Sequential()\nfor i in range(3):\n    m.add(layers.Dense(8))\n")
+@pytest.mark.parametrize("code", [
+    "m = keras.Sequential()\nfor i in range(3):\n    m.add(layers.Dense(8))\n",  # a loop
+    "m = keras.Sequential([layers.Dense(8)])\nif c:\n    m.add(layers.Dense(8))\n",  # a branch
+    "m = keras.Sequential([layers.Dense(8), layers.Dense(2)])\nm.pop()\n",  # pop()
+    "m = keras.Sequential([layers.Dense(8)])\nextend(m)\n",  # handed to a function
+])
+def test_a_changed_sequential_loses_its_layers(code):
+    v = names(PRELUDE + code)
     assert isinstance(v["m"], ModelV) and not v["m"].certain
+
+
+def test_a_read_sequential_keeps_its_layers():
+    v = names(PRELUDE + "m = keras.Sequential([layers.Dense(8)])\nm.add(layers.Dense(2))\nm.summary()\n"
+                        "m.compile(loss='mse')\nprint(m.count_params())\n")
+    assert v["m"].certain and len(v["m"].layers) == 2
 
 
 # Odd but valid Python: the engine must treat it as unknown, never raise (KM000 is a bug).
