@@ -16,7 +16,7 @@ from typing import Iterator, Optional, Union
 import libcst as cst
 
 from kmigrate.names import NameResolver
-from kmigrate.walk import children, code_children
+from kmigrate.walk import _CODE_CHILDREN, children, code_children, code_children_function, concrete_types
 
 # ----------------------------------------------------------------------------- vocabulary
 
@@ -189,7 +189,85 @@ class KerasClass:
 
 # ----------------------------------------------------------------------------- analysis
 
-_CACHE: list = [None, None]
+# What the analyses computed for the module the rules of this pass visit: kept while the module
+# is the same object (every rule of a pass, and the engine's run over the final text when it
+# reuses the last pass's tree), computed again for another module (a tree the fixes changed).
+_SHARED: dict = {}
+
+
+def shared(rule, key, build):
+    """`build()` for the rule's module, computed once per module and shared by every rule."""
+    module = rule.module
+    if _SHARED.get("module") is not module:
+        _SHARED.clear()
+        _SHARED["module"] = module
+    value = _SHARED.get(key)
+    if value is None:
+        value = _SHARED[key] = build()
+    return value
+
+
+class ModuleIndex:
+    """One walk over every code node of a module: the child -> parent map and the nodes the
+    analyses look for. Shared by Facts (KM501-KM507), ModuleFacts (KM508-KM513) and the rules."""
+
+    @classmethod
+    def of(cls, rule) -> "ModuleIndex":
+        index = shared(rule, cls, lambda: cls(rule.module))
+        meta = rule.meta
+        if meta is not None and meta.module is rule.module and meta.parents is None:
+            meta.parents = index.parent  # positions and fixes go up it instead of walking
+        return index
+
+    def __init__(self, module: cst.Module):
+        self.module = module
+        self.parent: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.calls: list[cst.Call] = []
+        self.classes: list[cst.ClassDef] = []
+        self.functions: list[cst.FunctionDef] = []
+        self.attr_loads: dict[str, int] = {}  # attribute name -> how often read (`.x` not assigned)
+        self.attributes: dict[str, list[cst.Attribute]] = {}  # attribute name -> every `.name` node
+        self.named_exprs = 0  # how many `:=` the module has
+        self._walk()
+
+    def _walk(self) -> None:
+        stack: list[cst.CSTNode] = [self.module]
+        assigned_attrs: set[int] = set()
+        parent = self.parent
+        calls, classes, functions, attr_loads = self.calls, self.classes, self.functions, self.attr_loads
+        attributes = self.attributes
+        get = _CODE_CHILDREN.get
+        while stack:
+            n = stack.pop()
+            kind = type(n)  # exact types: isinstance on LibCST's classes goes through ABCMeta (slow)
+            if kind is cst.Call:
+                calls.append(n)
+            elif kind is cst.ClassDef:
+                classes.append(n)
+            elif kind is cst.FunctionDef:
+                functions.append(n)
+            elif kind is cst.Assign:
+                for t in n.targets:
+                    assigned_attrs.add(id(t.target))
+            elif kind is cst.AnnAssign or kind is cst.AugAssign:
+                assigned_attrs.add(id(n.target))
+            elif kind is cst.Attribute:
+                name = n.attr.value
+                found = attributes.get(name)
+                if found is None:
+                    attributes[name] = [n]
+                else:
+                    found.append(n)
+                if id(n) not in assigned_attrs:
+                    attr_loads[name] = attr_loads.get(name, 0) + 1
+            elif kind is cst.NamedExpr:
+                self.named_exprs += 1
+            for child in (get(kind) or code_children_function(kind))(n):
+                parent[child] = n
+                stack.append(child)
+        calls.reverse()
+        classes.reverse()
+        functions.reverse()
 
 
 class Facts:
@@ -197,23 +275,19 @@ class Facts:
 
     @classmethod
     def of(cls, rule) -> "Facts":
-        if _CACHE[0] is rule.module:
-            return _CACHE[1]
-        facts = cls(rule.module, NameResolver(rule))
-        _CACHE[0], _CACHE[1] = rule.module, facts
-        if rule.meta is not None and rule.meta.module is rule.module:
-            rule.meta.parents = facts.parent  # positions and fixes use it too
-        return facts
+        index = ModuleIndex.of(rule)
+        return shared(rule, cls, lambda: cls(rule.module, NameResolver(rule), index))
 
-    def __init__(self, module: cst.Module, resolver: NameResolver):
+    def __init__(self, module: cst.Module, resolver: NameResolver, index: Optional[ModuleIndex] = None):
         self.module = module
         self.r = resolver
-        self.parent: dict[cst.CSTNode, cst.CSTNode] = {}
-        self.calls: list[cst.Call] = []
-        self.classes: list[cst.ClassDef] = []
-        self.functions: list[cst.FunctionDef] = []
-        self.attr_loads: dict[str, int] = {}  # attribute name -> how often read (`.x` not assigned)
-        self._walk()
+        index = index if index is not None and index.module is module else ModuleIndex(module)
+        self.index = index
+        self.parent: dict[cst.CSTNode, cst.CSTNode] = index.parent
+        self.calls: list[cst.Call] = index.calls
+        self.classes: list[cst.ClassDef] = index.classes
+        self.functions: list[cst.FunctionDef] = index.functions
+        self.attr_loads: dict[str, int] = index.attr_loads  # attribute name -> how often read (`.x` not assigned)
         self.pos: dict[cst.CSTNode, tuple[ScopeInfo, int, tuple]] = {}
         self._kname: dict[cst.CSTNode, Optional[str]] = {}
         self.scopes: dict[cst.CSTNode, ScopeInfo] = {}
@@ -227,31 +301,12 @@ class Facts:
 
     # ------------------------------------------------------------------ tree
 
-    def _walk(self) -> None:
-        stack: list[cst.CSTNode] = [self.module]
-        assigned_attrs: set[int] = set()
-        while stack:
-            n = stack.pop()
-            kind = type(n)  # exact types: isinstance on LibCST's classes goes through ABCMeta (slow)
-            if kind is cst.Call:
-                self.calls.append(n)
-            elif kind is cst.ClassDef:
-                self.classes.append(n)
-            elif kind is cst.FunctionDef:
-                self.functions.append(n)
-            elif kind is cst.Assign:
-                for t in n.targets:
-                    assigned_attrs.add(id(t.target))
-            elif kind is cst.AnnAssign or kind is cst.AugAssign:
-                assigned_attrs.add(id(n.target))
-            elif kind is cst.Attribute and id(n) not in assigned_attrs:
-                self.attr_loads[n.attr.value] = self.attr_loads.get(n.attr.value, 0) + 1
-            for child in code_children(n):
-                self.parent[child] = n
-                stack.append(child)
-        self.calls.reverse()
-        self.classes.reverse()
-        self.functions.reverse()
+    def inside(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
+        """Whether `node` is below `ancestor` (found by going up, not by walking `ancestor`)."""
+        n = self.parent.get(node)
+        while n is not None and n is not ancestor:
+            n = self.parent.get(n)
+        return n is not None
 
     def enclosing(self, node: cst.CSTNode, kinds) -> Optional[cst.CSTNode]:
         n = self.parent.get(node)
@@ -1009,6 +1064,25 @@ def _param_names(fn: cst.FunctionDef) -> list[str]:
         if isinstance(star, cst.Param):
             out.append(star.name.value)
     return out
+
+
+def small_statements(block: cst.CSTNode) -> Iterator[cst.BaseSmallStatement]:
+    """Every small statement (assignment, expression, return...) in a block and in the blocks
+    inside it, nested defs and classes included, without reading any expression: the
+    statements `nodes_of(block)` meets, in the order it meets them."""
+    stack = [block]
+    while stack:
+        n = stack.pop()
+        kind = type(n)
+        if kind is cst.SimpleStatementLine or kind is cst.SimpleStatementSuite:
+            yield from reversed(n.body)
+        elif kind in _STATEMENT_HOLDERS:
+            stack.extend(code_children(n))
+
+
+# What a statement can be inside: compound statements and their blocks.
+_STATEMENT_HOLDERS = concrete_types(cst.BaseCompoundStatement, cst.IndentedBlock, cst.Else, cst.ExceptHandler,
+                                    cst.ExceptStarHandler, cst.Finally, cst.MatchCase)
 
 
 def nodes_of(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -18,6 +18,8 @@ from libcst.metadata import ScopeProvider
 from kmigrate.names import NameResolver
 from kmigrate.walk import children, code_children, concrete_types
 
+from kmigrate.rules.analysis.keras_facts import ModuleIndex, shared, small_statements
+
 # ----------------------------------------------------------------------------- layer tables
 
 RECURRENT = frozenset({
@@ -182,9 +184,13 @@ class LayerCtor:
 
 
 class ClassFacts:
-    """A class of the file: is it a Keras Model/Layer subclass, what `self.x` it binds."""
+    """A class of the file: is it a Keras Model/Layer subclass, what `self.x` it binds.
 
-    def __init__(self, node: cst.ClassDef):
+    `index`: the module's ModuleIndex; then only the statements of the methods are read (an
+    assignment is a statement) and `self.compile(...)` is looked for among the module's calls.
+    """
+
+    def __init__(self, node: cst.ClassDef, index: Optional[ModuleIndex] = None):
         self.node = node
         self.name = node.name.value
         self.kind: Optional[str] = None  # "model" | "layer" | None
@@ -199,6 +205,9 @@ class ClassFacts:
             me = _first_param(method)
             if me is None:
                 continue
+            if index is not None:
+                self._method_statements(method, me, index)
+                continue
             for n in walk(method.body, into_scopes=True):
                 if isinstance(n, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
                     targets = ([t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target])
@@ -211,6 +220,29 @@ class ClassFacts:
                       and n.func.attr.value == "compile" and isinstance(n.func.value, cst.Name)
                       and n.func.value.value == me):
                     self.calls_self_compile = True
+
+    def _method_statements(self, method: cst.FunctionDef, me: str, index: ModuleIndex) -> None:
+        """What the walk above finds, from the method's statements and the module's calls."""
+        for n in small_statements(method.body):
+            kind = type(n)
+            if kind is cst.Assign or kind is cst.AnnAssign or kind is cst.AugAssign:
+                targets = [t.target for t in n.targets] if kind is cst.Assign else [n.target]
+                for t in targets:
+                    for a in _self_attr_targets(t, me):
+                        value = n.value if kind is not cst.AugAssign and t is a else None
+                        self.attrs[a.attr.value] = value if a.attr.value not in self.attrs else None
+        if not self.calls_self_compile:
+            body, parent = method.body, index.parent
+            for c in index.calls:
+                f = c.func
+                if type(f) is cst.Attribute and f.attr.value == "compile" and type(f.value) is cst.Name \
+                        and f.value.value == me:
+                    up = parent.get(c)
+                    while up is not None and up is not body:
+                        up = parent.get(up)
+                    if up is body:
+                        self.calls_self_compile = True
+                        break
 
 
 def _self_attr_targets(target: cst.BaseExpression, me: str) -> list[cst.Attribute]:
@@ -257,9 +289,10 @@ class Binding:
 class ScopeFacts:
     """A module or function body: its statements and what each name is bound to."""
 
-    def __init__(self, owner: cst.CSTNode, klass: Optional[ClassFacts] = None):
+    def __init__(self, owner: cst.CSTNode, klass: Optional[ClassFacts] = None, walrus: bool = True):
         self.owner = owner
         self.klass = klass
+        self._walrus = walrus  # False: the module has no `:=` (no statement is searched for one)
         self.me = _first_param(owner) if isinstance(owner, cst.FunctionDef) and klass else None
         self.stmts: list[Stmt] = []
         self.bindings: dict[str, list[Binding]] = {}
@@ -386,9 +419,10 @@ class ScopeFacts:
         elif isinstance(small, cst.Del):
             for name in _target_names(small.target):
                 self._bind(name, None, st)
-        for n in walk(small):
-            if isinstance(n, cst.NamedExpr) and isinstance(n.target, cst.Name):
-                self._bind(n.target.value, None, st)
+        if self._walrus:
+            for n in walk(small):
+                if isinstance(n, cst.NamedExpr) and isinstance(n.target, cst.Name):
+                    self._bind(n.target.value, None, st)
 
     # -- queries
     def single(self, name: str) -> Optional[Binding]:
@@ -428,19 +462,15 @@ def walk_with_self(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 class ModuleFacts:
     """Facts for one parsed module, shared by every KM508..KM513 rule of the same pass."""
 
-    _cache: dict = {"module": None, "facts": None}
-
     @classmethod
     def of(cls, rule) -> "ModuleFacts":
-        module = rule.module
-        if cls._cache["module"] is not module:
-            cls._cache["module"] = module
-            cls._cache["facts"] = ModuleFacts(module, NameResolver(rule))
-        return cls._cache["facts"]
+        index = ModuleIndex.of(rule)
+        return shared(rule, cls, lambda: cls(rule.module, NameResolver(rule), index))
 
-    def __init__(self, module: cst.Module, resolver: NameResolver):
+    def __init__(self, module: cst.Module, resolver: NameResolver, index: Optional[ModuleIndex] = None):
         self.module = module
         self.resolver = resolver
+        self.index = index if index is not None and index.module is module else None
         self.classes: dict[cst.ClassDef, ClassFacts] = {}
         self.class_by_name: dict[str, ClassFacts] = {}
         self.scopes: list[ScopeFacts] = []
@@ -452,7 +482,8 @@ class ModuleFacts:
     def _walk(self, module: cst.Module) -> None:
         # Module scope, then every function (with its class when it is a method). Only statements
         # and their blocks are entered: no expression holds a def or a class.
-        self.scopes.append(ScopeFacts(module))
+        walrus = self.index is None or self.index.named_exprs > 0
+        self.scopes.append(ScopeFacts(module, walrus=walrus))
         stack: list[tuple[cst.CSTNode, Optional[ClassFacts]]] = [(module, None)]
         blocks = _DEF_HOLDERS
         while stack:
@@ -461,14 +492,14 @@ class ModuleFacts:
                 if type(child) not in blocks:
                     continue
                 if isinstance(child, cst.ClassDef):
-                    facts = ClassFacts(child)
+                    facts = ClassFacts(child, self.index)
                     self.classes[child] = facts
                     # a class name defined twice is unknown (None)
                     self.class_by_name[facts.name] = None if facts.name in self.class_by_name else facts
                     stack.append((child, facts))
                 elif isinstance(child, cst.FunctionDef):
                     is_method = klass is not None and child in klass.methods.values()
-                    self.scopes.append(ScopeFacts(child, klass if is_method else None))
+                    self.scopes.append(ScopeFacts(child, klass if is_method else None, walrus))
                     self.functions.setdefault(child.name.value, []).append(child)
                     stack.append((child, None))
                 else:

@@ -7,7 +7,7 @@ import libcst as cst
 
 from kmigrate.rule import Example, Rule, Safety, Severity
 
-from kmigrate.rules.analysis.keras_facts import SEQUENTIAL, Facts, FactsRule, _attr_targets, _params, kwarg, nodes_of, without_arg
+from kmigrate.rules.analysis.keras_facts import SEQUENTIAL, Facts, FactsRule, _attr_targets, _params, kwarg, small_statements, without_arg
 
 SHAPE_ARGS = ("input_shape", "input_dim", "batch_input_shape")
 _NOT_LAYERS = {"Input", "InputLayer"}
@@ -111,12 +111,14 @@ class IgnoredInputShape(FactsRule, Rule):
                 if not params:
                     continue
                 me = params[0].value
-                for stmt in nodes_of(fn):
+                for stmt in small_statements(fn.body):  # an assignment is a statement
                     if not isinstance(stmt, cst.Assign) or len(stmt.targets) != 1:
                         continue
                     t = stmt.targets[0].target
                     if list(_attr_targets(t, me)) != [t] or not isinstance(stmt.value, cst.Call):
                         continue
+                    if kwarg(stmt.value, *SHAPE_ARGS) is None:
+                        continue  # nothing for _check_layer to find (and no count of the calls needed)
                     attr = t.attr.value
                     only_called = facts.attr_loads.get(attr, 0) == sum(
                         1 for c in facts.calls if isinstance(c.func, cst.Attribute) and c.func.attr.value == attr)

@@ -94,12 +94,16 @@ class SuperInit(FactsRule, Rule):
     ]
 
     def check(self, facts: Facts) -> None:
+        # The module's calls, not a walk of each class: `super(A, b)` and `*.__init__(...)` calls.
+        two_args = any(type(c.func) is cst.Name and c.func.value == "super" and len(c.args) == 2 for c in facts.calls)
+        inits = [c for c in facts.calls if _is_init_call(c)]
         for kc in facts.keras_classes.values():
-            self._py2_super(facts, kc)
+            if two_args:
+                self._py2_super(facts, kc)
             init = kc.methods.get("__init__")
             if init is None or not isinstance(init.body, cst.IndentedBlock):
                 continue
-            if not any(_is_init_call(n) for n in nodes_of(kc.node)):
+            if not any(facts.inside(c, kc.node) for c in inits):
                 if not _abstract(init):
                     self.report(init.name, f"`{kc.node.name.value}.__init__` never calls `super().__init__()`: "
                                 f"Keras raises when the {kc.kind} is used; call it first")

@@ -5,7 +5,7 @@ import libcst as cst
 
 from kmigrate.rule import Rule, Safety, Severity
 
-from kmigrate.rules.analysis.keras_facts import MODEL_BASES, Facts, FactsRule, _attr_targets, _params, nodes_of
+from kmigrate.rules.analysis.keras_facts import MODEL_BASES, Facts, FactsRule, _attr_targets, _params, nodes_of, small_statements
 
 # attributes the Keras base classes read themselves
 _KERAS_OWN = {"input_spec", "supports_masking", "activity_regularizer", "optimizer", "loss", "compiled_loss",
@@ -91,20 +91,22 @@ class UnusedLayer(FactsRule, Rule):
     ]
 
     def check(self, facts: Facts) -> None:
+        dynamic = _dynamic_candidates(facts) if facts.keras_classes else []
         for kc in facts.keras_classes.values():
             init, call = kc.methods.get("__init__"), kc.methods.get("call")
             if init is None or call is None or not kc.bases_visible:
                 continue
+            # the module's calls and attributes by name, not a walk of each class
             if any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in _DYNAMIC or
                    isinstance(n, cst.Attribute) and n.attr.value in _DYNAMIC and isinstance(n.value, cst.Name)
                    and facts.keras_name(n) is None
-                   for n in nodes_of(kc.node)):
+                   for n in dynamic if facts.inside(n, kc.node)):
                 continue
             params = _params(init)
             if not params:
                 continue
             me = params[0].value
-            for stmt in nodes_of(init):
+            for stmt in small_statements(init.body):  # an assignment is a statement
                 if not isinstance(stmt, cst.Assign) or len(stmt.targets) != 1:
                     continue
                 targets = list(_attr_targets(stmt.targets[0].target, me))
@@ -124,6 +126,13 @@ class UnusedLayer(FactsRule, Rule):
                 if facts.attr_loads.get(attr, 0) == 0 and not _named_in_strings(facts, attr):
                     self.report(stmt.targets[0].target, f"layer `self.{attr}` is created in `__init__` "
                                 f"but never used: `call()` does not apply it")
+
+
+def _dynamic_candidates(facts: Facts) -> list:
+    """Calls of a bare name and attributes whose name is in _DYNAMIC: the only nodes the check
+    above can match (from the module's index)."""
+    found = [c for c in facts.calls if type(c.func) is cst.Name and c.func.value in _DYNAMIC]
+    return found + [a for name in _DYNAMIC for a in facts.index.attributes.get(name, ())]
 
 
 def _named_in_strings(facts: Facts, attr: str) -> bool:
