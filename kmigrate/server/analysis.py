@@ -254,6 +254,8 @@ def blocks(text: str) -> Optional[tuple[int, list[Block]]]:
         return None
     lines = Lines(text)
     n = len(lines.starts)
+    if n > 1 and lines.starts[-1] == len(text):
+        n -= 1  # the text ends with a line break: no last, empty line
     body = tree.body
     k = 0
     while k < len(body) and (isinstance(body[k], (ast.Import, ast.ImportFrom))
@@ -272,7 +274,7 @@ def blocks(text: str) -> Optional[tuple[int, list[Block]]]:
     out: list[Block] = []
     edges = [header + 1] + starts[1:] + [n + 1] if starts else []
     for a, b in zip(edges, edges[1:]):
-        lo, hi = lines.starts[a - 1] if a - 1 < n else len(text), lines.starts[b - 1] if b - 1 < n else len(text)
+        lo, hi = (lines.starts[a - 1] if a - 1 < n else len(text)), (lines.starts[b - 1] if b - 1 < n else len(text))
         out.append(Block(a, b - 1, text[lo:hi]))
     return header, out
 

@@ -42,6 +42,7 @@ log = logging.getLogger("kmigrate.server")
 SOURCE = "kmigrate"
 FIX_ALL = "source.fixAll.kmigrate"
 MIGRATE_WORKSPACE = "kmigrate.migrateWorkspace"
+STATUS = "kmigrate.serverStatus"
 _SEVERITY = {"error": T.DiagnosticSeverity.Error, "warning": T.DiagnosticSeverity.Warning,
              "info": T.DiagnosticSeverity.Information}
 _STYLES = {"functional": "functional", "sequential": "Sequential"}
@@ -93,6 +94,7 @@ class KmigrateServer(LanguageServer):
         self.published: dict[str, list[tuple[T.Range, Any]]] = {}  # part URI -> (range, finding)
         self.loop: Optional[asyncio.AbstractEventLoop] = None  # the server's event loop (set on initialize)
         self.code_cache = None  # kmigrate/server/codecache.py, until initialized
+        self.stats = {"full runs": 0, "fast runs": 0, "published": 0}
 
     def report_server_error(self, error: Exception, source) -> None:
         """Errors outside a request (a frame that is not JSON, a bad notification) go to the log
@@ -173,6 +175,7 @@ class KmigrateServer(LanguageServer):
                     return
                 if snap.kind == A.PYTHON and key in self.previous:
                     fast = await self._submit(key, A.incremental, snap, self.previous[key], self.settings)
+                    self.stats["fast runs"] += fast is not None
                     if fast is not None and self.current(snap):
                         self.publish(snap, fast)
                 await asyncio.sleep(self.full_delay)
@@ -180,6 +183,7 @@ class KmigrateServer(LanguageServer):
             if snap is None:
                 return
             out = await self._submit(key, A.run, snap, self.settings)
+            self.stats["full runs"] += 1
             if self.current(snap):
                 self.full[key] = (self.versions(snap), snap, out)
                 self.publish(snap, out)
@@ -256,6 +260,7 @@ class KmigrateServer(LanguageServer):
             lines = Lines(part.text)
             pairs = [(self.diagnostic(lines, f, out.provisional), f) for f in out.findings.get(part.uri, [])]
             self.published[part.uri] = [(d.range, f) for d, f in pairs]
+            self.stats["published"] += 1
             self.text_document_publish_diagnostics(T.PublishDiagnosticsParams(
                 uri=part.uri, diagnostics=[d for d, _ in pairs], version=part.version))
 
@@ -472,7 +477,14 @@ async def _conversions(ls: KmigrateServer, snap: A.Snapshot, uri: str, rng: T.Ra
     return out
 
 
-# ---------------------------------------------------------------------- workspace command
+# ---------------------------------------------------------------------- commands
+
+
+@server.command(STATUS)
+def status(ls: KmigrateServer, *args) -> dict:
+    """Counters, for troubleshooting: runs done, runs a newer change interrupted, documents."""
+    return {**ls.stats, "interrupted": ls.worker.interrupted, "documents": len(ls.previous) + len(ls.full),
+            "version": __version__}
 
 
 @server.command(MIGRATE_WORKSPACE)

@@ -75,13 +75,27 @@ async def client(lsp_client: LanguageClient):
     their own pyproject.toml)."""
     await lsp_client.initialize_session(init_params())
     yield
-    await lsp_client.shutdown_session()
+    await _stop(lsp_client)
+
+
+async def _stop(client: LanguageClient) -> None:
+    """Shut the server down if the test did not (pygls' client.stop() waits for the server to
+    exit, forever if it was never told to); kill it if it does not answer."""
+    server = client._server
+    if server is None or server.returncode is not None:
+        return
+    try:
+        await asyncio.wait_for(client.shutdown_session(), 20)
+        await asyncio.wait_for(server.wait(), 20)
+    except Exception:
+        server.kill()
 
 
 @pytest_lsp.fixture(config=CONFIG)
 async def bare_client(lsp_client: LanguageClient):
     """A fresh server the test initializes (and shuts down) itself."""
     yield
+    await _stop(lsp_client)
 
 
 async def wait_for(client, uri: str, version: int | None = None, *, final: bool = True, timeout: float = 60):

@@ -40,7 +40,7 @@ async def test_initialize_announces_what_the_server_does(bare_client):
     assert [c.language for c in selector.cells] == ["python"]
     assert set(caps.code_action_provider.code_action_kinds) == {"quickfix", "source.fixAll.kmigrate", "refactor.rewrite"}
     assert caps.hover_provider
-    assert list(caps.execute_command_provider.commands) == ["kmigrate.migrateWorkspace"]
+    assert set(caps.execute_command_provider.commands) == {"kmigrate.migrateWorkspace", "kmigrate.serverStatus"}
     await bare_client.shutdown_session()
 
 
