@@ -3,6 +3,7 @@
     python benchmarks/shape_bugs.py               # the suite: per rule and overall
     python benchmarks/shape_bugs.py --corpora     # also the corpora: findings per 100 files
     python benchmarks/shape_bugs.py --corpora -v  # ... and every corpus finding (for review)
+    python benchmarks/shape_bugs.py --speed       # the engine's time against LibCST's parse
 
 Suite: fixtures/shape_bugs/ (and heldout/, 12 pairs written after the rules), StackOverflow-style programs with one shape bug each and their
 fixes, plus clean programs. A pair counts when the buggy version gets a finding of its rule on
@@ -101,7 +102,45 @@ def corpora(verbose: bool) -> None:
             print(f"{name}: {f.path}:{f.line} {f.code} {f.message}")
 
 
+def speed() -> None:
+    """The shape engine's time on the largest Keras modules of the corpora, against the parse."""
+    import libcst as cst
+
+    from kmigrate.names import NameResolver
+    from kmigrate.rules.analysis.shape_program import ShapeProgram
+    from tests.rules.lint.test_shape_bugs_quiet_on_corpora import corpus_folder
+
+    class Holder:
+        def __init__(self, module):
+            self.module = module
+
+    files = []
+    for name in ("mrcnn", "keras-2.3.1", "textgenrnn", "keras-rl"):
+        files += [p for p in corpus_folder(name).rglob("*.py") if "keras" in p.read_text(encoding="utf-8",
+                                                                                         errors="replace")]
+    files = sorted(files, key=lambda p: -p.stat().st_size)[:5]
+    print(f"\n{'file':<48}{'lines':>7}{'parse s':>9}{'shapes s':>10}{'ratio':>7}")
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        best_parse = best_shapes = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            module = cst.parse_module(text)
+            mid = time.perf_counter()
+            program = ShapeProgram(module, NameResolver(Holder(module)), lambda node: 0)
+            program.walrus = ":=" in text
+            program.run()
+            end = time.perf_counter()
+            best_parse, best_shapes = min(best_parse, mid - start), min(best_shapes, end - mid)
+        label = "/".join(path.parts[-2:])
+        print(f"{label:<48}{len(text.splitlines()):>7}{best_parse:>9.3f}{best_shapes:>10.3f}"
+              f"{best_shapes / best_parse:>7.2f}")
+
+
 def main(argv: list[str]) -> int:
+    if "--speed" in argv:
+        speed()
+        return 0
     suite()
     print()
     suite(HELDOUT, "held-out pairs (fixtures/shape_bugs/heldout/, written after the rules)")
