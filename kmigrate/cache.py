@@ -95,6 +95,7 @@ def settings_key(config: Any, fingerprint: str | None = None) -> str:
         "target": config.target,
         "to": config.to,
         "unsafe_fixes": bool(config.unsafe_fixes),
+        "tf1_layers": getattr(config, "tf1_layers", "keras"),
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 

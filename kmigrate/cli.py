@@ -42,6 +42,8 @@ def main():
               help="The Keras the code should end up on (default tensorflow.keras).")
 @click.option("--to", "to", type=click.Choice(["functional", "sequential"]), default=None,
               help="Convert model definitions to this style (opt-in, KM4xx).")
+@click.option("--tf1-layers", type=click.Choice(["keras", "compat"]), default=None,
+              help="TF1 tf.layers: to Keras layers (default) or to tf.compat.v1.layers with tf-keras (KM606).")
 @click.option("--format", "fmt", default=None, help="Report format: text, json, json-lines, sarif, github, junit.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to this file instead of stdout.")
@@ -52,7 +54,7 @@ def main():
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, help="Worker processes (0: CPU count).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the results cache.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
-def run_command(paths, diff, check, select, extend_select, ignore, unsafe_fixes, target, to, fmt,
+def run_command(paths, diff, check, select, extend_select, ignore, unsafe_fixes, target, to, tf1_layers, fmt,
                 output, exclude, no_respect_gitignore, config_path, jobs, no_cache, quiet):
     """Fix (default), --diff or --check the .py / .ipynb files under PATHS."""
     from . import config as cfg
@@ -69,6 +71,7 @@ def run_command(paths, diff, check, select, extend_select, ignore, unsafe_fixes,
             config, select=select or None,
             ignore=(list(ignore) if select else config.ignore + list(ignore)) if (ignore or select) else None,
             extend_select=extend_select or None, unsafe_fixes=unsafe_fixes, target=target, to=to,
+            tf1_layers=tf1_layers,
             format=fmt, exclude=(config.exclude + list(exclude)) if exclude else None, jobs=jobs,
             respect_gitignore=False if no_respect_gitignore else None, cache=False if no_cache else None,
         )

@@ -14,6 +14,7 @@ else:  # pragma: no cover
 
 TARGETS = ("tensorflow.keras", "keras")
 STYLES = ("functional", "sequential")
+TF1_LAYERS = ("keras", "compat")
 
 
 class ConfigError(Exception):
@@ -28,6 +29,7 @@ class Config:
     target: str = "tensorflow.keras"
     to: str | None = None
     unsafe_fixes: bool = False
+    tf1_layers: str = "keras"  # or "compat" (tf.compat.v1.layers with tf-keras, KM606)
     exclude: list[str] = field(default_factory=list)
     respect_gitignore: bool = True
     jobs: int = 0  # 0: the CPU count
@@ -41,6 +43,8 @@ class Config:
             raise ConfigError(f"target must be one of {', '.join(TARGETS)}, not {self.target!r}")
         if self.to is not None and self.to not in STYLES:
             raise ConfigError(f"to must be one of {', '.join(STYLES)}, not {self.to!r}")
+        if self.tf1_layers not in TF1_LAYERS:
+            raise ConfigError(f"tf1-layers must be one of {', '.join(TF1_LAYERS)}, not {self.tf1_layers!r}")
         return self
 
 

@@ -43,6 +43,7 @@ class Options:
     target: str = "tensorflow.keras"
     to: str | None = None
     unsafe_fixes: bool = False
+    tf1_layers: str = "keras"  # or "compat": TF1 layers to tf.compat.v1.layers with tf-keras (KM606)
 
 
 @dataclass
@@ -64,7 +65,7 @@ from .precheck import active_rules, needs_parsing  # noqa: E402,F401
 
 def _context(text: str, path: str, options: Options, is_notebook: bool) -> FileContext:
     return FileContext(path=path, text=text, target=options.target, to=options.to,
-                       unsafe_fixes=options.unsafe_fixes, is_notebook=is_notebook)
+                       unsafe_fixes=options.unsafe_fixes, is_notebook=is_notebook, tf1_layers=options.tf1_layers)
 
 
 def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = False) -> TextResult:

@@ -75,6 +75,7 @@ class FileContext:
     to: str | None = None  # "functional" | "sequential" | None
     unsafe_fixes: bool = False
     is_notebook: bool = False
+    tf1_layers: str = "keras"  # "compat": TF1 layers go to tf.compat.v1.layers (tf-keras), not Keras layers
 
 
 class Rule(cst.BatchableCSTVisitor):

@@ -32,7 +32,8 @@ def options_from(config: Config) -> "Options":
     from .rule import select_rules
 
     rules = select_rules(config.select + config.extend_select, config.ignore)
-    return Options(rules=tuple(rules), target=config.target, to=config.to, unsafe_fixes=config.unsafe_fixes)
+    return Options(rules=tuple(rules), target=config.target, to=config.to, unsafe_fixes=config.unsafe_fixes,
+                   tf1_layers=config.tf1_layers)
 
 
 def precheck_options_from(config: Config) -> "PrecheckOptions":

@@ -28,7 +28,8 @@ def options_for(code: str, **opts: Any) -> Options:
     if isinstance(select, str):
         select = select.split(",")
     return Options(rules=tuple(select_rules(select, [])), target=opts.get("target", "tensorflow.keras"),
-                   to=opts.get("to"), unsafe_fixes=bool(opts.get("unsafe_fixes", False)))
+                   to=opts.get("to"), unsafe_fixes=bool(opts.get("unsafe_fixes", False)),
+                   tf1_layers=opts.get("tf1_layers", "keras"))
 
 
 def run_snippet(code: str, text: str, path: str = "example.py", **opts: Any) -> TextResult:

@@ -1221,4 +1221,20 @@ RULES = {
         'target': None,
         'requires': ('tensorflow',),
     },
+    'KM606': {
+        'module': 'kmigrate.rules.tf1.tf1_layers_compat',
+        'cls': 'TF1LayersCompat',
+        'name': 'tf1-layers-compat',
+        'summary': ('TF1 `tf.layers` to `tf.compat.v1.layers` on tf-keras (opt-in: '
+                    '`tf1-layers = "compat"`)'),
+        'severity': 'error',
+        'fix_safety': 'safe',
+        'triggers': ('layers',),
+        'code_triggers': True,
+        'trigger_pattern': None,
+        'opt_in': False,
+        'to': None,
+        'target': None,
+        'requires': ('tensorflow',),
+    },
 }

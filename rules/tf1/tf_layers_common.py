@@ -152,7 +152,8 @@ class TFLayersRule(Rule):
 
     @classmethod
     def wants(cls, context: FileContext) -> bool:
-        return mentions_tf_layers(context.text)
+        # `tf1-layers = "compat"`: KM606 moves them to tf.compat.v1.layers (tf-keras) instead
+        return getattr(context, "tf1_layers", "keras") != "compat" and mentions_tf_layers(context.text)
 
     def __init__(self, context: FileContext):
         super().__init__(context)
