@@ -1352,8 +1352,10 @@ class ShapeProgram:
                            f"are {fmt(y.shape)} {lab_where}: the output keeps axes the labels do not have; add "
                            f"`Flatten()` or global pooling before the output layer")
                 return
-        if out.shape is not None and len(out.shape) > 2:
-            return
+        if out.shape is not None and len(out.shape) > 2:  # per-step outputs: the labels must line up
+            if y.shape is None or (y.labels == "onehot" and len(y.shape) != len(out.shape)) or (
+                    y.labels == "int" and len(out.shape) not in (len(y.shape), len(y.shape) + 1)):
+                return
         # units vs classes
         if units is not None and labels is not None:
             if y.labels == "onehot" and y.width and units != y.width and loss != "sparse_categorical_crossentropy":
