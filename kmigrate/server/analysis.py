@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..result import ERROR_CODE, Finding, error_finding
+from ..source import line_starts
 from .text import Edit, Lines, apply_edits, edits_for_lines, minimal_edits
 
 log = logging.getLogger("kmigrate.server")
@@ -242,10 +243,12 @@ class Block:
     text: str
 
 
-def blocks(text: str) -> Optional[tuple[int, list[Block]]]:
+def blocks(text: str, first_line: int = 1, imports: bool = True) -> Optional[tuple[int, list[Block]]]:
     """(last line of the leading imports, the top-level blocks after them), or None when the
     text does not parse. A block is a function or class (decorators included) or a run of other
-    top-level statements; the lines between blocks (comments, blank lines) go with the next."""
+    top-level statements; the lines between blocks (comments, blank lines) go with the next.
+    `first_line`: the line `text` starts at in its file; `imports=False`: no leading imports
+    (a run of blocks cut from a file)."""
     from ..source import compile_quietly
 
     try:
@@ -258,9 +261,10 @@ def blocks(text: str) -> Optional[tuple[int, list[Block]]]:
         n -= 1  # the text ends with a line break: no last, empty line
     body = tree.body
     k = 0
-    while k < len(body) and (isinstance(body[k], (ast.Import, ast.ImportFrom))
-                             or (k == 0 and isinstance(body[k], ast.Expr)
-                                 and isinstance(body[k].value, ast.Constant) and isinstance(body[k].value.value, str))):
+    while imports and k < len(body) and (
+            isinstance(body[k], (ast.Import, ast.ImportFrom))
+            or (k == 0 and isinstance(body[k], ast.Expr) and isinstance(body[k].value, ast.Constant)
+                and isinstance(body[k].value.value, str))):
         k += 1
     header = body[k - 1].end_lineno if k else 0
     starts: list[int] = []
@@ -273,56 +277,93 @@ def blocks(text: str) -> Optional[tuple[int, list[Block]]]:
         previous_plain = plain
     out: list[Block] = []
     edges = [header + 1] + starts[1:] + [n + 1] if starts else []
+    shift = first_line - 1
     for a, b in zip(edges, edges[1:]):
-        lo, hi = (lines.starts[a - 1] if a - 1 < n else len(text)), (lines.starts[b - 1] if b - 1 < n else len(text))
-        out.append(Block(a, b - 1, text[lo:hi]))
-    return header, out
+        lo = lines.starts[a - 1] if a - 1 < n else len(text)
+        hi = lines.starts[b - 1] if b - 1 < n else len(text)
+        out.append(Block(a + shift, b - 1 + shift, text[lo:hi]))
+    return header + shift if header else 0, out
+
+
+_SPLITS: dict[str, tuple[int, list[Block]]] = {}  # text -> blocks(text), for the last few texts
+
+
+def _remember(text: str, split: tuple[int, list[Block]]) -> None:
+    if len(_SPLITS) >= 8:
+        _SPLITS.pop(next(iter(_SPLITS)))
+    _SPLITS[text] = split
+
+
+def _split_of(text: str) -> Optional[tuple[int, list[Block]]]:
+    split = _SPLITS.get(text)
+    if split is None:
+        split = blocks(text)
+        if split is not None:
+            _remember(text, split)
+    return split
 
 
 def incremental(snap: Snapshot, previous: Optional[tuple[str, Outcome]], settings: Settings) -> Optional[Outcome]:
-    """Provisional findings for a changed .py document, from the previous text's findings and a
-    run over the changed top-level blocks only; None when that cannot be done (no previous
-    result, the imports changed, a syntax error, too much changed): the full run answers."""
+    """Provisional findings for a changed .py document: the previous text's findings where its
+    top-level blocks are unchanged (shifted), and a run over the changed blocks only, each after
+    the file's leading imports. Only the changed stretch of the file is parsed again. None when
+    that cannot be done (no previous result, the imports changed, a syntax error in the changed
+    blocks, too much changed): the full run answers."""
     if snap.kind != PYTHON or previous is None:
         return None
     old_text, old = previous
     part = snap.parts[0]
-    if ERROR_CODE in {f.code for f in old.findings.get(part.uri, [])}:
+    new_text = part.text
+    previous_findings = old.findings.get(part.uri, [])
+    if any(f.code == ERROR_CODE for f in previous_findings):
         return None
-    new_split, old_split = blocks(part.text), blocks(old_text)
-    if new_split is None or old_split is None:
+    old_split = _split_of(old_text)
+    if old_split is None or not old_split[1]:
         return None
-    header, new_blocks = new_split
-    old_header, old_blocks = old_split
-    head_text = part.text[:Lines(part.text).starts[header]] if header else ""
-    if header != old_header or head_text != (old_text[:Lines(old_text).starts[header]] if header else ""):
+    header, old_blocks = old_split
+    # the stretch that changed: common prefix and suffix of the two texts
+    limit = min(len(old_text), len(new_text))
+    p = 0
+    while p < limit and old_text[p] == new_text[p]:
+        p += 1
+    q = 0
+    while q < limit - p and old_text[-1 - q] == new_text[-1 - q]:
+        q += 1
+    old_lines = Lines(old_text)
+    first = old_lines.position(p, "utf-32")[0] + 1
+    last = old_lines.position(len(old_text) - q, "utf-32")[0] + 1
+    if first <= header:
+        return None  # the imports changed: every block may read differently
+    touched = [k for k, b in enumerate(old_blocks) if b.end >= first and b.start <= last] or [len(old_blocks) - 1]
+    lo, hi = touched[0], touched[-1]
+    start = old_lines.starts[old_blocks[lo].start - 1]
+    end = (old_lines.starts[old_blocks[hi].end] if old_blocks[hi].end < len(old_lines.starts) else len(old_text))
+    end = max(end, len(old_text) - q)
+    segment = new_text[start:end + len(new_text) - len(old_text)]
+    split = blocks(segment, old_blocks[lo].start, imports=False)
+    if split is None:
         return None
+    changed = split[1]
+    if len(changed) > MAX_CHANGED_BLOCKS or sum(b.end - b.start + 1 for b in changed) > MAX_CHANGED_LINES:
+        return None
+    delta = len(line_starts(segment)) - len(line_starts(old_text[start:end]))
+    after = [replace(b, start=b.start + delta, end=b.end + delta) for b in old_blocks[hi + 1:]]
+    _remember(new_text, (header, old_blocks[:lo] + changed + after))
     try:
         options = settings.options(settings.config(snap))
     except Exception:
         return None
     from ..engine import FileError, fix_text
 
-    previous_findings = old.findings.get(part.uri, [])
-    by_text: dict[str, list[Block]] = {}
-    for b in old_blocks:
-        by_text.setdefault(b.text, []).append(b)
-    findings = [f for f in previous_findings if f.line <= header]
-    todo = []
-    for b in new_blocks:
-        same = by_text.get(b.text)
-        if same:
-            was = same.pop(0)
-            shift = b.start - was.start
-            findings += [replace(f, line=f.line + shift, end_line=f.end_line + shift)
-                         for f in previous_findings if was.start <= f.line <= was.end]
-        else:
-            todo.append(b)
-    if len(todo) > MAX_CHANGED_BLOCKS or sum(b.end - b.start + 1 for b in todo) > MAX_CHANGED_LINES:
-        return None
-    for b in todo:
+    head = old_text[:old_lines.starts[header]] if header else ""
+    kept_until = old_blocks[lo].start - 1  # findings on lines up to here stay where they are
+    moved_from = old_blocks[hi].end + 1  # findings from here on move by `delta`
+    findings = [f for f in previous_findings if f.line <= kept_until]
+    findings += [replace(f, line=f.line + delta, end_line=f.end_line + delta)
+                 for f in previous_findings if f.line >= moved_from]
+    for b in changed:
         try:
-            out = fix_text(head_text + b.text, snap.display, options)
+            out = fix_text(head + b.text, snap.display, options)
         except FileError:
             return None
         shift = b.start - header - 1

@@ -130,8 +130,15 @@ def test_fast_path_runs_the_changed_block_and_agrees_with_the_full_run(tmp_path)
     path = tmp_path / "m.py"
     old = _module(12)
     before = A.run(_snap(old, path), settings)
-    new = old.replace("nb_epoch=7)", "nb_epoch=7, validation_split=0.1, nb_val_samples=3)")
-    new = new.replace("    return model\n", "    return model\n\n\nx = 1\n", 1)  # and a new block
+    edits = [old.replace("nb_epoch=7)", "nb_epoch=7, validation_split=0.1, nb_val_samples=3)"),  # one block
+             old.replace("    return model\n", "    return model\n\n\nx = 1\n", 1),  # a new block
+             old.replace("def build_3(x, y):\n", "def build_3(x, y):\n    model = None\n\n\n"),  # one split in two
+             old + "\nmodel = Sequential()\nmodel.add(Dense(2, input_dim=3))\n"]  # at the end
+    for new in edits:
+        check_fast_path(old, before, new, path, settings)
+
+
+def check_fast_path(old, before, new, path, settings):
     fast = A.incremental(_snap(new, path), (old, before), settings)
     full = A.run(_snap(new, path), settings)
     uri = path.as_uri()
