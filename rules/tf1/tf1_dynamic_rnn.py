@@ -108,7 +108,8 @@ class TF1DynamicRNN(TF1Rule):
 
     def _cell(self, call: cst.Call, kind: str) -> None:
         keras, extra = CELLS[kind]
-        spelled = code_of(call.func, self.module)
+        path = self.tf_path(call.func) or ""
+        spelled = "tf." + (path[len("compat.v1."):] if path.startswith("compat.v1.") else path)
         args: list[cst.Arg] = []
         for i, a in enumerate(call.args):
             if a.star or (a.keyword is None and i > 0):
@@ -138,7 +139,7 @@ class TF1DynamicRNN(TF1Rule):
             return
         if self.tf_path(call.func) not in _DYNAMIC_RNN:
             return
-        spelled = code_of(call.func, self.module)
+        spelled = "tf.nn.dynamic_rnn"  # the same message before and after KM601's tf.compat.v1
 
         def refuse(why: str) -> None:
             self.report(call, f"`{spelled}` fails with Keras 3 cells: use `tf.keras.layers.RNN(cell, "

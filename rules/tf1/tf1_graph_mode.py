@@ -124,14 +124,14 @@ class TF1GraphMode(TF1Rule):
         if path not in GRAPH_BUILDERS:
             return
         if self.first is None:
-            self.first = node
+            self.first, self.first_path = node, path
         if self.depth == 0:
             self.at_module_level = True
 
     def leave_Module(self, node: cst.Module) -> None:
         if self.first is None or self.switched:
             return
-        what = code_of(self.first, self.module)
+        what = f"tf.{self.first_path}"  # the same before and after KM601 moves it to tf.compat.v1
         script = self.context.is_notebook or self.at_module_level or _has_main_block(node)
         if not script:
             self.report(self.first, f"`{what}` builds a TF1 graph, which needs graph mode on TensorFlow 2.21: "
