@@ -229,6 +229,15 @@ async def test_malformed_requests_get_errors_and_the_server_keeps_serving(projec
             c.proc.kill()
 
 
+async def test_unknown_methods_and_commands_get_error_answers(client, project):
+    with pytest.raises(JsonRpcException):
+        await client.protocol.send_request_async("kmigrate/noSuchMethod", {})
+    with pytest.raises(JsonRpcException):
+        await client.workspace_execute_command_async(T.ExecuteCommandParams(command="kmigrate.nope"))
+    uri = open_python(client, project() / "ok.py", KERAS2)
+    assert "KM320" in codes(await wait_for(client, uri, 1))
+
+
 async def test_debounce_and_only_the_last_of_quick_changes_is_published(bare_client, project):
     client = bare_client
     await client.initialize_session(init_params(debounce=300, fullDelay=50))
