@@ -1191,12 +1191,17 @@ class ShapeProgram:
             rest = [a for a in e.args if a.keyword is not None and a.keyword.value not in ("x", "y")]
             for a in rest:
                 self.expr(a.value, frame)
+            if isinstance(x, Array) and isinstance(y, Array):
+                self.check_samples(x, y, _arg(e, 1, "y"))
             self.check_training(model, meth, e, x if isinstance(x, Array) else None,
                                 y if isinstance(y, Array) else None)
             if meth == "fit":
                 vd = _keyword(e, "validation_data")
                 if vd is not None:
                     v = self.expr(vd.value, frame)
+                    if isinstance(v, Seq) and len(v.items) >= 2 and isinstance(v.items[0], Array) \
+                            and isinstance(v.items[1], Array):
+                        self.check_samples(v.items[0], v.items[1], vd.value)
                     if isinstance(v, Seq) and len(v.items) >= 2 and isinstance(v.items[0], Array):
                         self.check_training(model, "evaluate", e, v.items[0],
                                             v.items[1] if isinstance(v.items[1], Array) else None, vd.value)
@@ -1289,6 +1294,15 @@ class ShapeProgram:
                        f"`fit` gets raw 0-255 pixels: the images {fmt(x.shape)} ({self.at(x.node)}, from {x.what}) are not "
                        f"scaled and the model has no `Rescaling` layer; divide by 255.0 (or add "
                        f"`layers.Rescaling(1 / 255)`) or training converges slowly, if at all")
+
+    def check_samples(self, x: Array, y: Array, node) -> None:
+        """x and y with different numbers of samples (`x_train` with `y_test`, a slice of one)."""
+        if node is None or not x.shape or not y.shape or x.shape[0] is None or y.shape[0] is None:
+            return
+        if x.shape[0] != y.shape[0]:
+            self.issue("KM522", node, f"the data has {x.shape[0]} samples, {fmt(x.shape)} ({self.at(x.node)}), but "
+                       f"the labels have {y.shape[0]}, {fmt(y.shape)} ({self.at(y.node)}): Keras stops with "
+                       f"\"Data cardinality is ambiguous\"; pass the labels that belong to the data")
 
     def check_input(self, flow: Flow, x: Array, meth: str) -> None:
         """The declared input against the data: a data-side mistake (an axis missing, flattened or

@@ -18,7 +18,8 @@ class InputShapeVsData(ShapeRule, Rule):
     flattened data for an image model (and the reverse), one sample given to `predict` without
     its batch axis, a vector per sample for a recurrent
     layer that reads sequences. A model without a declared input is checked with the data's
-    shape, as Keras builds it on the first `fit`.
+    shape, as Keras builds it on the first `fit`. It also reports data and labels with different
+    numbers of samples (`fit(x_train, y_test)`, a slice of one of them).
 
     ## Why is this bad
     Keras raises at build time (`expected min_ndim=4, found ndim=3`) or in `fit` (`expected
