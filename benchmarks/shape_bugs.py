@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.rules.lint.test_shape_bugs import (  # noqa: E402
-    CODES, HELDOUT, bug_lines, clean_programs, expected_code, findings, pairs,
+    CODES, HELDOUT, HELDOUT2, bug_lines, clean_programs, expected_code, findings, pairs,
 )
 
 EARLIER = ("KM501", "KM502", "KM503", "KM504", "KM505", "KM506", "KM507", "KM508", "KM509", "KM510",
@@ -144,6 +144,8 @@ def main(argv: list[str]) -> int:
     suite()
     print()
     suite(HELDOUT, "held-out pairs (fixtures/shape_bugs/heldout/, written after the rules)")
+    print()
+    suite(HELDOUT2, "second held-out batch (fixtures/shape_bugs/heldout2/)")
     if "--corpora" in argv:
         corpora("-v" in argv)
     return 0

@@ -880,7 +880,10 @@ class ShapeProgram:
             return Array((n, n), e, f"np.eye({n})", eye=n) if n is not None else None
         if name in ("array", "asarray", "copy", "ascontiguousarray", "float32"):
             v = posv[0] if posv else None
-            return v if isinstance(v, Array) else None
+            if isinstance(v, Array):
+                return v
+            shape = _literal_shape(v)
+            return Array(shape, e, "np.array([...])") if shape else None
         if name == "expand_dims":
             v = posv[0] if posv else None
             ax = arg(1, "axis")
@@ -1427,6 +1430,27 @@ def _expected(kind: str) -> Optional[int]:
 
     want = expected_rank(kind)
     return want[1] if want is not None else None
+
+
+def _literal_shape(v, depth: int = 0) -> Optional[tuple]:
+    """The shape of a nested list of numbers written out (`[[0.2, 0.4, 0.9]]` -> (1, 3))."""
+    if depth > 8:
+        return None
+    if isinstance(v, Const) and isinstance(v.value, tuple):
+        items = [Const(i) for i in v.value]
+    elif isinstance(v, Seq):
+        items = v.items
+    else:
+        return None
+    if not items:
+        return None
+    if all(isinstance(i, Const) and isinstance(i.value, (int, float)) and not isinstance(i.value, bool)
+           for i in items):
+        return (len(items),)
+    inner = [_literal_shape(i, depth + 1) for i in items]
+    if inner[0] is None or any(s != inner[0] for s in inner):
+        return None
+    return (len(items),) + inner[0]
 
 
 def _agree(a: tuple, b: tuple) -> bool:

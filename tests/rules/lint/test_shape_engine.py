@@ -58,6 +58,8 @@ PRELUDE = "import numpy as np\nfrom tensorflow import keras\nfrom tensorflow.ker
     ("(x, y), _ = keras.datasets.cifar10.load_data()\nz = keras.utils.to_categorical(y)", "z", (50000, 10)),
     ("(x, y), _ = keras.datasets.cifar10.load_data()\nz = np.eye(10)[y]", "z", (50000, 1, 10)),
     ("z = np.zeros((5, 3))", "z", (5, 3)),
+    ("z = np.array([[0.2, 0.4, 0.9]])", "z", (1, 3)),
+    ("z = np.array([1, 2, 3, 4])", "z", (4,)),
     ("z = np.ones(7)", "z", (7,)),
     ("z = np.random.rand(4, 2, 3)", "z", (4, 2, 3)),
     ("z = np.random.random((4, 2))", "z", (4, 2)),
