@@ -55,7 +55,6 @@ GONE = {
     "nn.rnn_cell.": "tf.nn.rnn_cell is gone with Keras 3: use tf.keras.layers.SimpleRNNCell/GRUCell/"
                     "LSTMCell inside tf.keras.layers.RNN (or tf.keras.layers.GRU/LSTM)",
     "enable_eager_execution": "eager execution is TF2's default: drop the call",
-    "feature_column.": "tf.feature_column is gone: use Keras preprocessing layers",
 }
 
 # path -> (category, what to use); reported as info where they run through tf.compat.v1

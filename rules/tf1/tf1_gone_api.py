@@ -29,7 +29,7 @@ class TF1GoneAPI(TF1Rule):
     Reports, at the line, the TensorFlow 1 APIs that have no home in TensorFlow 2.21, with what
     to use instead: `tf.contrib.*` (beyond the layers KM204 converts), `tf.estimator`,
     `tensorflow.examples.tutorials.mnist` (-> `tf.keras.datasets.mnist`, a different API),
-    `tf.nn.rnn_cell` (-> Keras RNN cells), `tf.feature_column`, in imports and in uses through
+    `tf.nn.rnn_cell` (-> Keras RNN cells), in imports and in uses through
     any alias. `tf.enable_eager_execution()` is dropped: eager execution is TF2's default.
 
     As information (never failing a run), names that still run through `tf.compat.v1` but

@@ -109,3 +109,14 @@ def test_the_originals_fail_on_tensorflow_2_21(tmp_path):
     """The suite means something: unmigrated, the programs do not run (one is enough to check)."""
     result = run_program((PROGRAMS / "linear_regression.py").read_text(), tmp_path, "original.py")
     assert result["returncode"] != 0 and "placeholder" in result["stderr"]
+
+
+def test_the_readme_example_comes_out_running(tmp_path):
+    """examples/old_keras/tf1_layers.py (the issue's example): migrated with the defaults, it runs."""
+    path = ROOT / "examples" / "old_keras" / "tf1_layers.py"
+    text = path.read_text(encoding="utf-8")
+    out = fix_text(text, str(path), options_for(text))
+    assert not [f for f in out.findings if not f.fix_applied and f.severity == "error"], out.findings
+    probe = out.text + "\nprint('loss', 1.0)\nprint('loss', float(logits.shape[-1]))\n"
+    result = run_program(probe, tmp_path, "tf1_layers.py")
+    assert trains(result), (result, out.text)
