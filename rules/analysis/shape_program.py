@@ -1366,8 +1366,9 @@ class ShapeProgram:
                 at = out.wide_dense.node if out.wide_dense is not None else unit_node
                 self.issue("KM523", at,
                            f"the model outputs {fmt(out.shape)} (`{out.kind}`, {self.at(unit_node)}) but the labels "
-                           f"are {fmt(y.shape)} {lab_where}: the output keeps axes the labels do not have; add "
-                           f"`Flatten()` or global pooling before the output layer")
+                           f"are {fmt(y.shape)} {lab_where}: the output keeps axes the labels do not have ("
+                           f"`Dense` works on the last axis only); add `Flatten()` or global pooling before "
+                           + (f"the `Dense` at {self.at(at)}" if at is not unit_node else "the output layer"))
                 return
         if out.shape is not None and len(out.shape) > 2:  # per-step outputs: the labels must line up
             if y.shape is None or (y.labels == "onehot" and len(y.shape) != len(out.shape)) or (
