@@ -190,3 +190,40 @@ def test_no_tensorflow_at_run_time():
               "assert out.findings\n"
               "assert not [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'numpy')]\n")
     subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT)
+
+
+def _flow(src: str, name: str = "m"):
+    module = cst.parse_module(textwrap.dedent(PRELUDE + src))
+    program = ShapeProgram(module, NameResolver(_Holder(module)), lambda node: 0)
+    program.run()
+    return program.flow(program.top.vars[name], None)
+
+
+@pytest.mark.parametrize("code,declared,out", [
+    ("m = keras.Sequential([layers.Dense(8, batch_input_shape=(None, 5)), layers.Dense(2)])", (None, 5), (None, 2)),
+    ("m = keras.Sequential([layers.InputLayer(input_shape=(4, 3)), layers.LSTM(6), layers.Dense(1)])",
+     (None, 4, 3), (None, 1)),
+    ("m = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Conv2D(4, 3), layers.MaxPooling2D(),"
+     " layers.Flatten()])", (None, 28, 28, 1), (None, 676)),
+    ("m = keras.Sequential()\nm.add(layers.Embedding(50, 8, input_length=12))\nm.add(layers.GlobalAveragePooling1D())",
+     (None, 12), (None, 8)),
+    ("m = keras.Sequential([layers.Dense(3)])\nm.build((None, 7))", (None, 7), (None, 3)),
+    ("i = keras.Input(shape=(6,))\nm = keras.Model(inputs=i, outputs=layers.Dense(2)(layers.Dense(4)(i)))",
+     (None, 6), (None, 2)),
+])
+def test_model_flows(code, declared, out):
+    flow = _flow(code)
+    assert flow.declared == declared and flow.out.shape == out
+
+
+def test_subclassed_model_runs_its_call_on_the_data():
+    code = ("class Net(keras.Model):\n    def __init__(self, n):\n        super().__init__()\n"
+            "        self.conv = layers.Conv2D(8, 3)\n        self.pool = layers.GlobalAveragePooling2D()\n"
+            "        self.out = layers.Dense(n)\n    def call(self, x):\n        return self.out(self.pool(self.conv(x)))\n"
+            "m = Net(7)\n")
+    module = cst.parse_module(PRELUDE + code)
+    program = ShapeProgram(module, NameResolver(_Holder(module)), lambda node: 0)
+    program.run()
+    data = Array((100, 32, 32, 3), module)
+    flow = program.flow(program.top.vars["m"], data)
+    assert flow.out.shape == (None, 7)
