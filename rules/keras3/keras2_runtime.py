@@ -118,9 +118,9 @@ class ModelResetStates(KerasRule):
 class NumpyLayerSize(KerasRule):
     """
     ## What it does
-    Wraps in `int(...)` a layer size computed with NumPy: `units`/`filters`/`output_dim`/
-    `input_dim` (or the first positional argument of `Dense`, `Conv*`, the RNN layers, both of
-    `Embedding`) given a NumPy expression (`np.max(y) + 1`, `y.max() + 1`, `np.prod(shape)`), or a
+    Wraps in `int(...)` a layer size computed with NumPy: `units`/`output_dim`/`input_dim` (or the
+    first positional argument of `Dense`, `GRU`, `SimpleRNN`, both of `Embedding`: the layers
+    whose check rejects NumPy integers; `LSTM` and the conv layers accept them) given a NumPy expression (`np.max(y) + 1`, `y.max() + 1`, `np.prod(shape)`), or a
     name bound once in the file to one (`num_classes = np.max(y) + 1`), where the name is bound.
 
     ## Why is this bad

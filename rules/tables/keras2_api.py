@@ -329,14 +329,12 @@ MISSING_ATTRIBUTE_HINTS = {
 
 # ----------------------------------------------------------------------------- KM348..KM352
 
-# KM349: layers whose size arguments Keras 3 checks to be Python ints: keywords, and how many
-# leading positional arguments are sizes.
+# KM349: layers whose size arguments Keras 3 checks to be Python ints (checked: Dense, GRU,
+# SimpleRNN and Embedding reject np.int64; LSTM and the conv layers accept it): keywords, and how
+# many leading positional arguments are sizes.
 _UNITS = (("units", "output_dim", "input_dim"), 1)
 SIZE_ARGUMENTS = {
-    **{f"layers.{n}": _UNITS for n in ("Dense", "LSTM", "GRU", "SimpleRNN")},
-    **{f"layers.{n}": (("filters", "nb_filter"), 1) for n in (
-        "Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "SeparableConv2D", "Convolution1D", "Convolution2D",
-        "Convolution3D")},
+    **{f"layers.{n}": _UNITS for n in ("Dense", "GRU", "SimpleRNN")},
     "layers.Embedding": (("input_dim", "output_dim"), 2),
 }
 # Method calls without arguments whose result is a NumPy scalar (`y.max() + 1`).
