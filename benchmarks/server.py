@@ -223,6 +223,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--lines", type=int, default=1000)
     args = ap.parse_args()
+    print("load average at the start: %.2f %.2f %.2f (2 cores: above 2, every figure is slower)" % os.getloadavg())
     with tempfile.TemporaryDirectory() as root:
         (Path(root) / "pyproject.toml").write_text("[tool.kmigrate]\n")
         s = start_up(root, args.repeat)
@@ -237,6 +238,7 @@ def main() -> None:
                   f"median {statistics.median(r['full']) * 1000:.0f} ms")
         print(f"code actions: one quick fix {r['quick fix'] * 1000:.0f} ms (a run of its rule alone), "
               f"fix all {r['fix all'] * 1000:.0f} ms (the full run, cached)")
+    print("load average at the end: %.2f %.2f %.2f" % os.getloadavg())
 
 
 if __name__ == "__main__":

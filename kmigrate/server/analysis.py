@@ -303,6 +303,18 @@ def _split_of(text: str) -> Optional[tuple[int, list[Block]]]:
     return split
 
 
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the common prefix of a and b (slices compared in C, halving the range)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def incremental(snap: Snapshot, previous: Optional[tuple[str, Outcome]], settings: Settings) -> Optional[Outcome]:
     """Provisional findings for a changed .py document: the previous text's findings where its
     top-level blocks are unchanged (shifted), and a run over the changed blocks only, each after
@@ -322,13 +334,8 @@ def incremental(snap: Snapshot, previous: Optional[tuple[str, Outcome]], setting
         return None
     header, old_blocks = old_split
     # the stretch that changed: common prefix and suffix of the two texts
-    limit = min(len(old_text), len(new_text))
-    p = 0
-    while p < limit and old_text[p] == new_text[p]:
-        p += 1
-    q = 0
-    while q < limit - p and old_text[-1 - q] == new_text[-1 - q]:
-        q += 1
+    p = _common_prefix(old_text, new_text)
+    q = _common_prefix(old_text[p:][::-1], new_text[p:][::-1])
     old_lines = Lines(old_text)
     first = old_lines.position(p, "utf-32")[0] + 1
     last = old_lines.position(len(old_text) - q, "utf-32")[0] + 1
