@@ -1179,7 +1179,6 @@ RULES = {
                      'enable_eager_execution',
                      'estimator',
                      'examples',
-                     'feature_column',
                      'flags',
                      'nn',
                      'train'),

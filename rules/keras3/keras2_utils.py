@@ -523,7 +523,7 @@ class OldKerasNames(KerasRule):
     2.21's `tf.keras.losses` kept only the short name; standalone Keras 3 the long one),
     `losses.cosine_proximity` -> `cosine_similarity`, ..., in imports (keeping the local name:
     `from keras.constraints import MaxNorm as maxnorm`) and attribute uses. `metrics.acc` is
-    reported: in `compile(metrics=[...])` write the string `"accuracy"`.
+    written as the string `"accuracy"` in a `compile(metrics=[...])` list and reported elsewhere.
 
     ## Why is this bad
     The import fails (`ImportError: cannot import name 'maxnorm'`) or the attribute is missing.
@@ -568,12 +568,27 @@ class OldKerasNames(KerasRule):
         Example("import keras\ni = keras.initializers.normal(seed=1)\n",
                 "import keras\ni = keras.initializers.RandomNormal(seed=1)\n"),
         Example("from keras import metrics\nm = [metrics.acc]\n"),
+        Example("from keras import metrics\nmodel.compile(loss='mse', metrics=[metrics.acc, 'mae'])\n",
+                "from keras import metrics\nmodel.compile(loss='mse', metrics=['accuracy', 'mae'])\n"),
         Example("from keras.losses import mse\n", "from keras.losses import mean_squared_error as mse\n",
                 {"target": "keras"}),
     ]
 
     def _table(self) -> dict:
         return OLD_NAMES_BY_TARGET[self.context.target]
+
+    def _compile_metrics(self) -> set:
+        """The elements of `metrics=[...]` lists of `.compile(...)` calls (where "accuracy" is a metric)."""
+        found = self.__dict__.get("_metrics_elements")
+        if found is None:
+            found = set()
+            for n in walk(self.module):
+                if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "compile":
+                    m = kwarg(n, "metrics")
+                    if m is not None and isinstance(m.value, (cst.List, cst.Tuple)):
+                        found.update(e.value for e in m.value.elements)
+            self._metrics_elements = found
+        return found
 
     def _message(self, old: str, new: Optional[str]) -> str:
         if new is None:
@@ -618,6 +633,12 @@ class OldKerasNames(KerasRule):
             return
         new = self._table()[k]
         if new is None:
+            if node in self._compile_metrics():
+                from kmigrate.rules.keras3.keras2_common import string_literal
+
+                self.report(node, self._message(k, new) + ": written as the string",
+                            string_literal("accuracy", like=self.module))
+                return
             self.report(node, self._message(k, new))
             return
         self.report(node.attr, self._message(k, new), cst.Name(new.split(".")[1]),
