@@ -173,12 +173,14 @@ class KmigrateServer(LanguageServer):
                 snap = self.snapshot(key)
                 if snap is None:
                     return
+                fast = None
                 if snap.kind == A.PYTHON and key in self.previous:
                     fast = await self._submit(key, A.incremental, snap, self.previous[key], self.settings)
                     self.stats["fast runs"] += fast is not None
                     if fast is not None and self.current(snap):
                         self.publish(snap, fast)
-                await asyncio.sleep(self.full_delay)
+                if fast is not None:  # else only the full run can answer (it stops early on a syntax error)
+                    await asyncio.sleep(self.full_delay)
             snap = self.snapshot(key)
             if snap is None:
                 return
@@ -254,7 +256,8 @@ class KmigrateServer(LanguageServer):
         )
 
     def publish(self, snap: A.Snapshot, out: A.Outcome) -> None:
-        if snap.kind == A.PYTHON:
+        if snap.kind == A.PYTHON and not any(f.code == "KM000" for _, f in out.all()):
+            # the fast path starts from the last text kmigrate could read (not from a half-typed line)
             self.previous[snap.key] = (snap.parts[0].text, out)
         for part in snap.parts:
             lines = Lines(part.text)

@@ -184,6 +184,25 @@ async def test_a_file_with_a_syntax_error_gives_one_diagnostic_and_the_server_go
     assert codes(diags) == ["KM101"]
 
 
+async def test_typing_through_a_syntax_error(client, project):
+    uri = open_python(client, project() / "t.py", KERAS2)
+    await wait_for(client, uri, 1)
+    texts = [KERAS2 + "model.evaluate(x, y\n",  # half typed: one KM000
+             KERAS2 + "model.evaluate(x, y)\nmodel.fit(x, y, nb_epoch=2)\n"]  # done: back from the fast path
+    for version, text in enumerate(texts, 2):
+        client.text_document_did_change(T.DidChangeTextDocumentParams(
+            text_document=T.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[T.TextDocumentContentChangeWholeDocument(text=text)]))
+        diags = await wait_for(client, uri, version, final=False)
+        if version == 2:
+            assert codes(diags) == ["KM000"]
+    assert codes(diags).count("KM320") == 2
+    assert all(d.data.get("provisional") for d in diags)  # the fast path answered first
+    assert codes(await wait_for(client, uri, 3)) == codes(diags)  # and the full run agrees
+    status = await client.workspace_execute_command_async(T.ExecuteCommandParams(command="kmigrate.serverStatus"))
+    assert status["fast runs"] >= 1
+
+
 async def test_malformed_requests_get_errors_and_the_server_keeps_serving(project):
     from .rawclient import RawClient
 
