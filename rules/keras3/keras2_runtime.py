@@ -26,7 +26,7 @@ class ModelResetStates(KerasRule):
     resets each layer that has state:
     `for layer in model.layers: if hasattr(layer, "reset_states"): layer.reset_states()`.
     The receiver must be a name bound to `Sequential(...)`/`Model(...)` in the file, or
-    `self.model` in a callback.
+    `self.model` (a callback's model, or a class holding one; unsafe).
 
     ## Why is this bad
     Keras 3 models have no `reset_states()` (`AttributeError: 'Sequential' object has no

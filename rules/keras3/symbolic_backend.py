@@ -9,7 +9,7 @@ import libcst as cst
 from kmigrate.names import keras_module
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, name_bindings, walk
-from kmigrate.rules.tables.keras2_api import BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL
+from kmigrate.rules.tables.keras2_api import BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL, KERAS_TENSOR_OK
 
 _INPUTS = ("layers.Input", "Input", "models.Input")
 _MODELS = ("models.Model", "Model")
@@ -193,6 +193,8 @@ class SymbolicBackend(KerasRule):
         if not any(scope.symbolic(a.value) for a in call.args):
             return
         fn = k.split(".")[1]
+        if fn in KERAS_TENSOR_OK:
+            return  # works on a KerasTensor (checked on TensorFlow 2.21)
         positional_only = all(a.keyword is None and not a.star for a in call.args)
         new = BACKEND_TO_OPS.get(fn) or (BACKEND_TO_OPS_POSITIONAL.get(fn) if positional_only else None)
         message = (f"`K.{fn}` on a symbolic tensor of a functional model: Keras 3 raises \"A KerasTensor cannot "

@@ -352,3 +352,7 @@ ENGINE_HELPERS = {
     "standardize_input_data": "pass NumPy arrays to `fit` directly",
     "check_array_lengths": "compare `len(x)` of the arrays",
 }
+# KM352: tf.keras.backend functions that work on a KerasTensor (the others raise "A KerasTensor
+# cannot be used as input to a TensorFlow function" or fail on its shape).
+KERAS_TENSOR_OK = frozenset({"int_shape", "is_keras_tensor", "image_data_format", "floatx", "epsilon",
+                             "clear_session", "backend", "is_float_dtype", "is_int_dtype"})
