@@ -43,7 +43,7 @@ CACHEDIR_TAG = (
 # unreadable file or a recursion limit is retried on every run.
 _CACHEABLE_ERRORS = ("syntax error", "binary file", "cannot decode", "cannot detect encoding")
 _FINDING_FIELDS = ("line", "column", "end_line", "end_column", "code", "name", "message",
-                   "severity", "fix_safety", "fix_applied", "cell")
+                   "severity", "fix_safety", "fix_applied", "cell", "written", "after_fix")
 
 
 def code_fingerprint() -> str:

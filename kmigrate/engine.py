@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import ast
 import re
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 import libcst as cst
 
 from .codegen import code_of
 from .meta import ModuleMeta
+from .reconcile import reconcile
 from .imports import edit_imports, leading_import_code, tidy_imports
 from .reparse import Replace, ancestors, reparse
 from .result import ERROR_CODE, error_finding  # noqa: F401  (re-exported)
@@ -68,8 +68,15 @@ def _context(text: str, path: str, options: Options, is_notebook: bool) -> FileC
                        unsafe_fixes=options.unsafe_fixes, is_notebook=is_notebook, tf1_layers=options.tf1_layers)
 
 
-def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = False) -> TextResult:
-    """Run the rules over `text` until no fix applies; findings are those of the original text."""
+def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = False, _round: int = 0) -> TextResult:
+    """Run the rules over `text` until no fix applies.
+
+    Findings: every finding of the original text (what each rule sees in the file as it is,
+    whatever else is selected), marked fixed when a fix removed it; and, when fixes changed the
+    text, the findings of the fixed text that no original finding accounts for (`after_fix`).
+    What remains is what the rules find in the fixed text, as `--check` on the output finds it
+    (kmigrate/reconcile.py).
+    """
     context = _context(text, path, options, is_notebook)
     rules = active_rules(text, options, context)
     if not rules:
@@ -79,35 +86,28 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
     if not rules:
         return TextResult(text, [])
 
-    findings: list[Finding] | None = None
+    findings: list[Finding] = []
     current = text
     module = first = _parse(text)
     function_scopes: dict = {}
     added: list = []  # import lines the passes wrote
-    for _ in range(MAX_PASSES):
+    for n in range(MAX_PASSES):
         meta = ModuleMeta(module, current, tree if current is text else None, function_scopes)
         context.text = current
         visitors = [rule(context).start(meta) for rule in rules]
         traverse(meta.module, visitors)
         reports = [r for v in visitors for r in v.reports]
+        if n and not any(r.has_fix and _allowed(r, options) for r in reports):
+            break  # a later pass with nothing to fix: the final pass below says what remains
         if not reports:
-            findings = _still_open(findings or [], [])
-            break
-        if findings is not None and not any(r.has_fix and _allowed(r, options) for r in reports):
-            findings = _still_open(findings, reports)  # a later pass with nothing to fix: no positions needed
             break
         positions = meta.positions
         lines = LINE_BREAK.split(current)
         reports = [r for r in reports if not _suppressed(r, positions, lines)]
         fixable = [r for r in reports if r.has_fix and _allowed(r, options)]
-        if findings is None:
+        if not n:
             findings = [_finding(r, positions, path, fixed=r in fixable) for r in reports]
-            # Findings are those of the original text: a later pass needs a report-only rule
-            # only to see whether its findings still stand.
-            reported = {f.code for f in findings}
-            rules = [r for r in rules if r.fix_safety is not Safety.NONE or r.code in reported]
         if not fixable:
-            findings = _still_open(findings, reports)
             break
         fixed = _apply(meta.module, fixable, positions, meta.parents, added)
         new = _code_after(meta.module, fixed, current, positions)
@@ -115,33 +115,58 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
             break
         module = _reparse(meta.module, fixed, new)
         current = new
+        # Later passes run the rules that can still fix something in the new text (a rename
+        # may bring a rule's trigger in); report-only rules run once more, on the final text.
+        context.text = current
+        rules = [r for r in active_rules(current, options, context) if r.fix_safety is not Safety.NONE]
     else:
         raise FileError(f"fixes did not settle after {MAX_PASSES} passes (a kmigrate bug); file left as is")
 
-    findings = findings or []
-    if current != text:
-        current = _tidy_imports(first, module, added, current)
-    if current != text:
-        verify_output(current, path, is_notebook)
-    return TextResult(current, sorted(findings, key=lambda f: (f.line, f.column, f.code)))
+    if current == text:
+        return TextResult(text, sorted(findings, key=_order))
+    fixed_text = current
+    current = _tidy_imports(first, module, added, current)
+    if current == text:
+        return TextResult(text, sorted(findings, key=_order))
+    verify_output(current, path, is_notebook)
+    final = _final_findings(current, module if current == fixed_text else None, path, options, is_notebook)
+    if _round < 2 and any(f.fix_applied for f in final):
+        # Something fixable appeared only in the final text (import lines folded): one more run.
+        again = fix_text(current, path, options, is_notebook=is_notebook, _round=_round + 1)
+        current = again.text
+        final = [replace(f, written=None, **_place(f.written)) if f.written else f
+                 for f in again.findings if not f.fix_applied]
+    return TextResult(current, sorted(reconcile(findings, final, text, current), key=_order))
 
 
-def _still_open(findings: list[Finding], final: list[Report]) -> list[Finding]:
-    """Drop unfixed findings of the original text that another rule's fix made moot.
+def _place(written) -> dict:
+    line, column, end_line, end_column = written
+    return {"line": line, "column": column, "end_line": end_line, "end_column": end_column}
 
-    Findings keep the original positions; one counts as still open when the final text has a
-    report with the same code and message.
-    """
-    left = Counter((r.rule.code, r.message) for r in final)
-    out = []
-    for f in findings:
-        key = (f.code, f.message)
-        if f.fix_applied:
-            out.append(f)
-        elif left[key]:
-            left[key] -= 1
-            out.append(f)
-    return out
+
+def _order(f: Finding):
+    return (f.line, f.column, f.code)
+
+
+def _final_findings(text: str, module: Optional[cst.Module], path: str, options: Options,
+                    is_notebook: bool) -> list[Finding]:
+    """Every selected rule over the fixed text, as `--check` on the written file runs them (a
+    fresh context: what a rule remembered of the original file is not known there).
+    `fix_applied` marks a finding whose fix the run's settings allow."""
+    tree = check_syntax(text, path, is_notebook)
+    context = _context(text, path, options, is_notebook)
+    rules = active_rules(text, options, context, tree)
+    if not rules:
+        return []
+    meta = ModuleMeta(module if module is not None else _parse(text), text, tree, {})
+    visitors = [rule(context).start(meta) for rule in rules]
+    traverse(meta.module, visitors)
+    reports = [r for v in visitors for r in v.reports]
+    if not reports:
+        return []
+    positions, lines = meta.positions, LINE_BREAK.split(text)
+    return [_finding(r, positions, path, fixed=r.has_fix and _allowed(r, options))
+            for r in reports if not _suppressed(r, positions, lines)]
 
 
 def check_syntax(text: str, path: str, is_notebook: bool = False) -> ast.Module:

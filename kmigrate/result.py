@@ -28,6 +28,10 @@ class Finding:
     fix_safety: str = "none"  # Safety.NONE.value
     fix_applied: bool = False
     cell: int | None = None  # 1-based code-cell number for notebooks
+    # A fixing run: where the finding is in the fixed text (line, column, end_line, end_column),
+    # for findings that remain; the run reports these positions once it has written the file.
+    written: tuple[int, int, int, int] | None = None
+    after_fix: bool = False  # found only in the fixed text: a fix uncovered (or caused) it
 
     def to_dict(self) -> dict[str, Any]:
         d = {
@@ -45,7 +49,15 @@ class Finding:
         }
         if self.cell is not None:
             d["cell"] = self.cell
+        if self.after_fix:
+            d["after_fix"] = True
         return d
+
+    def move_to_written(self) -> None:
+        """Point at the written file: called once the fixed text is on disk."""
+        if self.written is not None:
+            self.line, self.column, self.end_line, self.end_column = self.written
+            self.written = None
 
     @property
     def location(self) -> str:

@@ -123,6 +123,9 @@ def run(
                     for f in result.findings:
                         f.fix_applied = False
                     result.new = None
+                else:
+                    for f in result.findings:  # what remains is reported where it is in the written file
+                        f.move_to_written()
             elif mode == "diff":
                 diff_stream.write(unified_diff(result))
         summary.add(result)

@@ -84,6 +84,20 @@ def all_names(module: cst.Module) -> set[str]:
     return {n.value for n in walk(module) if isinstance(n, cst.Name)}
 
 
+def variable_names(module: cst.Module) -> set[str]:
+    """Names used as variables (bound or read); not attribute names (`tf.keras.Model`) nor
+    keyword names (`f(Model=1)`), which do not bind or shadow a name of the module."""
+    names, skip = set(), set()
+    for n in walk(module):
+        if isinstance(n, cst.Attribute):
+            skip.add(id(n.attr))
+        elif isinstance(n, cst.Arg) and n.keyword is not None:
+            skip.add(id(n.keyword))
+        elif isinstance(n, cst.Name) and id(n) not in skip:
+            names.add(n.value)
+    return names
+
+
 def fresh(preferred: Iterable[str], taken: set[str]) -> str:
     """The first preferred name not taken (then name_1, name_2, ...); the result is reserved."""
     prefs = list(preferred)
@@ -277,6 +291,7 @@ class Speller:
         self.code = Code(module)
         self.imports = Imports.of(module)
         self.names = reserved_names  # every name in the module
+        self.variables = variable_names(module)  # the ones that could clash with an added import
 
     def root_qualified(self, func: cst.CSTNode) -> Optional[str]:
         """'tensorflow.keras.' for a node naming tensorflow.keras.models.Sequential."""
@@ -309,7 +324,7 @@ class Speller:
         b = self.imports.bindings.get(obj)
         if b is not None and canonical_keras(b.qualified) in (obj, f"layers.{obj}", f"models.{obj}"):
             return obj, []
-        if obj in self.names:
+        if obj in self.variables:
             raise Refusal(f"`{obj}` is already a name in this file for something else; "
                           f"kmigrate would need `{obj}` from Keras")
         root = self.root_qualified(like)

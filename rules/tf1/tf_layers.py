@@ -22,6 +22,7 @@ from kmigrate.rules.tables.tf_layers import (
     WEIGHTED_CLASSES,
     WEIGHTLESS,
 )
+from kmigrate.rules.analysis.literals import expression, quote_for
 from kmigrate.rules.tf1.tf_layers_common import (
     Walker,
     as_kw,
@@ -213,9 +214,10 @@ class TFLayersFunction(Walker):
             else:
                 keyword_seen = True
                 ctor.append(as_kw(a, p))
+        quote = quote_for(call, self.module)  # written defaults follow the file's quotes
         for p, value in CTOR_DEFAULTS.get(fname, {}).items():
             if p not in bound:
-                ctor.append(make_kw(p, cst.parse_expression(value)))
+                ctor.append(make_kw(p, expression(value, quote)))
 
         inputs_value = bound["inputs"].value
         call_args = [cst.Arg(value=inputs_value)]
@@ -223,7 +225,7 @@ class TFLayersFunction(Walker):
             call_args.append(make_kw("training", training.value))
         else:
             for p, value in CALL_DEFAULTS.get(fname, {}).items():
-                call_args.append(make_kw(p, cst.parse_expression(value)))
+                call_args.append(make_kw(p, expression(value, quote)))
 
         func, imports = self.keras_layers(call, klass)
         layer = cst.Call(func=func, args=join_args(ctor, trailing_comma(call)),
@@ -350,9 +352,10 @@ class TFLayersClass(Walker):
             naming = self.naming_note()
             if naming:
                 notes.append(naming)
+        quote = quote_for(call, self.module)
         for p, value in defaults.items():
             if p not in bound:
-                args.append(make_kw(p, cst.parse_expression(value)))
+                args.append(make_kw(p, expression(value, quote)))
         if args != list(call.args):
             new = call.with_changes(func=func, args=join_args(args, trailing_comma(call)))
             self._emit(call, message, new, imports, notes, at=node)

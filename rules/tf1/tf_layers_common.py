@@ -385,6 +385,8 @@ class Walker(TFLayersRule):
         self._call_funcs.add(id(node.func))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value in self._candidates:
+            self._skip.add(id(node.attr))  # `x.layers`: the attribute name is not a reference of its own
         if self._may_name_tf_layers(node):
             self._visit_ref(node)
 

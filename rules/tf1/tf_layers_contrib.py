@@ -14,6 +14,7 @@ from kmigrate.rules.tables.tf_layers import (
     CONTRIB_PARAMS,
     CONTRIB_RENAMES,
 )
+from kmigrate.rules.analysis.literals import expression, quote_for, string_literal
 from kmigrate.rules.tf1.tf_layers_common import (
     Walker,
     as_kw,
@@ -168,6 +169,7 @@ class ContribLayers(Walker):
         if problem:
             return refuse(problem)
         defaults = dict(CONTRIB_DEFAULTS[fname])
+        quote = quote_for(call, self.module)  # written literals follow the file's quotes
         ctor: list[cst.Arg] = []
         positional_ok = [CONTRIB_FIRST[klass]] + (["kernel_size"] if klass == "Conv2D" else [])
         n_pos = 0
@@ -180,12 +182,12 @@ class ContribLayers(Walker):
                 s = string_value(value)
                 if s is None or s.upper() not in ("SAME", "VALID"):
                     return refuse("padding is not a literal 'SAME'/'VALID'")
-                value = cst.SimpleString(repr(s.lower()))
+                value = string_literal(s.lower(), quote)
             if p == "data_format":
                 lit = literal(value)
                 if lit not in CONTRIB_DATA_FORMATS:
                     return refuse("data_format is not a literal 'NHWC'/'NCHW'")
-                value = cst.parse_expression(CONTRIB_DATA_FORMATS[lit])
+                value = expression(CONTRIB_DATA_FORMATS[lit], quote)
             if p == "scope":
                 s = string_value(value)
                 if s is not None and "/" in s:
@@ -200,7 +202,7 @@ class ContribLayers(Walker):
             else:
                 ctor.append(as_kw(arg, keras))
         for p, value in defaults.items():
-            ctor.append(make_kw(p, cst.parse_expression(value)))
+            ctor.append(make_kw(p, expression(value, quote)))
         func, imports = self.keras_layers(call, klass)
         layer = cst.Call(func=func, args=join_args(ctor, trailing_comma(call)),
                          whitespace_before_args=call.whitespace_before_args)
