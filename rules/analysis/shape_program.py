@@ -75,6 +75,7 @@ class TensorV:
     scaled: Optional[bool] = False  # a rescaling layer on the path (None: unknown)
     rank_cause: Optional["LayerV"] = None  # the layer that took the rank down to this one (Flatten, LSTM...)
     wide_dense: Optional["LayerV"] = None  # the first Dense on this path applied to more than 2 axes
+    path: tuple = ()  # (layer, input shape, output shape) of the single-input layers that led here
 
 
 @dataclass
@@ -1108,6 +1109,8 @@ class ShapeProgram:
             out.rank_cause = x.rank_cause
         elif shape is not None and x.shape is not None and len(shape) < len(x.shape):
             out.rank_cause = layer
+        if len(inputs) == 1 and len(x.path) < 64:
+            out.path = x.path + ((layer, x.shape, shape),)
         if layer.kind == "Dense" and x.shape is not None and len(x.shape) > 2:
             out.wide_dense = x.wide_dense or layer
         elif shape is not None and len(shape) > 2:
@@ -1370,6 +1373,24 @@ class ShapeProgram:
                            f"`Dense` works on the last axis only); add `Flatten()` or global pooling before "
                            + (f"the `Dense` at {self.at(at)}" if at is not unit_node else "the output layer"))
                 return
+        if (out.shape is not None and y.shape is not None and y.labels is None and len(out.shape) == len(y.shape)
+                and len(out.shape) >= 2):  # targets that are not class labels: every known axis must agree
+            off = [i for i, (a, b) in enumerate(zip(out.shape[1:], y.shape[1:]), 1)
+                   if a is not None and b is not None and a != b]
+            if off:
+                only_last = off == [len(out.shape) - 1]
+                culprit = None if only_last else _size_culprit(out, y.shape, off[0])
+                at = culprit[0].node if culprit else unit_node
+                blame = (f" (`{culprit[0].kind}` at {self.at(culprit[0].node)} makes {culprit[1]} where "
+                         f"{culprit[2]} is needed)" if culprit else "")
+                self.issue("KM520" if only_last else "KM523", at,
+                           f"the model outputs {fmt(out.shape)} (`{out.kind}`, {self.at(unit_node)}) but the targets "
+                           f"are {fmt(y.shape)} ({self.at(y.node)}): "
+                           + (f"{out.shape[-1]} unit{'s' if out.shape[-1] != 1 else ''} for {y.shape[-1]} values "
+                              f"per sample" if only_last else "the sizes differ on the axes "
+                              + ", ".join(str(i) for i in off) + blame)
+                           + "; Keras stops with incompatible shapes, or `mse` broadcasts them silently")
+                return
         if out.shape is not None and len(out.shape) > 2:  # per-step outputs: the labels must line up
             if y.shape is None or (y.labels == "onehot" and len(y.shape) != len(out.shape)) or (
                     y.labels == "int" and len(out.shape) not in (len(y.shape), len(y.shape) + 1)):
@@ -1452,6 +1473,49 @@ def _literal_shape(v, depth: int = 0) -> Optional[tuple]:
     if inner[0] is None or any(s != inner[0] for s in inner):
         return None
     return (len(items),) + inner[0]
+
+
+def _size_factor(layer: LayerV, axis: int) -> Optional[int]:
+    """How a layer scales a spatial axis exactly (1 keeps it, 2 doubles it), or None when its output
+    size is not a plain multiple of its input (valid padding, strides that round, cropping)."""
+    cfg, kind = layer.cfg or {}, layer.kind
+    if kind in SAME_SHAPE or kind in ("Dense", "Activation"):
+        return 1
+    if kind.startswith("UpSampling"):
+        size = cfg.get("size", 2)
+        if isinstance(size, int) and not isinstance(size, bool):
+            return size
+        if isinstance(size, tuple) and 0 < axis <= len(size) and isinstance(size[axis - 1], int):
+            return size[axis - 1]
+        return None
+    padding = cfg.get("padding", "valid")
+    strides = cfg.get("strides", 1)
+    if isinstance(strides, tuple):
+        strides = strides[axis - 1] if 0 < axis <= len(strides) else None
+    if not isinstance(strides, int) or isinstance(strides, bool) or padding != "same":
+        return None
+    if kind.endswith("Transpose"):
+        return strides
+    if kind.startswith(("Conv", "SeparableConv")) and strides == 1:
+        return 1
+    return None
+
+
+def _size_culprit(out: TensorV, target: tuple, axis: int) -> Optional[tuple]:
+    """Walking back from the output, the first layer whose output size on `axis` is not an exact
+    multiple of its input: the one that made the size differ from the target (an autoencoder's
+    valid-padding Conv2DTranspose giving 15 where 14 was needed)."""
+    need = target[axis]
+    for layer, before, after in reversed(out.path):
+        if after is None or before is None or len(after) <= axis or len(before) <= axis:
+            return None
+        if after[axis] == need:
+            return None
+        f = _size_factor(layer, axis)
+        if f is None or need % f:
+            return layer, after[axis], need
+        need //= f
+    return None
 
 
 def _agree(a: tuple, b: tuple) -> bool:

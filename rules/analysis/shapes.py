@@ -34,6 +34,9 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "Conv3D": ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"),
     "SeparableConv1D": ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"),
     "SeparableConv2D": ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"),
+    "Conv1DTranspose": ("filters", "kernel_size", "strides", "padding"),
+    "Conv2DTranspose": ("filters", "kernel_size", "strides", "padding"),
+    "Conv3DTranspose": ("filters", "kernel_size", "strides", "padding"),
     "MaxPooling1D": ("pool_size", "strides", "padding", "data_format"),
     "MaxPooling2D": ("pool_size", "strides", "padding", "data_format"),
     "MaxPooling3D": ("pool_size", "strides", "padding", "data_format"),
@@ -82,6 +85,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
 ALIASES = {
     "Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
     "SeparableConvolution1D": "SeparableConv1D", "SeparableConvolution2D": "SeparableConv2D",
+    "Convolution2DTranspose": "Conv2DTranspose", "Convolution3DTranspose": "Conv3DTranspose",
     "MaxPool1D": "MaxPooling1D", "MaxPool2D": "MaxPooling2D", "MaxPool3D": "MaxPooling3D",
     "AvgPool1D": "AveragePooling1D", "AvgPool2D": "AveragePooling2D", "AvgPool3D": "AveragePooling3D",
     "GlobalMaxPool1D": "GlobalMaxPooling1D", "GlobalMaxPool2D": "GlobalMaxPooling2D",
@@ -165,6 +169,8 @@ def expected_rank(kind: str) -> Optional[tuple[str, int]]:
                                                       "GlobalMaxPooling", "GlobalAveragePooling",
                                                       "UpSampling", "ZeroPadding", "SpatialDropout")):
             return ("eq", rank)
+    if kind.endswith("Transpose") and kind.startswith("Conv") and kind[-11:-9] in _CONV_RANK:
+        return ("eq", _CONV_RANK[kind[-11:-9]])
     if kind in RECURRENT or kind == "Bidirectional":
         return ("eq", 3)
     if kind == "Dense":
@@ -217,6 +223,8 @@ def _infer(kind: str, cfg: dict, inputs: list) -> tuple[Shape, Optional[str]]:
     if kind == "Dense":
         units = cfg.get("units", UNK)
         return x[:-1] + ((units if known(units) else None),), None
+    if kind.endswith("Transpose") and kind.startswith("Conv") and kind[-11:-9] in _CONV_RANK:
+        return _transpose(kind, cfg, x), None
     if kind.startswith(("Conv", "SeparableConv")) and kind[-2:] in _CONV_RANK:
         return _too_small(kind, x, _conv(kind, cfg, x))
     if kind.startswith(("MaxPooling", "AveragePooling")):
@@ -329,6 +337,27 @@ def _conv(kind: str, cfg: dict, x: tuple) -> Shape:
     if fmt_ == "channels_first":
         return (x[0], f) + out
     return (x[0],) + out + (f,)
+
+
+def _transpose(kind: str, cfg: dict, x: tuple) -> Shape:
+    """Conv*DTranspose, channels last, no output_padding or dilation (other keywords: unknown)."""
+    n = _CONV_RANK[kind[-11:-9]] - 2
+    filters = cfg.get("filters", UNK)
+    f = filters if known(filters) else None
+    kernel = _tuple(cfg.get("kernel_size", UNK), n)
+    strides = _tuple(cfg.get("strides", 1), n)
+    padding = _padding(cfg.get("padding", "valid"))
+    if kernel is UNK or strides is UNK or padding not in ("valid", "same"):
+        return (x[0],) + (None,) * n + (f,)
+    out = []
+    for d, k, s in zip(x[1:-1], kernel, strides):
+        if d is None:
+            out.append(None)
+        elif padding == "same":
+            out.append(d * s)
+        else:
+            out.append(d * s + max(k - s, 0))
+    return (x[0],) + tuple(out) + (f,)
 
 
 def _pool(kind: str, cfg: dict, x: tuple) -> Shape:

@@ -55,6 +55,12 @@ def _cases():
             for keep in (False, True):
                 yield base + tag, {"keepdims": keep}, (2,) + (6,) * (rank - 2) + (5,)
                 yield base + tag, {"keepdims": keep, "data_format": "channels_first"}, (2,) + (6,) * (rank - 2) + (5,)
+    for (tag, rank), filters, k, stride, pad in itertools.product(
+            (("1D", 3), ("2D", 4), ("3D", 5)), (1, 6), (1, 2, 3, 5), (1, 2, 3), ("valid", "same")):
+        n = rank - 2
+        for spatial in ((7,) * n, tuple(range(4, 4 + n)), (None,) * n):
+            yield f"Conv{tag}Transpose", {"filters": filters, "kernel_size": k, "strides": stride,
+                                           "padding": pad}, (2,) + spatial + (3,)
     for units, shape in itertools.product((1, 10, 64), [(None, 8), (4, 3, 8), (None, 5, 6, 7), (None, None)]):
         yield "Dense", {"units": units}, shape
     for shape in [(None, 28, 28), (None, 4, 5, 6), (2, 7), (None, 3, None)]:
