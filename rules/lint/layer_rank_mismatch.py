@@ -15,7 +15,9 @@ class LayerRankMismatch(ShapeRule, Rule):
     layer without `return_sequences=True`, a `Reshape` to a different number of values, a
     `Concatenate`/`Add` of tensors that do not line up, a window larger than its input. It
     also reports an output that keeps axes the labels do not have (a `Dense` on a 4-D tensor
-    trained against `(samples, classes)` labels). Layers whose configuration is not visible
+    trained against `(samples, classes)` labels), and an output whose sizes differ from the
+    targets' (an autoencoder giving 30x30 for 28x28 images): then at the first layer, walking
+    back from the output, that does not scale sizes exactly (a valid-padding `Conv2DTranspose`). Layers whose configuration is not visible
     (a computed size, `**kwargs`, Keras 1 spellings) make everything after them unknown.
 
     ## Why is this bad

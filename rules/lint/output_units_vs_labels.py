@@ -15,7 +15,9 @@ class OutputUnitsVsLabels(ShapeRule, Rule):
     reports the output layer when its units contradict the labels: one-hot labels over `n`
     classes and an output of another width; class ids of `k > 2` classes and a 1-unit output
     trained with `binary_crossentropy` or `sparse_categorical_crossentropy`, or fewer than `k`
-    units with `sparse_categorical_crossentropy`. Constants such as `num_classes = 10` are
+    units with `sparse_categorical_crossentropy`; 0/1 ids with several units and
+    `binary_crossentropy`; and targets that are not class labels (`np.random.rand(5000, 3)`)
+    for an output of another width. Constants such as `num_classes = 10` are
     followed; anything the file does not show (labels from a file, units from a parameter)
     keeps the rule silent.
 
