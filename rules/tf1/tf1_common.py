@@ -34,6 +34,8 @@ class TF1Rule(Rule):
 
     triggers = ("tensorflow",)
     requires = ("tensorflow",)
+    # names resolve to tensorflow only through an import of it (a comment saying so is not enough)
+    trigger_pattern = r"^[ \t]*(?:import|from)[ \t][^\n]*\btensorflow\b"
 
     def __init__(self, context: FileContext):
         super().__init__(context)
