@@ -1098,7 +1098,7 @@ class ShapeProgram:
         shape, problem = (None, None)
         if layer.cfg is not None:
             shape, problem = infer(layer.kind, layer.cfg, [i.shape for i in inputs])
-        if problem is not None:
+        if problem is not None and not (len(inputs) > 1 and self.merge_culprit(layer, inputs, problem)):
             self.layer_problem(layer, x, problem, node)
         last = shape[-1] if shape is not None else self._last_of(layer, x)
         scaled = True if layer.kind in SCALING_LAYERS else (
@@ -1127,6 +1127,31 @@ class ShapeProgram:
         if layer.kind in SAME_SHAPE and x is not None:
             return x.last
         return None
+
+    def merge_culprit(self, layer: LayerV, inputs: list, problem: str) -> bool:
+        """Tensors of one rank whose spatial sizes differ (a U-Net skip connection): when exactly one
+        branch has a layer that does not scale sizes exactly (valid padding...), report it there."""
+        shapes = [i.shape for i in inputs]
+        if any(sh is None for sh in shapes) or len({len(sh) for sh in shapes}) != 1 or len(shapes[0]) < 3:
+            return False
+        axis = next((a for a in range(1, len(shapes[0]) - 1)
+                     if len({sh[a] for sh in shapes if sh[a] is not None}) > 1), None)
+        if axis is None:
+            return False
+        found = []
+        for i, t in enumerate(inputs):
+            for j, other in enumerate(shapes):
+                if j != i and other[axis] is not None and other[axis] != t.shape[axis]:
+                    c = _size_culprit(t, other, axis)
+                    if c is not None:
+                        found.append(c)
+                    break
+        if len(found) != 1:
+            return False
+        culprit, got, need = found[0]
+        self.issue("KM523", culprit.node, f"{problem} ({self.at(layer.node)}): `{culprit.kind}` at "
+                   f"{self.at(culprit.node)} makes {got} where {need} is needed (`padding=\"same\"`?)")
+        return True
 
     def layer_problem(self, layer: LayerV, x: TensorV, problem: str, node) -> None:
         where = self.at(layer.node)
