@@ -133,6 +133,7 @@ try:
         def stub(name, **attrs):
             m = types.ModuleType(name)
             m.__dict__.update(attrs)
+            m.__getattr__ = lambda attr: None  # any other name (`rand`, `mongoexp`): only imported
             sys.modules[name] = m
             return m
         def choice(options):

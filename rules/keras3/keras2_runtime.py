@@ -141,8 +141,9 @@ class NumpyLayerSize(KerasRule):
 
     ## Fix safety
     Safe: the same number, as a Python `int` (a size is a whole number; `int()` of a NumPy
-    integer or integral float is exact). A name bound more than once or not in the file is left
-    alone: its origin is not visible.
+    integer or integral float is exact). A name bound more than once, one binding computing it
+    with NumPy, is reported (which value reaches the layer is not visible); a name whose origin
+    the file does not show (a parameter, an import) is left alone.
     """
 
     code = "KM349"
@@ -211,6 +212,13 @@ class NumpyLayerSize(KerasRule):
             if bindings is None:
                 bindings = self._bindings = name_bindings(self.module)
             found = bindings.get(value.value, ())
+            if len(found) > 1:
+                numpy_bound = [n for n in walk(self.module) if isinstance(n, cst.Assign)
+                               and any(t in found for t in n.targets) and self._numpy(n.value)]
+                if numpy_bound:
+                    self.report(value, message + f"; `{value.value}` is bound more than once (one binding "
+                                "computes it with NumPy): wrap that value in `int(...)` by hand")
+                return
             if len(found) != 1 or not isinstance(found[0], cst.AssignTarget):
                 return
             assign = next((n for n in walk(self.module) if isinstance(n, cst.Assign) and found[0] in n.targets), None)
