@@ -228,6 +228,8 @@ class ModuleIndex:
         self.attr_loads: dict[str, int] = {}  # attribute name -> how often read (`.x` not assigned)
         self.attributes: dict[str, list[cst.Attribute]] = {}  # attribute name -> every `.name` node
         self.named_exprs = 0  # how many `:=` the module has
+        self.star_import = False  # `from x import *` somewhere
+        self.template_sets = False  # `{{...}}`: a set of one set (hyperas templates)
         self._walk()
 
     def _walk(self) -> None:
@@ -236,38 +238,49 @@ class ModuleIndex:
         parent = self.parent
         calls, classes, functions, attr_loads = self.calls, self.classes, self.functions, self.attr_loads
         attributes = self.attributes
-        get = _CODE_CHILDREN.get
+        get, pop, push, interesting = _CODE_CHILDREN.get, stack.pop, stack.extend, _INDEXED
         while stack:
-            n = stack.pop()
+            n = pop()
             kind = type(n)  # exact types: isinstance on LibCST's classes goes through ABCMeta (slow)
-            if kind is cst.Call:
-                calls.append(n)
-            elif kind is cst.ClassDef:
-                classes.append(n)
-            elif kind is cst.FunctionDef:
-                functions.append(n)
-            elif kind is cst.Assign:
-                for t in n.targets:
-                    assigned_attrs.add(id(t.target))
-            elif kind is cst.AnnAssign or kind is cst.AugAssign:
-                assigned_attrs.add(id(n.target))
-            elif kind is cst.Attribute:
-                name = n.attr.value
-                found = attributes.get(name)
-                if found is None:
-                    attributes[name] = [n]
-                else:
-                    found.append(n)
-                if id(n) not in assigned_attrs:
-                    attr_loads[name] = attr_loads.get(name, 0) + 1
-            elif kind is cst.NamedExpr:
-                self.named_exprs += 1
-            for child in (get(kind) or code_children_function(kind))(n):
+            if kind in interesting:
+                if kind is cst.Call:
+                    calls.append(n)
+                elif kind is cst.Attribute:
+                    name = n.attr.value
+                    found = attributes.get(name)
+                    if found is None:
+                        attributes[name] = [n]
+                    else:
+                        found.append(n)
+                    if id(n) not in assigned_attrs:
+                        attr_loads[name] = attr_loads.get(name, 0) + 1
+                elif kind is cst.Assign:
+                    for t in n.targets:
+                        assigned_attrs.add(id(t.target))
+                elif kind is cst.AnnAssign or kind is cst.AugAssign:
+                    assigned_attrs.add(id(n.target))
+                elif kind is cst.ClassDef:
+                    classes.append(n)
+                elif kind is cst.FunctionDef:
+                    functions.append(n)
+                elif kind is cst.NamedExpr:
+                    self.named_exprs += 1
+                elif kind is cst.ImportFrom:
+                    if type(n.names) is cst.ImportStar:
+                        self.star_import = True
+                elif len(n.elements) == 1 and type(n.elements[0].value) is cst.Set:  # a Set
+                    self.template_sets = True
+            kids = (get(kind) or code_children_function(kind))(n)
+            for child in kids:
                 parent[child] = n
-                stack.append(child)
+            push(kids)
         calls.reverse()
         classes.reverse()
         functions.reverse()
+
+
+_INDEXED = frozenset({cst.Call, cst.Attribute, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.ClassDef,
+                      cst.FunctionDef, cst.NamedExpr, cst.ImportFrom, cst.Set})
 
 
 class Facts:
@@ -976,8 +989,9 @@ def call_reads(fn: cst.FunctionDef) -> Optional[CallReads]:
 
     `maybe_unbound` is False only when every read, in `fn`'s own scope, of a name `fn` assigns
     comes after where one of its assignments takes effect (source order, as KM501 counts it):
-    then the scope analysis finds nothing read before assignment. A name a nested def or class
-    binds counts as possibly read early; reads in nested scopes count as the function's own.
+    then the scope analysis finds nothing read before assignment. The bodies of nested defs,
+    lambdas, classes and comprehensions are their own scopes: what they read and bind is not
+    `fn`'s (their decorators, defaults, bases and first iterable are).
     """
     parent: dict = {}
     start: dict = {}
@@ -1000,11 +1014,22 @@ def call_reads(fn: cst.FunctionDef) -> Optional[CallReads]:
         if kind is cst.Name:
             names.append((n, nested))
             continue
-        inner = nested or kind in _SCOPE_KINDS
         kids = code_children(n)
+        if nested or kind not in _SCOPE_KINDS and kind is not cst.CompFor:
+            for k in reversed(kids):
+                parent[k] = n
+                stack.append((k, nested))
+            continue
+        # A scope of its own (or a comprehension's `for`): which children are evaluated in it.
+        if kind is cst.CompFor:
+            own = {id(n.iter)} if type(parent.get(n)) in _COMPREHENSIONS else set()
+        elif kind in _COMPREHENSIONS:
+            own = {id(n.for_in)}
+        else:  # def, lambda, class: everything but the body (decorators, defaults, bases...)
+            own = {id(k) for k in kids if k is not n.body}
         for k in reversed(kids):
             parent[k] = n
-            stack.append((k, inner))
+            stack.append((k, id(k) not in own))
     params = set(_param_names(fn))
     bound: dict[str, int] = {}  # name -> where its first assignment in fn's own scope takes effect
     unsure: set[str] = set()
@@ -1015,11 +1040,19 @@ def call_reads(fn: cst.FunctionDef) -> Optional[CallReads]:
         pk = type(p)
         if (pk is cst.Attribute and p.attr is n) or (pk is cst.Arg and p.keyword is n):
             continue  # not a name of the scope
-        if pk in (cst.FunctionDef, cst.ClassDef) and p.name is n:
-            unsure.add(n.value)
-            continue
         if pk is cst.Param and p.name is n:
-            continue  # a parameter of a nested def or lambda (nested scopes are entered with it)
+            continue  # a parameter of a nested def or lambda: its own scope
+        if nested:
+            continue  # read or bound in a nested scope: not an access of fn's scope
+        if pk in (cst.FunctionDef, cst.ClassDef) and p.name is n:
+            # bound where the statement holding the def starts (KM501's _bound_at)
+            up = parent.get(p)
+            while up is not None and type(up) not in _STATEMENT_LIKE:
+                up = parent.get(up)
+            effect = start[up] if up is not None else -1
+            if effect < bound.get(n.value, effect + 1):
+                bound[n.value] = effect
+            continue
         child, q = n, p
         while type(q) in _TARGET_PARTS:
             child, q = q, parent[q]
@@ -1034,27 +1067,35 @@ def call_reads(fn: cst.FunctionDef) -> Optional[CallReads]:
         elif qk is cst.For and q.target is child:
             effect = end[q.iter]
         elif qk is cst.AsName:
-            if type(parent[q]) is not cst.WithItem:
+            holder = parent[q]
+            if type(holder) is cst.WithItem:
+                effect = end[holder]
+            elif type(holder) is cst.ExceptHandler:
+                effect = start[holder]
+            else:
                 unsure.add(n.value)
                 continue
-            effect = end[parent[q]]
-        elif qk is cst.CompFor and q.target is child:
-            continue  # a comprehension's own name
         if effect is not None:
-            if not nested and effect < bound.get(n.value, effect + 1):
+            if effect < bound.get(n.value, effect + 1):
                 bound[n.value] = effect
             continue
         reads.append((n.value, start[n]))
-        if not nested and any(getattr(p, f) is n for f in _READ_FIELDS.get(pk, ())):
+        if any(getattr(p, f) is n for f in _READ_FIELDS.get(pk, ())):
             certain.add(n.value)
     maybe = False
     for name, at in reads:
         if name in params:
             continue
-        if name in unsure or at < bound.get(name, -1):
+        if name in unsure or at < bound.get(name, -2):
             maybe = True
             break
     return CallReads(maybe, frozenset(certain))
+
+
+_COMPREHENSIONS = frozenset({cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp})
+# Where KM501's _bound_at stops going up from a def: the statement (or handler, def) holding it.
+_STATEMENT_LIKE = concrete_types(cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.ExceptHandler,
+                                 cst.FunctionDef, cst.ClassDef, cst.Param)
 
 
 def _param_names(fn: cst.FunctionDef) -> list[str]:

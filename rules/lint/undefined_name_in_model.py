@@ -9,6 +9,7 @@ import libcst as cst
 from kmigrate.rule import Rule, Safety, Severity
 from kmigrate.walk import code_children
 
+from kmigrate.rules.analysis.keras_facts import ModuleIndex
 from kmigrate.rules.analysis.shape_program import _assigned_names
 
 _BUILTINS = frozenset(dir(builtins)) | {
@@ -97,27 +98,13 @@ class UndefinedNameInModel(Rule):
     ]
 
     def visit_Module(self, node: cst.Module) -> None:
-        parents: dict = {}
-        functions: list[cst.FunctionDef] = []
-        classes: list[cst.ClassDef] = []
-        names_called: set[str] = set()
-        stack: list = [node]
-        while stack:
-            n = stack.pop()
-            t = type(n)
-            if t is cst.ImportFrom and isinstance(n.names, cst.ImportStar):
-                return
-            if t is cst.Set and len(n.elements) == 1 and type(n.elements[0].value) is cst.Set:
-                return  # `{{uniform(0, 1)}}`: a template (hyperas) filled in before it runs
-            if t is cst.FunctionDef:
-                functions.append(n)
-            elif t is cst.ClassDef:
-                classes.append(n)
-            elif t is cst.Call and isinstance(n.func, cst.Name):
-                names_called.add(n.func.value)
-            for c in code_children(n):
-                parents[c] = n
-                stack.append(c)
+        index = ModuleIndex.of(self)  # the module's walk, shared with the other lint rules
+        if index.star_import or index.template_sets:
+            return  # `from x import *`; `{{uniform(0, 1)}}`: a template (hyperas) filled in before it runs
+        parents = index.parent
+        functions = index.functions[::-1]  # the order of a walk of its own (last first)
+        classes = index.classes[::-1]
+        names_called = {n.func.value for n in index.calls if isinstance(n.func, cst.Name)}
         if names_called & _DYNAMIC or not functions:
             return
         module_names = _module_bindings(node)
