@@ -6,6 +6,7 @@ from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
+from kmigrate.rules.analysis.literals import module_quote, string_literal as literal
 from kmigrate.names import NameResolver
 from kmigrate.rules.analysis.call_args import code_of, has_star, kwarg, make_kw, positional, walk, with_args  # noqa: F401
 from kmigrate.rule import FileContext, Rule
@@ -182,31 +183,16 @@ def parent_map(module: cst.Module) -> dict:
     return parents
 
 
-def dominant_quote(module: cst.Module) -> str:
-    """The quote character most string literals of `module` use (' by default)."""
-    single = double = 0
-    for n in walk(module):
-        if isinstance(n, cst.SimpleString):
-            q = n.quote
-            if q == "'":
-                single += 1
-            elif q == '"':
-                double += 1
-    return '"' if double > single else "'"
-
-
 def string_literal(value: str, like=None) -> cst.SimpleString:
-    """A string literal for `value` in the quote style of `like` (a string node or a module).
-
-    (kmigrate/codegen.py may grow a shared `string_literal`; this one serves the KM3xx rules.)
-    """
-    quote = "'"
+    """A string literal for `value` in the quote style of `like` (a string node or a module);
+    the shared rules/analysis/literals.py decides the style."""
     if isinstance(like, cst.SimpleString) and like.quote in ("'", '"'):
         quote = like.quote
     elif isinstance(like, cst.Module):
-        quote = dominant_quote(like)
-    body = value.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n")
-    return cst.SimpleString(f"{quote}{body}{quote}")
+        quote = module_quote(like)
+    else:
+        quote = "'"
+    return literal(value, quote)
 
 
 def name_bindings(module: cst.Module) -> dict[str, list[cst.CSTNode]]:
