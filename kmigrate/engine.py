@@ -78,11 +78,12 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
     (kmigrate/reconcile.py).
     """
     context = _context(text, path, options, is_notebook)
-    rules = active_rules(text, options, context)
+    rules = by_text = active_rules(text, options, context)
     if not rules:
         return TextResult(text, [])
     tree = check_syntax(text, path, is_notebook)
     rules = active_rules(text, options, context, tree)
+    first_rules = set(rules)
     if not rules:
         return TextResult(text, [])
 
@@ -117,8 +118,10 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
         current = new
         # Later passes run the rules that can still fix something in the new text (a rename
         # may bring a rule's trigger in); report-only rules run once more, on the final text.
+        # (A rule the syntax check left out stays out unless the new text brought its trigger.)
         context.text = current
-        rules = [r for r in active_rules(current, options, context) if r.fix_safety is not Safety.NONE]
+        rules = [r for r in active_rules(current, options, context) if r.fix_safety is not Safety.NONE
+                 and (r in first_rules or r not in by_text)]
     else:
         raise FileError(f"fixes did not settle after {MAX_PASSES} passes (a kmigrate bug); file left as is")
 

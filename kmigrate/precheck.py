@@ -132,7 +132,8 @@ def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] 
     file's `ast` tree too (the syntax check builds it anyway), a rule whose triggers are
     identifier-like (`keras`, `fit_generator`) and whose `code_triggers` is true (the default)
     also needs one of them in the code: in a name, attribute, import, keyword or a string
-    literal that is not a docstring, not only in comments or docstrings. Only the rules left
+    literal that is not a docstring, not only in comments or docstrings; so do the identifier-like
+    words it `requires`. Only the rules left
     need LibCST and their metadata.
     """
     has = _Memo(text)  # many rules share a word ("keras"): scan the text once per word
@@ -143,13 +144,17 @@ def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] 
     words: Optional[str] = None
     out = []
     for r in rules:
-        present = [t for t in r.triggers if has(t)]
-        if not getattr(r, "code_triggers", True) or not all(_IDENTIFIER.fullmatch(t) for t in present):
+        if not getattr(r, "code_triggers", True):
             out.append(r)
             continue
-        if words is None:
+        present = [t for t in r.triggers if has(t)]
+        in_code = [t for t in (*present, *r.requires) if _IDENTIFIER.fullmatch(t)]
+        if in_code and words is None:
             words = _code_words(tree)
-        if any(t in words for t in present):
+        # identifier-like triggers (one of them) and required words (all) must be in the code:
+        # `keras` in a docstring builds no model
+        if (not all(_IDENTIFIER.fullmatch(t) for t in present) or any(t in words for t in present)) \
+                and all(w in words for w in r.requires if _IDENTIFIER.fullmatch(w)):
             out.append(r)
     return out
 

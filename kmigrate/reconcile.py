@@ -35,7 +35,9 @@ def line_map(old: str, new: str) -> list[Optional[int]]:
     fixes changed maps to the first line of what replaced it, negated (approximate)."""
     a, b = LINE_BREAK.split(old), LINE_BREAK.split(new)  # lines as LibCST counts them
     out: list[Optional[int]] = [None] * (len(a) + 2)
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    # autojunk (on from 200 lines): without it, files of repeated blocks (a model per function)
+    # take quadratic time, seconds on 1,400 lines; the junk lines still match beside unique ones
+    matcher = difflib.SequenceMatcher(None, a, b)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         for i in range(i1, i2):
             out[i + 1] = (j1 + (i - i1) + 1) if tag == "equal" else -(min(j1, max(len(b) - 1, 0)) + 1)

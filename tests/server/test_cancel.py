@@ -12,7 +12,10 @@ from .conftest import init_params, open_python, wait_for
 pytestmark = pytest.mark.asyncio
 
 
-def long_keras_file(blocks: int = 40) -> str:
+BLOCKS = 120  # a full run of seconds (0.4 s at 40 blocks on an idle machine: too short to interrupt)
+
+
+def long_keras_file(blocks: int = BLOCKS) -> str:
     head = "import keras\nfrom keras.models import Sequential\nfrom keras.layers import Dense\n"
     body = "".join(f'''
 
@@ -43,7 +46,7 @@ async def test_a_change_during_a_run_cancels_it(bare_client, project):
         text_document=T.VersionedTextDocumentIdentifier(uri=uri, version=2),
         content_changes=[T.TextDocumentContentChangeWholeDocument(text=edited)]))
     diags = await wait_for(client, uri, 2)
-    assert sum(d.code == "KM320" for d in diags) == 39
+    assert sum(d.code == "KM320" for d in diags) == BLOCKS - 1
     status = await client.workspace_execute_command_async(T.ExecuteCommandParams(command="kmigrate.serverStatus"))
     assert status["interrupted"] >= 1
     assert {p.version for p in client.published if p.uri == uri} == {2}  # version 1's result never came
