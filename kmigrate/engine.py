@@ -103,8 +103,9 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
         if not reports:
             break
         positions = meta.positions
-        lines = LINE_BREAK.split(current)
-        reports = [r for r in reports if not _suppressed(r, positions, lines)]
+        if _NOQA.search(current):  # else no position is needed before a fix or a finding needs it
+            lines = LINE_BREAK.split(current)
+            reports = [r for r in reports if not _suppressed(r, positions, lines)]
         fixable = [r for r in reports if r.has_fix and _allowed(r, options)]
         if not n:
             findings = [_finding(r, positions, path, fixed=r in fixable) for r in reports]
@@ -168,8 +169,9 @@ def _final_findings(text: str, module: Optional[cst.Module], path: str, options:
     if not reports:
         return []
     positions, lines = meta.positions, LINE_BREAK.split(text)
+    noqa = _NOQA.search(text) is not None
     return [_finding(r, positions, path, fixed=r.has_fix and _allowed(r, options))
-            for r in reports if not _suppressed(r, positions, lines)]
+            for r in reports if not (noqa and _suppressed(r, positions, lines))]
 
 
 def check_syntax(text: str, path: str, is_notebook: bool = False) -> ast.Module:

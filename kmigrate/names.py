@@ -109,6 +109,23 @@ class NameResolver:
             return set()
         return self.bindings.resolve(parts)
 
+    def may_be_under(self, node: cst.CSTNode, root: str) -> bool:
+        """False when no qualified name of `node` can start with `root` (a package name): the
+        head of its dotted chain is checked once per module, so most nodes cost a dict lookup."""
+        while True:
+            kind = type(node)
+            if kind is cst.Attribute:
+                node = node.value
+            elif kind is cst.Call:
+                node = node.func
+            elif kind is cst.Subscript:
+                node = node.value
+            else:
+                break
+        if kind is not cst.Name:
+            return True  # decorators, defs: qualified_names answers
+        return self.bindings.head_under(node.value, root)
+
     def import_name(self, name: str) -> Optional[str]:
         """The qualified name of a bare name bound only by one import, else None."""
         b = self.bindings
@@ -185,6 +202,7 @@ class Bindings:
         self.module = module
         self._name_counts: Optional[Counter] = None
         self.keras_names: dict = {}  # node -> NameResolver.keras_name's answer
+        self._heads: dict = {}  # (name, package) -> head_under's answer
         self.imports: dict[str, set[str]] = {}
         self.import_nodes: dict[str, list[cst.CSTNode]] = {}  # name -> the Import/ImportFrom binding it
         # Other bindings: the value of `name = value` (one Name target), None for any other kind.
@@ -200,6 +218,14 @@ class Bindings:
         if self._name_counts is None:
             self._name_counts = _name_counts(self.module)
         return self._name_counts
+
+    def head_under(self, head: str, root: str) -> bool:
+        """Can a dotted name starting with `head` resolve under the package `root`?"""
+        key = (head, root)
+        found = self._heads.get(key)
+        if found is None:
+            found = self._heads[key] = any(q == root or q.startswith(root + ".") for q in self.resolve([head]))
+        return found
 
     def reads(self, name: str) -> int:
         """Occurrences of `name` beyond its bindings by statements (an upper bound on its reads)."""

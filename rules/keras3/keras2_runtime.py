@@ -203,6 +203,13 @@ class NumpyLayerSize(KerasRule):
                     return True
         return False
 
+    def _assigns(self) -> dict:
+        """AssignTarget -> its Assign statement (one walk of the module, on first use)."""
+        found = self.__dict__.get("_assign_of")
+        if found is None:
+            found = self._assign_of = {t: n for n in walk(self.module) if isinstance(n, cst.Assign) for t in n.targets}
+        return found
+
     def _size(self, value: cst.BaseExpression, k: str) -> None:
         cls = k.split(".")[1]
         message = (f"`{cls}` size computed with NumPy: Keras 3 rejects NumPy integers "
@@ -212,16 +219,16 @@ class NumpyLayerSize(KerasRule):
             if bindings is None:
                 bindings = self._bindings = name_bindings(self.module)
             found = bindings.get(value.value, ())
+            assigns = self._assigns()
             if len(found) > 1:
-                numpy_bound = [n for n in walk(self.module) if isinstance(n, cst.Assign)
-                               and any(t in found for t in n.targets) and self._numpy(n.value)]
+                numpy_bound = [assigns[t] for t in found if t in assigns and self._numpy(assigns[t].value)]
                 if numpy_bound:
                     self.report(value, message + f"; `{value.value}` is bound more than once (one binding "
                                 "computes it with NumPy): wrap that value in `int(...)` by hand")
                 return
             if len(found) != 1 or not isinstance(found[0], cst.AssignTarget):
                 return
-            assign = next((n for n in walk(self.module) if isinstance(n, cst.Assign) and found[0] in n.targets), None)
+            assign = assigns.get(found[0])
             if assign is None or len(assign.targets) != 1 or not self._numpy(assign.value):
                 return
             done = self.__dict__.setdefault("_done", set())
