@@ -768,6 +768,22 @@ RULES = {
         'target': None,
         'requires': ('keras',),
     },
+    'KM354': {
+        'module': 'kmigrate.rules.keras3.keras2_runtime',
+        'cls': 'SequentialInputOutput',
+        'name': 'sequential-input-output',
+        'summary': ("A Sequential model's `.output`/`.input` raise in Keras 3; use "
+                    '`.outputs[0]`/`.inputs[0]`'),
+        'severity': 'error',
+        'fix_safety': 'safe',
+        'triggers': ('.output', '.input'),
+        'code_triggers': True,
+        'trigger_pattern': None,
+        'opt_in': False,
+        'to': None,
+        'target': None,
+        'requires': ('Sequential',),
+    },
     'KM401': {
         'module': 'kmigrate.rules.convert.sequential_to_functional',
         'cls': 'SequentialToFunctional',

@@ -1,5 +1,6 @@
-"""KM348, KM349, KM351, KM353: Keras 2 habits that Keras 3 turned into run-time errors: `model.reset_states()`,
-layer sizes computed with NumPy, and the metric names `acc`/`val_acc`."""
+"""KM348, KM349, KM351, KM353, KM354: Keras 2 habits that Keras 3 turned into run-time errors: `model.reset_states()`,
+layer sizes computed with NumPy, the metric names `acc`/`val_acc`, checkpoint file suffixes and a
+Sequential model's `input`/`output`."""
 from __future__ import annotations
 
 import re
@@ -459,3 +460,73 @@ class CheckpointFileSuffix(KerasRule):
         self.report(last, message, string_literal(new, like=last))
         for other in others:
             self.report(other, f"the checkpoint file {old!r} is now {new!r}", string_literal(new, like=other))
+
+
+# ---------------------------------------------------------------------------------- KM354
+
+
+class SequentialInputOutput(KerasRule):
+    """
+    ## What it does
+    Rewrites `model.output` and `model.input` on a Sequential model (a name bound once to
+    `Sequential(...)` in the file) to `model.outputs[0]` and `model.inputs[0]`.
+
+    ## Why is this bad
+    A Keras 3 Sequential model is not a called layer: `model.output` raises `AttributeError: The
+    layer sequential has never been called and thus has no defined output`, even after `fit()`.
+    `outputs`/`inputs` hold its (single) symbolic output and input once it is built, as
+    `output`/`input` did in Keras 2 (`Model(model.input, model.layers[-2].output)`,
+    `K.int_shape(model.output)`).
+
+    ## Example
+    ```python
+    model = Sequential([Input(shape=(4,)), Dense(3)])
+    features = Model(model.input, model.layers[-2].output)
+    ```
+    becomes
+    ```python
+    features = Model(model.inputs[0], model.layers[-2].output)
+    ```
+
+    ## Fix safety
+    Safe: a Sequential model has one input and one output. A layer's own `output`
+    (`model.layers[-1].output`) still works and is left alone; so are assignments to the attribute.
+    """
+
+    code = "KM354"
+    name = "sequential-input-output"
+    summary = "A Sequential model's `.output`/`.input` raise in Keras 3; use `.outputs[0]`/`.inputs[0]`"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = (".output", ".input")
+    requires = ("Sequential",)
+
+    VALID = [
+        "from keras.models import Sequential\nm = Sequential()\ny = m.layers[-1].output\n",
+        "from keras.models import Model\nm = Model(a, b)\ny = m.output\n",  # a functional model has them
+        "from keras.models import Sequential\nm = Sequential()\nm.output = 1\n",
+        "from keras.models import Sequential\nm = Sequential()\nm = other()\ny = m.output\n",
+    ]
+    INVALID = [
+        Example("from keras.models import Sequential, Model\nm = Sequential()\nf = Model(m.input, m.output)\n",
+                "from keras.models import Sequential, Model\nm = Sequential()\nf = Model(m.inputs[0], m.outputs[0])\n"),
+    ]
+
+    def __init__(self, context):
+        super().__init__(context)
+        self._targets: set = set()
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._targets.add(id(node.target))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        attr = node.attr.value
+        if attr not in ("output", "input") or id(node) in self._targets:
+            return
+        kind = self.models.factory(node.value.value) if isinstance(node.value, cst.Name) else None
+        if kind is None or not kind.endswith("Sequential"):
+            return
+        new = cst.Subscript(value=node.with_changes(attr=cst.Name(attr + "s")),
+                            slice=[cst.SubscriptElement(cst.Index(cst.Integer("0")))])
+        self.report(node, f"a Keras 3 Sequential model has no `{attr}` (it raises \"never been called\"): "
+                    f"use `{code_of(node.value)}.{attr}s[0]`", new)

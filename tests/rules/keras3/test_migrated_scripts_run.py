@@ -50,6 +50,8 @@ EXPECTED = {
     "k1_generator": (["Flatten", "Dense", "Dense"], 1040 + 51, [32, 3]),
     # Dense(32) on 10: 352; Dense(4) on 32: 132
     "k2_mlp": (["Dense", "Dropout", "Dense"], 352 + 132, [6]),
+    # Dense(16) on 6: 112; Dense(1) on 16: 17; the features model gives the first layer's 16
+    "k2_feature_extractor": (["Dense", "Dense"], 112 + 17, [5, 16]),
     # Conv2D(4) on 1: 40; BatchNorm(4): 16; avg pool -> 4x4x4; Conv2D(8) on 4: 296 -> 2x2; max pool
     # -> 1x1x8; Dense(2) on 8: 18
     "k2_cnn": (["Conv2D", "BatchNormalization", "Activation", "AveragePooling2D", "Conv2D", "MaxPooling2D",
