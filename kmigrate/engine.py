@@ -103,9 +103,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
         if not reports:
             break
         positions = meta.positions
-        if _NOQA.search(current):  # else no position is needed before a fix or a finding needs it
-            lines = LINE_BREAK.split(current)
-            reports = [r for r in reports if not _suppressed(r, positions, lines)]
+        reports = _unsuppressed(reports, positions, current)
         fixable = [r for r in reports if r.has_fix and _allowed(r, options)]
         if not n:
             findings = [_finding(r, positions, path, fixed=r in fixable) for r in reports]
@@ -168,10 +166,9 @@ def _final_findings(text: str, module: Optional[cst.Module], path: str, options:
     reports = [r for v in visitors for r in v.reports]
     if not reports:
         return []
-    positions, lines = meta.positions, LINE_BREAK.split(text)
-    noqa = _NOQA.search(text) is not None
+    positions = meta.positions
     return [_finding(r, positions, path, fixed=r.has_fix and _allowed(r, options))
-            for r in reports if not (noqa and _suppressed(r, positions, lines))]
+            for r in _unsuppressed(reports, positions, text)]
 
 
 def check_syntax(text: str, path: str, is_notebook: bool = False) -> ast.Module:
@@ -247,6 +244,14 @@ def _reparse(before: cst.Module, after: cst.Module, text: str) -> cst.Module:
 
 def _allowed(report: Report, options: Options) -> bool:
     return report.safety is Safety.SAFE or (report.safety is Safety.UNSAFE and options.unsafe_fixes)
+
+
+def _unsuppressed(reports: list[Report], positions, text: str) -> list[Report]:
+    """The reports no `# noqa` comment silences (a file without one needs no positions here)."""
+    if not _NOQA.search(text):
+        return reports
+    lines = LINE_BREAK.split(text)
+    return [r for r in reports if not _suppressed(r, positions, lines)]
 
 
 def _suppressed(report: Report, positions, lines: list[str]) -> bool:

@@ -103,28 +103,14 @@ class NameResolver:
     def bindings(self) -> "Bindings":
         return Bindings.of(self._v.module)
 
-    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+    def qualified_names(self, node: cst.CSTNode, under: Optional[str] = None) -> set[str]:
+        """With `under` (a package name), nothing when no name of the node can be under it, from
+        the head of its dotted name, checked once per module (the TF1 rules ask of every name);
+        else every name, as without it."""
         parts = _dotted(node)
-        if parts is None:
+        if parts is None or (under is not None and not self.bindings.head_under(parts[0], under)):
             return set()
         return self.bindings.resolve(parts)
-
-    def may_be_under(self, node: cst.CSTNode, root: str) -> bool:
-        """False when no qualified name of `node` can start with `root` (a package name): the
-        head of its dotted chain is checked once per module, so most nodes cost a dict lookup."""
-        while True:
-            kind = type(node)
-            if kind is cst.Attribute:
-                node = node.value
-            elif kind is cst.Call:
-                node = node.func
-            elif kind is cst.Subscript:
-                node = node.value
-            else:
-                break
-        if kind is not cst.Name:
-            return True  # decorators, defs: qualified_names answers
-        return self.bindings.head_under(node.value, root)
 
     def import_name(self, name: str) -> Optional[str]:
         """The qualified name of a bare name bound only by one import, else None."""

@@ -147,14 +147,17 @@ def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] 
         if not getattr(r, "code_triggers", True):
             out.append(r)
             continue
+        # identifier-like triggers (one of them, unless another trigger is present) and required
+        # words (all) must be in the code: `keras` in a docstring builds no model
         present = [t for t in r.triggers if has(t)]
-        in_code = [t for t in (*present, *r.requires) if _IDENTIFIER.fullmatch(t)]
-        if in_code and words is None:
+        any_of = present if all(_IDENTIFIER.fullmatch(t) for t in present) else []
+        all_of = [w for w in r.requires if _IDENTIFIER.fullmatch(w)]
+        if not (any_of or all_of):
+            out.append(r)
+            continue
+        if words is None:
             words = _code_words(tree)
-        # identifier-like triggers (one of them) and required words (all) must be in the code:
-        # `keras` in a docstring builds no model
-        if (not all(_IDENTIFIER.fullmatch(t) for t in present) or any(t in words for t in present)) \
-                and all(w in words for w in r.requires if _IDENTIFIER.fullmatch(w)):
+        if (not any_of or any(t in words for t in any_of)) and all(w in words for w in all_of):
             out.append(r)
     return out
 

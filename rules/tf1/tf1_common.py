@@ -80,9 +80,9 @@ class TF1Rule(Rule):
         """'train.AdamOptimizer' for `tf.train.AdamOptimizer` (any alias of `tensorflow`), '' for
         the module itself, None when the node does not name something under tensorflow (or names
         it ambiguously, or names private or Keras parts)."""
-        if self.in_import or not self.names.may_be_under(node, "tensorflow"):
+        if self.in_import:
             return None
-        qnames = self.names.qualified_names(node)
+        qnames = self.names.qualified_names(node, "tensorflow")
         if len(qnames) != 1:
             return None
         q = next(iter(qnames))

@@ -104,8 +104,7 @@ class TF1GoneAPI(TF1Rule):
         for n in chain[1:]:
             self._skip.add(id(n))
         # through an alias of tensorflow itself (names imported from a gone module: the import says it)
-        if not isinstance(chain[-1], cst.Name) or not self.names.may_be_under(chain[-1], "tensorflow") \
-                or self.names.qualified_names(chain[-1]) not in _TF_ROOTS:
+        if not isinstance(chain[-1], cst.Name) or self.names.qualified_names(chain[-1], "tensorflow") not in _TF_ROOTS:
             return
         for n in chain:
             if not isinstance(n, (cst.Attribute, cst.Name)):

@@ -75,7 +75,14 @@ def test_whitespace_fields_are_known_by_their_types():
 
 @pytest.mark.parametrize("name,module", list(_modules()), ids=lambda x: x if isinstance(x, str) else "")
 def test_positions_are_position_provider_s(name, module):
-    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    # LibCST's provider recurses once per nesting level: the big generated tables need more than
+    # the default limit outside pytest-xdist's workers
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 20000))
+    try:
+        theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    finally:
+        sys.setrecursionlimit(old)
     mine = Positions(module)
     for node in _all_nodes(module):
         assert mine.get(node) == theirs.get(node), type(node).__name__
@@ -195,6 +202,10 @@ def test_names_resolve_through_imports_and_aliases(src, expr, expected):
     module = cst.parse_module(src + f"y = {expr}\n")
     node = module.body[-1].body[0].value
     assert NameResolver(_Holder(module)).qualified_names(node) == expected
+    # asked for names under a package: the same answer when one can be under it, else nothing
+    for package in ("tensorflow", "keras"):
+        under = {q for q in expected if q == package or q.startswith(package + ".")}
+        assert NameResolver(_Holder(module)).qualified_names(node, package) == (expected if under else set())
 
 
 def test_function_scopes_see_the_function_alone():
