@@ -1,16 +1,18 @@
 """The example scripts of the Keras-era packages of ../shared/CORPORA.md, run under TensorFlow 2.21
 before and after kmigrate, the way a user lives it (`kmigrate script.py`, then `python script.py`).
 
-    python benchmarks/keras_examples.py [--unsafe-fixes] [--timeout S] [PACKAGE...]
+    python benchmarks/keras_examples.py [--unsafe-fixes] [--timeout S] [PACKAGE|FOLDER...]
 
 Which scripts: every `.py` file under an `examples/` folder of the packages' sdists (the ones
-tests/corpora.py caches), `__init__.py` left out. Each runs in a child process of its own with:
+tests/corpora.py caches: the CORPORA.md packages and Keras 2.3.1's own examples), `__init__.py`
+left out; or every `.py` file of a FOLDER given instead of a package name. Each runs in a child process of its own with:
 - downloads refused (`urllib`, `keras.utils.get_file`): a script that needs a file it does not
   ship is "needs data";
 - `keras.datasets.*.load_data()` (mnist, fashion_mnist, cifar10, cifar100, imdb, reuters,
   boston_housing) answering random data of the real shapes and dtypes;
 - `Model.fit` cut to one epoch of at most 256 samples (2 steps for generators; `evaluate` and
-  `predict` to 2 steps when they count steps), so a run takes seconds;
+  `predict` to 2 steps when they count steps), so a run takes seconds; a script that trains in a
+  loop stops (as "ran") at its 4th `fit` or 21st `train_on_batch`;
 - hyperas templates (`{{choice([...])}}`, `{{uniform(a, b)}}`) replaced by their first choice /
   lower bound and the `data()` and `model(*data())` functions called (what one hyperas trial
   does), with `hyperas`/`hyperopt` stubbed: the Keras code of those examples is what is measured.
@@ -37,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.corpora import KERAS_ERA, corpus  # noqa: E402
+from tests.corpora import EXAMPLES, KERAS_ERA, corpus  # noqa: E402
 
 # Runs in the child: the harness, then the script. argv: script path, mode ("script" / "hyperas").
 HARNESS = r'''
@@ -99,9 +101,22 @@ def cut(x):
         return {k: e[:CAP] for k, e in x.items()}
     return x
 
+class EnoughTraining(Exception):
+    """Raised by the 4th fit / 21st train_on_batch: a script that trains in a loop has shown it runs."""
+
+calls = {"fit": 0, "train_on_batch": 0}
+def enough(kind, limit):
+    calls[kind] += 1
+    if calls[kind] > limit:
+        raise EnoughTraining(kind)
+
 Model = keras.Model
-_fit, _evaluate, _predict = Model.fit, Model.evaluate, Model.predict
+_fit, _evaluate, _predict, _train_on_batch = Model.fit, Model.evaluate, Model.predict, Model.train_on_batch
+def train_on_batch(self, *args, **kwargs):
+    enough("train_on_batch", 20)
+    return _train_on_batch(self, *args, **kwargs)
 def fit(self, x=None, y=None, *args, **kwargs):
+    enough("fit", 3)
     kwargs["epochs"] = 1
     kwargs.pop("initial_epoch", None)
     if kwargs.get("steps_per_epoch"):
@@ -121,7 +136,7 @@ def predict(self, x, *args, **kwargs):
     if kwargs.get("steps"):
         kwargs["steps"] = min(2, kwargs["steps"])
     return _predict(self, x, *args, **kwargs)
-Model.fit, Model.evaluate, Model.predict = fit, evaluate, predict
+Model.fit, Model.evaluate, Model.predict, Model.train_on_batch = fit, evaluate, predict, train_on_batch
 for legacy in ("fit_generator", "evaluate_generator", "predict_generator"):
     if hasattr(Model, legacy):
         pass  # Keras 3 has none: an old script fails on them, as it would for a user
@@ -156,7 +171,7 @@ try:
             g["create_model"](*(args if isinstance(args, tuple) else (args,)))
     else:
         runpy.run_path(path, run_name="__main__")
-except SystemExit:
+except (SystemExit, EnoughTraining):
     pass
 except BaseException as exc:
     tb = traceback.extract_tb(exc.__traceback__)
@@ -176,8 +191,15 @@ def hyperas_source(text: str) -> str:
     return _TEMPLATE.sub(lambda m: f"({m.group(1).strip()})", text)
 
 
+def root_of(name: str) -> Path:
+    """A package of tests/corpora.py, or a folder of scripts of your own (every .py file in it)."""
+    return Path(name) if Path(name).is_dir() else corpus(name)
+
+
 def scripts_of(name: str) -> list[Path]:
-    root = corpus(name)
+    root = root_of(name)
+    if Path(name).is_dir():
+        return sorted(p for p in root.glob("*.py") if p.name != "__init__.py")
     return sorted(p for p in root.rglob("*.py") if "examples" in p.parts and p.name != "__init__.py")
 
 
@@ -237,7 +259,7 @@ def main() -> None:
     unreported = 0
     start = time.perf_counter()
     print(f"{'script':48} {'before kmigrate':40} after kmigrate")
-    for name in args.packages or list(KERAS_ERA):
+    for name in args.packages or [*KERAS_ERA, *EXAMPLES]:
         for src in scripts_of(name):
             text = src.read_text(encoding="utf-8", errors="replace")
             mode = "hyperas" if "{{" in text and "hyperas" in text else "script"
@@ -262,7 +284,7 @@ def main() -> None:
                     reported = after.get("line") in lines
                     unreported += not reported
                     note = f"  [line {after.get('line')}: {'reported' if reported else 'NOT reported'}]"
-            label = f"{name}/{src.relative_to(corpus(name)).as_posix().split('/examples/')[-1]}"
+            label = f"{Path(name).name}/{src.relative_to(root_of(name)).as_posix().split('/examples/')[-1]}"
             print(f"{label[:48]:48} {describe(before)[:40]:40} {describe(after)}{note}", flush=True)
             totals["before"][classify(before)] += 1
             totals["after"][classify(after)] += 1

@@ -36,6 +36,11 @@ TF1_ERA = {
     "stable-baselines": "2.10.2",
 }
 ALL = {**KERAS_ERA, **TF1_ERA}
+# Keras' own example scripts (Keras 2.3.1 sdist's examples/): what old Keras 2 programs look like,
+# run by benchmarks/keras_examples.py; not a lint corpus (the package itself is Keras' source).
+EXAMPLES = {
+    "keras": "2.3.1",
+}
 # A large modern package, not in CORPORA.md (benchmarks/reliability.py --modern picks another).
 MODERN = {
     "rich": "13.9.4",
@@ -91,7 +96,7 @@ def fetch(name: str, version: str) -> Path:
 
 def corpus(name: str) -> Path:
     """The unpacked sdist of a CORPORA.md or MODERN package (downloaded once, then cached)."""
-    version = ALL.get(name) or MODERN[name]
+    version = ALL.get(name) or EXAMPLES.get(name) or MODERN[name]
     try:
         return fetch(name, version)
     except Exception as exc:  # network or registry trouble

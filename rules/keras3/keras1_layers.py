@@ -32,6 +32,7 @@ from kmigrate.rules.keras3.keras1_common import (
     with_args,
 )
 from kmigrate.rules.tables.keras1_layers import (
+    BACKEND_KEYWORDS,
     BORDER_MODE_GONE,
     CONSUME_LESS_VALUES,
     DIM_ORDERING_FUNCTIONS,
@@ -781,7 +782,10 @@ class Keras1LayerKeyword(Keras1Rule):
     `sigma` -> `stddev`, RNN `inner_init`, `inner_activation`, `U_regularizer`, `dropout_W`,
     `dropout_U`, conv `nb_filter`, `filter_length`, `subsample(_length)`, `border_mode`,
     `atrous_rate`, pooling `pool_length`/`stride`, UpSampling1D `length`, BatchNormalization
-    `beta_init`/`gamma_init`, `Input(input_dtype=)`.
+    `beta_init`/`gamma_init`, `Input(input_dtype=)`; and the keywords of Keras 1 backend
+    functions: `K.random_normal(std=)`/`K.truncated_normal(std=)` -> `stddev=`,
+    `K.random_uniform(low=, high=)` -> `minval=`, `maxval=`, `K.conv2d`/`K.pool2d(border_mode=)`
+    -> `padding=` (their `dim_ordering=` is KM306's).
 
     ## Why is this bad
     Keras 2 translated these at run time; Keras 3 rejects them ("Unrecognized keyword arguments").
@@ -831,11 +835,16 @@ class Keras1LayerKeyword(Keras1Rule):
                 "from keras.layers import MaxPooling1D\nMaxPooling1D(pool_size=2, strides=1, padding='same')\n"),
         Example("from keras.layers import Conv2D\nConv2D(32, (3, 3), border_mode='full')\n"),
         Example("from keras.layers import Dense\nDense(10, init='one', kernel_initializer='zeros')\n"),
+        Example("from keras import backend as K\ne = K.random_normal(shape=(2, 3), mean=0., std=0.5)\n",
+                "from keras import backend as K\ne = K.random_normal(shape=(2, 3), mean=0., stddev=0.5)\n"),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
         cls = self.call_class(node)
         table = KEYWORDS.get(cls)
+        if not table and any(a.keyword is not None for a in node.args):
+            cls = self.kname(node.func)
+            table = BACKEND_KEYWORDS.get(cls)
         if not table:
             return
         present = _keywords(node)

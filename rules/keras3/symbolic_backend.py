@@ -99,7 +99,11 @@ class SymbolicBackend(KerasRule):
     into a small loss layer: a `Layer` subclass whose `call` computes the expression (the helper
     lines that only feed it move into `call`) and calls `self.add_loss`, applied to the model's
     output and the tensors the expression reads; the model is rebuilt from its inputs to the
-    layer's output, which passes the model output through unchanged.
+    layer's output, which passes the model output through unchanged. Keras 1's VAE, a loss
+    function that reads the model's symbolic tensors besides `y_true`/`y_pred`
+    (`def vae_loss(x, x_decoded): ... K.square(z_mean) ...` passed to `compile(loss=)`), gets the
+    same loss layer when every training call passes the same x and y (the autoencoder case:
+    `y_true` is then the model's input); else each line of it that reads them is reported.
 
     ## Why is this bad
     Keras 3 raises "A KerasTensor cannot be used as input to a TensorFlow function" for
@@ -127,7 +131,8 @@ class SymbolicBackend(KerasRule):
     Safe: `keras.ops` computes the same functions (only those whose signatures agree are
     rewritten), and the loss layer adds the same loss to the same model (its weights and outputs
     unchanged; `model.layers` gets one layer without weights). Backend functions without a twin,
-    and an `add_loss` whose helper values are used elsewhere too, are reported.
+    an `add_loss` whose helper values are used elsewhere too, and a loss closure over symbolic
+    tensors whose model is trained on targets that are not its inputs, are reported.
     """
 
     code = "KM352"
@@ -176,6 +181,8 @@ class SymbolicBackend(KerasRule):
             return
         moved: set[int] = set()
         plan = self._add_loss(block, scope, moved)
+        if plan is None and isinstance(block, cst.Module):
+            plan = self._loss_closures(block, scope, moved)
         for i, stmt in enumerate(scope.body):
             if i in moved or not isinstance(stmt, cst.SimpleStatementLine):
                 continue
@@ -314,3 +321,150 @@ class SymbolicBackend(KerasRule):
         message = ("`add_loss` of a symbolic tensor is gone in Keras 3: the loss is computed in a small `Layer` "
                    f"(`{cls}`) that calls `self.add_loss`, and `{model}` is rebuilt through it")
         return message, block.with_changes(body=body), imports, scope.body[at].body[0].value
+
+    # ------------------------------------------------------------------ loss closures
+
+    def _loss_closures(self, block, scope: _Scope, moved: set[int]):
+        """Keras 1's VAE: `def vae_loss(x, x_decoded): ... z_mean ...` passed as `compile(loss=)`,
+        reading symbolic tensors of the model besides y_true/y_pred. Keras 3 calls a loss on real
+        tensors only: the body moves into a loss layer when y_true is the model's input (every
+        training call passes the same x and y, the autoencoder case); else it is reported."""
+        plan = None
+        for i, stmt in enumerate(scope.body):
+            if not isinstance(stmt, cst.FunctionDef) or not isinstance(stmt.body, cst.IndentedBlock):
+                continue
+            params = [p.name.value for p in stmt.params.params]
+            local = set(params) | {t.target.value for s in stmt.body.body if isinstance(s, cst.SimpleStatementLine)
+                                   for a in s.body if isinstance(a, cst.Assign) for t in a.targets
+                                   if isinstance(t.target, cst.Name)}
+            reads = [(s, [n for n in _names(s) if n in scope.tensors and n not in local]) for s in stmt.body.body]
+            free = sorted({n for _, ns in reads for n in ns})
+            if not free:
+                continue
+            compiles = [j for j, c in enumerate(scope.body) if self._compile_with_loss(c, stmt.name.value)]
+            if not compiles:
+                continue  # a helper that builds the graph, not a loss
+            converted = None
+            if plan is None and len(compiles) == 1:
+                converted = self._closure_layer(block, scope, i, compiles[0], params, free, moved)
+            if isinstance(converted, tuple):
+                plan = converted
+                continue
+            why = f"; not rewritten: {converted}" if converted else ""
+            for s, ns in reads:
+                if ns:
+                    self.report(s, f"the loss `{stmt.name.value}` reads `{'`, `'.join(sorted(set(ns)))}`, symbolic "
+                                "tensors of the functional model: a Keras 3 loss sees only y_true and y_pred; compute "
+                                "that part in a layer that calls `self.add_loss`" + why)
+        return plan
+
+    def _compile_with_loss(self, stmt, fname: str) -> Optional[str]:
+        """The model name of `model.compile(..., loss=fname)` on a functional model built here."""
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr)):
+            return None
+        call = stmt.body[0].value
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "compile"
+                and isinstance(call.func.value, cst.Name)):
+            return None
+        loss = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "loss"),
+                    call.args[1].value if len(call.args) > 1 and call.args[1].keyword is None else None)
+        return call.func.value.value if isinstance(loss, cst.Name) and loss.value == fname else None
+
+    def _closure_layer(self, block, scope: _Scope, at: int, comp: int, params, free, moved):
+        fn: cst.FunctionDef = scope.body[at]
+        model = self._compile_with_loss(scope.body[comp], fn.name.value)
+        call = scope.body[comp].body[0].value
+        if not any(a.keyword is not None and a.keyword.value == "loss" for a in call.args):
+            return "the loss is passed by position"
+        if model not in scope.models:
+            return f"`{model}` is not a functional `Model(...)` built here"
+        mcall = scope.models[model]
+        given = [a for a in mcall.args if a.keyword is None] + [a for a in mcall.args if a.keyword is not None]
+        if len(given) < 2 or any(isinstance(a.value, (cst.List, cst.Tuple)) for a in given[:2]):
+            return "the model has more than one input or output"
+        *head, last = fn.body.body
+        if (len(params) != 2 or not all(isinstance(s, cst.SimpleStatementLine) for s in fn.body.body)
+                or not (len(last.body) == 1 and isinstance(last.body[0], cst.Return) and last.body[0].value)
+                or any(isinstance(n, (cst.Return, cst.Global, cst.Nonlocal)) for s in head for n in walk(s))):
+            return "the loss is not straight-line code ending in one `return`"
+        uses = [n for n in walk(self.module) if isinstance(n, cst.Name) and n.value == fn.name.value]
+        if len(uses) != 2:
+            return f"`{fn.name.value}` is used elsewhere too"
+        why = self._same_x_and_y(model)
+        if why:
+            return why
+        ops, imports = self._ops_name()
+        if ops is None:
+            return "the name `ops` is taken in this file"
+        layer = self._layer_name(imports)
+        if isinstance(layer, str):
+            return layer
+        imports = imports + layer
+        cls = self._class_name(fn.name.value)
+        indent = self.module.default_indent
+        lines = [f"class {cls}(Layer):\n", f"{indent}def call(self, inputs):\n",
+                 f"{indent * 2}_, {params[0]}, {params[1]}, {', '.join(free)} = inputs\n"]
+        for s in head:
+            lines.append(f"{indent * 2}{code_of(s.with_changes(leading_lines=[]), self.module).lstrip()}")
+        lines.append(f"{indent * 2}self.add_loss({ops}.mean({code_of(last.body[0].value)}))\n")
+        lines.append(f"{indent * 2}return inputs[0]\n")
+        lines.append(f"{model} = {code_of(mcall.func)}({model}.inputs, {cls}()([{model}.outputs[0], {model}.inputs[0], "
+                     f"{model}.outputs[0], {', '.join(free)}]))\n")
+        try:
+            new = list(cst.parse_module("".join(lines)).body)
+        except cst.ParserSyntaxError:
+            return "the loss body does not fit in a method"
+        comp_stmt = scope.body[comp]
+        new[0] = new[0].with_changes(leading_lines=comp_stmt.leading_lines)
+        args = [a for a in call.args if not (a.keyword is not None and a.keyword.value == "loss")]
+        if args:
+            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        new.append(comp_stmt.with_changes(leading_lines=[], body=[cst.Expr(call.with_changes(args=args))]))
+        body = [x for j, s in enumerate(scope.body) for x in (new if j == comp else [s])]
+        moved.update({at, comp})
+        message = (f"the loss `{fn.name.value}` reads symbolic tensors of the model ({', '.join(free)}), which a Keras 3 "
+                   f"loss cannot: it is computed in a small `Layer` (`{cls}`) that calls `self.add_loss` (y_true is the "
+                   f"model's input: `{model}` is trained on the same x and y), and `{model}` is rebuilt through it")
+        return message, block.with_changes(body=body), imports, call
+
+    def _same_x_and_y(self, model: str) -> Optional[str]:
+        """Why the model's training calls may pass a y that is not its x (None: they all pass x as y)."""
+        for n in walk(self.module):
+            if not (isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and isinstance(n.func.value, cst.Name)
+                    and n.func.value.value == model):
+                continue
+            method = n.func.attr.value
+            if method in ("compile", "summary", "predict", "predict_on_batch", "save", "save_weights", "load_weights",
+                          "get_weights", "set_weights", "to_json", "count_params"):
+                continue
+            if method not in ("fit", "evaluate", "train_on_batch", "test_on_batch"):
+                return f"`{model}.{method}(...)` may pass targets that are not the inputs"
+            pos = [a.value for a in n.args if a.keyword is None]
+            kw = {a.keyword.value: a.value for a in n.args if a.keyword is not None}
+            x = kw.get("x", pos[0] if pos else None)
+            y = kw.get("y", pos[1] if len(pos) > 1 else None)
+            if x is None or y is None or code_of(x) != code_of(y):
+                return f"`{model}.{method}(...)` is not given the same x and y"
+            val = kw.get("validation_data")
+            if val is not None and not (isinstance(val, cst.Tuple) and len(val.elements) == 2
+                                        and code_of(val.elements[0].value) == code_of(val.elements[1].value)):
+                return "the validation data's targets are not its inputs"
+        return None
+
+    def _layer_name(self, pending: list[ImportEdit]):
+        """The import edits that make `Layer` the Keras base layer here, or why it cannot be."""
+        bindings = self.__dict__.get("_bindings")
+        if bindings is None:
+            bindings = self._bindings = name_bindings(self.module)
+        if "Layer" in bindings:
+            q = self.names.import_name("Layer") or ""
+            return [] if q.endswith("layers.Layer") else "the name `Layer` is taken in this file"
+        return [ImportEdit(keras_module(self.context.target, "layers"), "Layer")]
+
+    def _class_name(self, base: str) -> str:
+        bindings = self.__dict__.get("_bindings") or name_bindings(self.module)
+        cls = "".join(p.capitalize() for p in base.split("_"))
+        cls = cls if cls.endswith("Loss") else cls + "Loss"
+        while cls in bindings or any(isinstance(n, cst.Name) and n.value == cls for n in walk(self.module)):
+            cls = "_" + cls
+        return cls

@@ -163,6 +163,20 @@ KEYWORDS = {
     "Input": {"input_dtype": "dtype"},
 }
 
+# Keras 1 backend functions whose keywords were renamed (KM304; canonical name -> renames); the
+# targets are the signatures of tf.keras.backend in TensorFlow 2.21 (tests check each is accepted).
+_BACKEND_CONV = {"border_mode": "padding", "dim_ordering": "data_format"}
+BACKEND_KEYWORDS = {
+    "backend.random_normal": {"std": "stddev"},
+    "backend.truncated_normal": {"std": "stddev"},
+    "backend.random_uniform": {"low": "minval", "high": "maxval"},
+    "backend.conv1d": _BACKEND_CONV,
+    "backend.conv2d": _BACKEND_CONV,
+    "backend.pool2d": _BACKEND_CONV,
+    "backend.resize_images": _DATA_FORMAT,
+    "backend.spatial_2d_padding": _DATA_FORMAT,
+}
+
 # Model(input=, output=) (KM309); the canonical names that mean a functional Model.
 MODEL_KEYWORDS = {"input": "inputs", "output": "outputs"}
 MODEL_NAMES = ("Model", "models.Model")
@@ -184,6 +198,7 @@ DIM_ORDERING_VALUES = {"tf": "channels_last", "th": "channels_first", "default":
 DIM_ORDERING_FUNCTIONS = frozenset({
     "preprocessing.image.ImageDataGenerator", "preprocessing.image.img_to_array",
     "preprocessing.image.array_to_img",
+    *(name for name, renames in BACKEND_KEYWORDS.items() if "dim_ordering" in renames),
 })
 CONSUME_LESS_VALUES = {"cpu": 0, "mem": 1, "gpu": 2}
 FORGET_BIAS_VALUES = {"one": True, "ones": True, "zero": False, "zeros": False}

@@ -137,3 +137,11 @@ def test_positional_kernel_trap_is_real(keras):
     assert layer.kernel_size == (3, 3) and layer.strides == (3, 3)
     for cls in T.POSITIONAL_KERNEL:
         assert "kernel_size" in _params(_target(keras, cls))
+
+
+@pytest.mark.parametrize("name", sorted(T.BACKEND_KEYWORDS))
+def test_backend_keyword_targets_are_accepted_and_old_keywords_are_not(keras, name):
+    fn = getattr(keras.backend, name.split(".", 1)[1])
+    params = inspect.signature(fn).parameters
+    for old, new in T.BACKEND_KEYWORDS[name].items():
+        assert new in params and old not in params, (name, old, new)

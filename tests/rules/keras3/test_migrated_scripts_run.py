@@ -81,6 +81,9 @@ EXPECTED = {
     "k1_sklearn_classifier": (["Dense", "Dense"], 40 + 27, [30, 3]),
     # VAE: Dense(6) on 12: 78; two Dense(2) on 6: 28; Dense(6) on 2: 18; Dense(12) on 6: 84; the loss layer: 0
     "k2_vae": (sorted(["Dense", "Dense", "Dense", "Lambda", "Dense", "Dense", "VaeLoss"]), 78 + 28 + 18 + 84, [16, 12]),
+    # the same VAE, Keras 1 style: the loss closure over z_mean/z_log_var becomes the loss layer
+    "k1_vae_loss_closure": (sorted(["Dense", "Dense", "Dense", "Lambda", "Dense", "Dense", "VaeLoss"]),
+                            78 + 28 + 18 + 84, [16, 12]),
     # SimpleRNN(6) on 3: 6*3 + 6*6 + 6 = 60; Dense(2) on 6: 14 (the script checks the tiny init std)
     "k1_init_lambda": (["SimpleRNN", "Dense"], 60 + 14, [16, 2]),
     # hidden = np.int64(7) * 2 = 14: Dense(14) on 7: 112; num_classes = np.max(y) + 1 = 4: Dense(4) on 14: 60
