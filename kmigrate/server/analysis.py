@@ -113,7 +113,7 @@ class Settings:
         """The engine's Options for `config`; `codes`: only those rules; `to`: override `--to`."""
         style = config.to if to == "config" else to
         key = (tuple(config.select), tuple(config.extend_select), tuple(config.ignore), config.target,
-               style, config.unsafe_fixes, codes)
+               style, config.unsafe_fixes, config.tf1_layers, codes)
         found = self._options.get(key)
         if found is None:
             from ..engine import Options
@@ -123,7 +123,7 @@ class Settings:
             if codes is not None:
                 rules = [r for r in rules if r.code in codes]
             found = self._options[key] = Options(rules=tuple(rules), target=config.target, to=style,
-                                                 unsafe_fixes=config.unsafe_fixes)
+                                                 unsafe_fixes=config.unsafe_fixes, tf1_layers=config.tf1_layers)
         return found
 
 

@@ -322,3 +322,14 @@ async def test_workspace_command_migrates_files_on_disk_and_open_documents(bare_
     kinds = [r.kind for r in reports]
     assert kinds[0] == "begin" and kinds[-1] == "end" and "report" in kinds
     await client.shutdown_session()
+
+
+async def test_the_tf1_layers_choice_of_the_config_is_the_servers_too(client, project):
+    root = project('tf1-layers = "compat"')
+    text = "import tensorflow as tf\nx = tf.placeholder(tf.float32, [None, 3])\nh = tf.layers.dense(x, 4)\n"
+    uri = open_python(client, root / "a.py", text)
+    diags = await wait_for(client, uri, 1)
+    assert "KM606" in codes(diags)
+    (fix_all,) = await actions(client, uri, diags, only=["source.fixAll.kmigrate"])
+    fixed = apply_text_edits(text, edits_by_uri(fix_all.edit)[uri])
+    assert "tf.compat.v1.layers.dense(x, 4)" in fixed and 'os.environ["TF_USE_LEGACY_KERAS"] = "1"' in fixed
