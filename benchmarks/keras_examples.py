@@ -10,7 +10,7 @@ left out; or every `.py` file of a FOLDER given instead of a package name. Each 
   ship is "needs data";
 - `keras.datasets.*.load_data()` (mnist, fashion_mnist, cifar10, cifar100, imdb, reuters,
   boston_housing) answering random data of the real shapes and dtypes;
-- `Model.fit` cut to one epoch of at most 256 samples (2 steps for generators; `evaluate` and
+- `Model.fit` cut to one epoch of at most 200 samples (2 steps for generators; `evaluate` and
   `predict` to 2 steps when they count steps), so a run takes seconds; a script that trains in a
   loop stops (as "ran") at its 4th `fit` or 21st `train_on_batch`;
 - hyperas templates (`{{choice([...])}}`, `{{uniform(a, b)}}`) replaced by their first choice /
@@ -76,10 +76,13 @@ FAKE = {
                             (images(10000, (32, 32, 3), 10)[0], rng.randint(0, 10, (10000, 1)).astype("uint8"))),
     "cifar100": lambda **k: ((images(50000, (32, 32, 3), 100)[0], rng.randint(0, 100, (50000, 1)).astype("uint8")),
                              (images(10000, (32, 32, 3), 100)[0], rng.randint(0, 100, (10000, 1)).astype("uint8"))),
-    "imdb": lambda **k: (sequences(25000, min(k.get("num_words") or k.get("nb_words") or 5000, 5000), 2),
-                         sequences(25000, min(k.get("num_words") or k.get("nb_words") or 5000, 5000), 2)),
-    "reuters": lambda **k: (sequences(8982, min(k.get("num_words") or k.get("nb_words") or 5000, 5000), 46),
-                            sequences(2246, min(k.get("num_words") or k.get("nb_words") or 5000, 5000), 46)),
+    # as Keras 3's loaders: imdb takes **kwargs and ignores `nb_words` (the whole 88,584-word vocabulary
+    # comes back), reuters rejects it
+    "imdb": lambda path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113, start_char=1, oov_char=2,
+                   index_from=3, **ignored: (sequences(25000, num_words or 88584, 2), sequences(25000, num_words or 88584, 2)),
+    "reuters": lambda path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_split=0.2, seed=113,
+                      start_char=1, oov_char=2, index_from=3: (sequences(8982, num_words or 30979, 46),
+                                                               sequences(2246, num_words or 30979, 46)),
     "boston_housing": lambda **k: ((rng.rand(404, 13), rng.rand(404) * 50), (rng.rand(102, 13), rng.rand(102) * 50)),
 }
 for name, fake in FAKE.items():
@@ -91,7 +94,7 @@ for mod in (keras.utils, tf.keras.utils):
 import keras.src.utils.file_utils as _fu
 _fu.get_file = refuse
 
-CAP = 256
+CAP = 200  # a multiple of the usual fixed batch sizes (batch_input_shape=(25, ...), batch_shape=(100, ...))
 def cut(x):
     if isinstance(x, np.ndarray):
         return x[:CAP]
@@ -179,7 +182,7 @@ except BaseException as exc:
     first = traceback.format_exception_only(type(exc), exc)[-1].strip().splitlines()[0][:200]
     result = {"status": "failed", "error": first, "type": type(exc).__name__, "line": line,
               "module": getattr(exc, "name", None) if isinstance(exc, ImportError) else None}
-print("BENCH-RESULT " + json.dumps(result), flush=True)
+print("\nBENCH-RESULT " + json.dumps(result), flush=True)  # on its own line, after any progress bar
 os._exit(0)
 '''
 
@@ -230,6 +233,20 @@ def describe(result: dict) -> str:
     return f"failed: {result.get('error', '')}"
 
 
+def original_line(before: str, after: str, line):
+    """The line of `before` that line `line` of `after` (the migrated text) came from (findings
+    are reported at the lines of the file as it was)."""
+    if line is None:
+        return None
+    import difflib
+
+    ops = difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(), autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in ops:
+        if j1 < line <= j2:
+            return i1 + min(line - j1, max(i2 - i1, 1))
+    return line
+
+
 def run(path: Path, mode: str, timeout: int) -> dict:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1", "MPLBACKEND": "Agg"}
     try:
@@ -237,7 +254,7 @@ def run(path: Path, mode: str, timeout: int) -> dict:
                               timeout=timeout, cwd=path.parent, env=env)
     except subprocess.TimeoutExpired:
         return {"status": "failed", "error": f"timed out after {timeout} s", "type": "Timeout"}
-    line = next((l for l in proc.stdout.splitlines() if l.startswith("BENCH-RESULT ")), None)
+    line = next((l[l.index("BENCH-RESULT "):] for l in proc.stdout.splitlines() if "BENCH-RESULT " in l), None)
     if line is None:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return {"status": "failed", "error": f"crashed: {tail[:200]}", "type": "Crash"}
@@ -281,7 +298,9 @@ def main() -> None:
                 note = ""
                 if classify(after) == "failed":
                     lines = {f.line for f in result.findings if not f.fix_applied}
-                    reported = after.get("line") in lines
+                    reported = original_line(original.read_text(encoding="utf-8", errors="replace"),
+                                             migrated.read_text(encoding="utf-8", errors="replace"),
+                                             after.get("line")) in lines
                     unreported += not reported
                     note = f"  [line {after.get('line')}: {'reported' if reported else 'NOT reported'}]"
             label = f"{Path(name).name}/{src.relative_to(root_of(name)).as_posix().split('/examples/')[-1]}"

@@ -538,12 +538,13 @@ RULES = {
     },
     'KM340': {
         'module': 'kmigrate.rules.keras3.keras2_utils',
-        'cls': 'ToCategoricalNbClasses',
-        'name': 'to-categorical-nb-classes',
-        'summary': '`to_categorical(nb_classes=)` is gone; use `num_classes=`',
+        'cls': 'Keras1FunctionKeyword',
+        'name': 'keras1-function-keyword',
+        'summary': ('Keras 1 function keyword (`to_categorical(nb_classes=)`, '
+                    '`load_data(nb_words=)`)'),
         'severity': 'error',
         'fix_safety': 'safe',
-        'triggers': ('nb_classes',),
+        'triggers': ('nb_classes', 'nb_words'),
         'code_triggers': True,
         'trigger_pattern': None,
         'opt_in': False,

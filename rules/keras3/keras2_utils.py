@@ -13,7 +13,7 @@ from kmigrate.rules.imports.removed_keras_module import split_root
 from kmigrate.rules.tables.keras2_api import (
     BACKEND_DROPPABLE, BACKEND_GONE, BACKEND_TF_ONLY_HINTS, BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL, DEPRECATED_PREPROCESSING,
     KERAS3_BACKEND,
-    OLD_NAMES_BY_TARGET, SKLEARN_MODULE, SKLEARN_WRAPPERS, TO_CATEGORICAL, TO_CATEGORICAL_KEYWORDS,
+    OLD_NAMES_BY_TARGET, SKLEARN_MODULE, SKLEARN_WRAPPERS, FUNCTION_KEYWORDS,
     UNSAFE_ALIASES,
 )
 
@@ -29,22 +29,29 @@ def _import_from_names(node: cst.ImportFrom):
     return root, rest, [(a, get_full_name_for_node(a.name) or "") for a in node.names]
 
 
-class ToCategoricalNbClasses(KerasRule):
+class Keras1FunctionKeyword(KerasRule):
     """
     ## What it does
-    Renames Keras 1's `to_categorical(y, nb_classes=n)` keyword to `num_classes=`.
+    Renames Keras 1 keywords of functions, from the table in `rules/tables/keras2_api.py`:
+    `to_categorical(y, nb_classes=n)` -> `num_classes=`, `imdb.load_data(nb_words=n)` and
+    `reuters.load_data(nb_words=n)` -> `num_words=`.
 
     ## Why is this bad
     `to_categorical()` takes `num_classes` since Keras 2:
-    `TypeError: to_categorical() got an unexpected keyword argument 'nb_classes'`.
+    `TypeError: to_categorical() got an unexpected keyword argument 'nb_classes'`; so does
+    `reuters.load_data(nb_words=)`. Worse, `imdb.load_data(nb_words=20000)` silently ignores the
+    keyword and returns the whole 88,584-word vocabulary: the `Embedding(20000, ...)` that
+    follows fails in training with "indices[...] = 2xxxx is not in [0, 20000)".
 
     ## Example
     ```python
     Y = np_utils.to_categorical(y, nb_classes=10)
+    (x_train, y_train), (x_test, y_test) = imdb.load_data(nb_words=20000)
     ```
     becomes
     ```python
     Y = np_utils.to_categorical(y, num_classes=10)
+    (x_train, y_train), (x_test, y_test) = imdb.load_data(num_words=20000)
     ```
     (KM102 turns `np_utils` into `keras.utils`.)
 
@@ -56,28 +63,37 @@ class ToCategoricalNbClasses(KerasRule):
     requires = ("keras",)
 
     code = "KM340"
-    name = "to-categorical-nb-classes"
-    summary = "`to_categorical(nb_classes=)` is gone; use `num_classes=`"
+    name = "keras1-function-keyword"
+    summary = "Keras 1 function keyword (`to_categorical(nb_classes=)`, `load_data(nb_words=)`)"
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
-    triggers = ("nb_classes",)
+    triggers = ("nb_classes", "nb_words")
 
     VALID = ["from keras.utils import to_categorical\nY = to_categorical(y, num_classes=3)\n",
-             "f(y, nb_classes=3)\n"]
+             "f(y, nb_classes=3)\n",
+             "from keras.datasets import imdb\ndata = imdb.load_data(num_words=100)\n",
+             "from keras.preprocessing.text import Tokenizer\nt = Tokenizer(nb_words=100)\n"]
     INVALID = [
         Example("from keras.utils import np_utils\nY = np_utils.to_categorical(y, nb_classes=10)\n",
                 "from keras.utils import np_utils\nY = np_utils.to_categorical(y, num_classes=10)\n"),
         Example("import keras\nY = keras.utils.to_categorical(y, nb_classes=10)\n",
                 "import keras\nY = keras.utils.to_categorical(y, num_classes=10)\n"),
+        Example("from keras.datasets import imdb\n(a, b), (c, d) = imdb.load_data(nb_words=100, maxlen=80)\n",
+                "from keras.datasets import imdb\n(a, b), (c, d) = imdb.load_data(num_words=100, maxlen=80)\n"),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.call_kname(node) != TO_CATEGORICAL:
+        if not any(a.keyword is not None for a in node.args):
             return
-        for old, new in TO_CATEGORICAL_KEYWORDS.items():
+        func = self.call_kname(node)
+        table = FUNCTION_KEYWORDS.get(func or "")
+        if not table:
+            return
+        short = ".".join(func.split(".")[-2:]) if func.startswith("datasets.") else func.split(".")[-1]
+        for old, new in table.items():
             arg = kwarg(node, old)
             if arg is not None:
-                self.report(arg, f"`to_categorical({old}=)` was renamed `{new}=`", rename_kw(arg, new))
+                self.report(arg, f"`{short}({old}=)` was renamed `{new}=`", rename_kw(arg, new))
 
 
 class BackendOnlyInTfKeras(KerasRule):

@@ -130,7 +130,13 @@ CONSTANT_INITIALIZER = "initializers.Constant"
 # ----------------------------------------------------------------------------- utilities, backend
 
 TO_CATEGORICAL = "utils.to_categorical"
-TO_CATEGORICAL_KEYWORDS = {"nb_classes": "num_classes"}
+# Keras 1 keywords of functions (KM340; canonical name -> renames). imdb.load_data takes **kwargs
+# and silently ignores `nb_words` (the whole vocabulary comes back); reuters.load_data rejects it.
+FUNCTION_KEYWORDS = {
+    TO_CATEGORICAL: {"nb_classes": "num_classes"},
+    "datasets.imdb.load_data": {"nb_words": "num_words"},
+    "datasets.reuters.load_data": {"nb_words": "num_words"},
+}
 
 # keras.backend functions gone everywhere (tf.keras.backend and Keras 3): what to do instead.
 BACKEND_GONE = {

@@ -187,10 +187,11 @@ def test_removed_layer_keywords(tfk):
 # ----------------------------------------------------------------------------- utilities, backend
 
 
-def test_to_categorical(tfk):
-    sig = params(resolve(tfk, T.TO_CATEGORICAL))
-    for old, new in T.TO_CATEGORICAL_KEYWORDS.items():
-        assert old not in sig and new in sig
+@pytest.mark.parametrize("func", sorted(T.FUNCTION_KEYWORDS))
+def test_function_keywords(tfk, func):
+    sig = params(resolve(tfk, func))
+    for old, new in T.FUNCTION_KEYWORDS[func].items():
+        assert old not in sig and new in sig  # imdb.load_data also takes **kwargs: `nb_words` is ignored there
 
 
 def test_backend_tables(tfk, k3):
