@@ -1145,8 +1145,8 @@ class ConsumeLess(Keras1Rule):
     """
     ## What it does
     Rewrites the Keras 1 RNN keyword `consume_less=` to `implementation=` for LSTM and GRU
-    (`'cpu'` -> 0, `'mem'` -> 1, `'gpu'` -> 2) and removes it from SimpleRNN, which has no
-    `implementation` in Keras 3.
+    (`'cpu'` -> 0, `'mem'` -> 1, `'gpu'` -> 2), removes a computed value, and removes it from
+    SimpleRNN, which has no `implementation` in Keras 3.
 
     ## Why is this bad
     Keras 3 rejects `consume_less`. It only chose how the cell is computed, never the result.
@@ -1161,8 +1161,9 @@ class ConsumeLess(Keras1Rule):
     ```
 
     ## Fix safety
-    Safe: the computation strategy does not change the model. A computed value for LSTM/GRU is
-    reported.
+    Safe: the computation strategy does not change the model. A computed value for LSTM/GRU
+    (`consume_less=mode`) is removed (unsafe when it is a call, which would no longer run); a call
+    that also passes `implementation=` is reported.
     """
 
     code = "KM307"
@@ -1178,7 +1179,8 @@ class ConsumeLess(Keras1Rule):
                 "from keras.layers import LSTM\nLSTM(64, implementation=2)\n"),
         Example("from keras.layers import SimpleRNN\nSimpleRNN(8, consume_less='mem', return_sequences=True)\n",
                 "from keras.layers import SimpleRNN\nSimpleRNN(8, return_sequences=True)\n"),
-        Example("from keras.layers import GRU\nGRU(8, consume_less=mode)\n"),
+        Example("from keras.layers import GRU\nGRU(8, consume_less=mode)\n", "from keras.layers import GRU\nGRU(8)\n"),
+        Example("from keras.layers import GRU\nGRU(8, consume_less='gpu', implementation=1)\n"),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -1199,8 +1201,10 @@ class ConsumeLess(Keras1Rule):
             self.report(arg, f"`consume_less={value!r}` (Keras 1) is `{target}={CONSUME_LESS_VALUES[value]}`",
                         make_kw(target, cst.Integer(str(CONSUME_LESS_VALUES[value])), like=arg))
         else:
-            self.report(arg, f"`consume_less=` (Keras 1) is gone: pass `{target}=` with 'cpu' -> 0, 'mem' -> 1, "
-                             "'gpu' -> 2, or drop it")
+            # a computed value (`consume_less=mode`): the strategy never changed the result, so it goes
+            _remove_arg(self, node, arg, f"`consume_less={code_of(arg.value)}` (Keras 1) is gone: removed (it only "
+                        f"chose how {cls} computes, never the result; pass `{target}=` if the speed matters)",
+                        safety=Safety.SAFE if is_simple(arg.value) else Safety.UNSAFE)
 
 
 # ---------------------------------------------------------------------------------- KM308
