@@ -7,7 +7,8 @@ from typing import Optional
 import libcst as cst
 
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
-from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, positional, pure_expression, removal_edits, walk
+from kmigrate.rules.keras3.keras2_common import (KerasRule, code_of, name_bindings, positional, pure_expression,
+                                                 removal_edits, walk)
 from kmigrate.rules.tables.keras2_api import ENGINE_HELPERS
 
 
@@ -45,7 +46,8 @@ class KerasEngineHelpers(KerasRule):
 
     ## Fix safety
     Safe: the helper's own code, inlined. `slice_X(X, indices)` with one index argument that is
-    not a literal (an index array or an int: the helper did either) and arguments that are not
+    not known to be an int (an index array or an int: the helper did either; `len(...)`,
+    `.shape[0]` and arithmetic of them, through names bound once, are ints) and arguments that are not
     simple names or literals (evaluated more than once) are reported.
     """
 
@@ -64,6 +66,8 @@ class KerasEngineHelpers(KerasRule):
         Example("from keras.engine.training import make_batches\nfor s, e in make_batches(n, 32):\n    pass\n",
                 "for s, e in [(i, min(n, i + 32)) for i in range(0, n, 32)]:\n    pass\n"),
         Example("from keras.engine.training import slice_X\nb = slice_X(X, idx)\n"),
+        Example("from keras.engine.training import slice_X\nsplit_at = len(X) - len(X) // 10\nv = slice_X(X, split_at)\n",
+                "split_at = len(X) - len(X) // 10\nv = (X[split_at:] if not isinstance(X, list) else [x[split_at:] for x in X])\n"),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -87,6 +91,42 @@ class KerasEngineHelpers(KerasRule):
                 imports.extend(removal_edits(module, obj, func.value if func.value != obj else None))
         self.report(node, message + "; inlined", new, imports=imports)
 
+    def _int_valued(self, node: cst.BaseExpression, depth: int = 0) -> bool:
+        """An expression that is an int, not an index array: literals, `len(...)`, `.shape[i]`,
+        `int(...)`, arithmetic of those, and names bound once to one (`split_at = len(X) - len(X) // 10`)."""
+        if depth > 4:
+            return False
+        if isinstance(node, cst.Integer):
+            return True
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            return self._int_valued(node.expression, depth + 1)
+        if isinstance(node, cst.BinaryOperation) and isinstance(
+                node.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo)):
+            return self._int_valued(node.left, depth + 1) and self._int_valued(node.right, depth + 1)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("len", "int"):
+            return True
+        if (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute)
+                and node.value.attr.value == "shape" and len(node.slice) == 1
+                and isinstance(node.slice[0].slice, cst.Index) and isinstance(node.slice[0].slice.value, cst.Integer)):
+            return True
+        if isinstance(node, cst.Name):
+            found = self.assignments().get(node.value)
+            return found is not None and self._int_valued(found, depth + 1)
+        return False
+
+    def assignments(self) -> dict[str, cst.BaseExpression]:
+        """Names bound exactly once in the file, by a plain `name = value`: name -> value."""
+        found = self.__dict__.get("_assignments")
+        if found is None:
+            bound = name_bindings(self.module)
+            found = self._assignments = {}
+            for n in walk(self.module):
+                if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name):
+                    name = n.targets[0].target.value
+                    if len(bound.get(name, ())) == 1:
+                        found[name] = n.value
+        return found
+
     def _inline(self, name: str, node: cst.Call) -> Optional[cst.BaseExpression]:
         if any(a.star for a in node.args):
             return None
@@ -102,7 +142,7 @@ class KerasEngineHelpers(KerasRule):
             X, start, stop = args.get("X"), args.get("start"), args.get("stop")
             if X is None or len(pos) + len([a for a in node.args if a.keyword]) > 3:
                 return None
-            if stop is None and not (start is None or isinstance(start, cst.Integer)):
+            if stop is None and not (start is None or self._int_valued(start)):
                 return None  # an index array or an int: the helper did either
             for v in (start, stop):
                 if v is not None and not pure_expression(v):
