@@ -142,9 +142,11 @@ class NumpyLayerSize(KerasRule):
 
     ## Fix safety
     Safe: the same number, as a Python `int` (a size is a whole number; `int()` of a NumPy
-    integer or integral float is exact). A name bound more than once, one binding computing it
-    with NumPy, is reported (which value reaches the layer is not visible); a name whose origin
-    the file does not show (a parameter, an import) is left alone.
+    integer or integral float is exact). A name bound more than once (a function's parameter and
+    the module-level value passed to it) gets `int(...)` at each binding computed with NumPy:
+    whichever reaches the layer is then an `int`; a NumPy binding that assigns several names at
+    once is reported; a name whose origin the file does not show (a parameter, an import) is
+    left alone.
     """
 
     code = "KM349"
@@ -222,10 +224,20 @@ class NumpyLayerSize(KerasRule):
             found = bindings.get(value.value, ())
             assigns = self._assigns()
             if len(found) > 1:
+                # bound more than once (a parameter and a module-level value passed to it, say):
+                # each binding computed with NumPy gets its `int(...)`; the others are not NumPy's
                 numpy_bound = [assigns[t] for t in found if t in assigns and self._numpy(assigns[t].value)]
-                if numpy_bound:
-                    self.report(value, message + f"; `{value.value}` is bound more than once (one binding "
-                                "computes it with NumPy): wrap that value in `int(...)` by hand")
+                done = self.__dict__.setdefault("_done", set())
+                for assign in numpy_bound:
+                    if id(assign) in done:
+                        continue
+                    done.add(id(assign))
+                    if len(assign.targets) != 1:
+                        self.report(value, message + f"; `{value.value}` is bound more than once (one binding "
+                                    "computes it with NumPy): wrap that value in `int(...)` by hand")
+                        continue
+                    self.report(assign.value, message + f" where `{value.value}` is bound (one of its bindings)",
+                                cst.Call(func=cst.Name("int"), args=[cst.Arg(assign.value)]))
                 return
             if len(found) != 1 or not isinstance(found[0], cst.AssignTarget):
                 return
