@@ -219,6 +219,8 @@ def classify(result: dict) -> str:
         return "needs"
     if kind in ("DownloadRefused", "FileNotFoundError") or "download refused" in err:
         return "needs"
+    if kind == "ImportError" and "You must install" in err:  # plot_model without pydot / graphviz
+        return "needs"
     return "failed"
 
 
