@@ -304,10 +304,12 @@ class SklearnWrappers(KerasRule):
     summary = "`keras.wrappers.scikit_learn` is gone; use `keras.wrappers.SKLearnClassifier`/`SKLearnRegressor`"
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
-    triggers = ("scikit_learn",)
+    triggers = ("scikit_learn", "SearchCV")
 
     VALID = ["from sklearn.linear_model import LogisticRegression\n",
-             "from tensorflow.keras.wrappers import SKLearnClassifier\n"]
+             "from tensorflow.keras.wrappers import SKLearnClassifier\n",
+             "from tensorflow.keras.wrappers import SKLearnClassifier\nclf = SKLearnClassifier(model=f)\n"
+             "search = GridSearchCV(clf, param_grid={'model_kwargs': [{'units': 4}], 'fit_kwargs__epochs': [1]})\n"]
     INVALID = [
         Example("from keras.wrappers.scikit_learn import KerasClassifier\n"),
         Example("import tensorflow as tf\nclf = tf.keras.wrappers.scikit_learn.KerasRegressor(build_fn=f)\n"),
@@ -318,6 +320,8 @@ class SklearnWrappers(KerasRule):
                 "def make(units=8):\n    return units\n"
                 "reg = SKLearnRegressor(model=lambda X, y, **kwargs: make(**kwargs), model_kwargs={'units': 4}, "
                 "fit_kwargs={'epochs': 2, 'verbose': 0})\n"),
+        Example("from tensorflow.keras.wrappers import SKLearnClassifier\nclf = SKLearnClassifier(model=f)\n"
+                "search = GridSearchCV(clf, param_grid={'units': [4, 8], 'epochs': [1, 2]})\n"),
     ]
 
     def _hint(self, names) -> str:
@@ -353,6 +357,9 @@ class SklearnWrappers(KerasRule):
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "predict_proba":
             self._predict_proba(node)
             return
+        if code_of(node.func).split(".")[-1] in ("GridSearchCV", "RandomizedSearchCV"):
+            self._search_grid(node)
+            return
         k = self.kname(node.func)
         if not k or not k.startswith(SKLEARN_MODULE + "."):
             return
@@ -372,6 +379,38 @@ class SklearnWrappers(KerasRule):
                    + (" (it one-hot encodes the target: the model needs one output unit per class and a "
                       "categorical loss)" if classifier else ""))
         self.report(node, message, call, imports=imports, safety=Safety.UNSAFE if classifier else Safety.SAFE)
+
+    def _search_grid(self, node: cst.Call) -> None:
+        """`GridSearchCV(wrapper, param_grid={'epochs': ..., 'units': ...})`: Keras 3's wrappers take
+        the build function's and fit's arguments only inside `model_kwargs`/`fit_kwargs`, so a grid
+        over them fails ("Invalid parameter 'units' for estimator SKLearnClassifier")."""
+        estimator = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "estimator"),
+                         node.args[0].value if node.args and node.args[0].keyword is None else None)
+        grid = next((a.value for a in node.args if a.keyword is not None
+                     and a.keyword.value in ("param_grid", "param_distributions")),
+                    node.args[1].value if len(node.args) > 1 and node.args[1].keyword is None else None)
+        if not isinstance(estimator, cst.Name) or not isinstance(grid, cst.Dict):
+            return
+        value = self._single_assignment(estimator.value)
+        if not isinstance(value, cst.Call):
+            return
+        k = self.kname(value.func) or ""
+        if k.rsplit(".", 1)[-1] not in (*SKLEARN_WRAPPERS, *(v.split(".")[1] for v in SKLEARN_WRAPPERS.values())):
+            return
+        own = {"model", "model_kwargs", "fit_kwargs", "warm_start", "random_state"}
+        keys = [e.key.evaluated_value for e in grid.elements if isinstance(e, cst.DictElement)
+                and isinstance(e.key, cst.SimpleString) and isinstance(e.key.evaluated_value, str)]
+        foreign = [key for key in keys if key not in own and "__" not in key]
+        if foreign:
+            self.report(grid, f"the search grid sets `{'`, `'.join(foreign)}` on the Keras wrapper: Keras 3's "
+                        "`SKLearnClassifier`/`SKLearnRegressor` take the build function's and `fit`'s arguments only "
+                        "inside `model_kwargs`/`fit_kwargs` (\"Invalid parameter\"); grid over whole dicts instead, "
+                        "e.g. `'model_kwargs': [dict(units=u) for u in units]`")
+
+    def _single_assignment(self, name: str) -> Optional[cst.BaseExpression]:
+        found = [n for n in walk(self.module) if isinstance(n, cst.Assign) and len(n.targets) == 1
+                 and isinstance(n.targets[0].target, cst.Name) and n.targets[0].target.value == name]
+        return found[0].value if len(found) == 1 else None
 
     def _predict_proba(self, node: cst.Call) -> None:
         """`clf.predict_proba(x)` on a KerasClassifier the file builds -> `clf.decision_function(x)`
