@@ -785,6 +785,22 @@ RULES = {
         'target': None,
         'requires': ('Sequential',),
     },
+    'KM355': {
+        'module': 'kmigrate.rules.keras3.numpy_removed_alias',
+        'cls': 'NumpyRemovedAlias',
+        'name': 'numpy-removed-alias',
+        'summary': ('NumPy name removed in NumPy 1.24/2.0 (`np.float`, `np.int`, '
+                    '`np.float_`, `np.NaN`, ...)'),
+        'severity': 'error',
+        'fix_safety': 'safe',
+        'triggers': ('numpy',),
+        'code_triggers': True,
+        'trigger_pattern': None,
+        'opt_in': False,
+        'to': None,
+        'target': None,
+        'requires': ('numpy',),
+    },
     'KM401': {
         'module': 'kmigrate.rules.convert.sequential_to_functional',
         'cls': 'SequentialToFunctional',
