@@ -793,7 +793,7 @@ RULES = {
                     '`np.float_`, `np.NaN`, ...)'),
         'severity': 'error',
         'fix_safety': 'safe',
-        'triggers': ('numpy',),
+        'triggers': ('keras', 'tensorflow'),
         'code_triggers': True,
         'trigger_pattern': None,
         'opt_in': False,

@@ -16,7 +16,8 @@ class NumpyRemovedAlias(KerasRule):
     `rules/tables/numpy_removed.py`: the builtin aliases removed in NumPy 1.24 (`np.float` ->
     `float`, `np.int` -> `int`, `np.object`, `np.str`, `np.unicode` -> `str`, `np.complex`) and
     the names removed in NumPy 2.0 (`np.float_` -> `np.float64`, `np.NaN` -> `np.nan`,
-    `np.Inf` -> `np.inf`, `np.product` -> `np.prod`, ...), through any import of NumPy.
+    `np.Inf` -> `np.inf`, `np.product` -> `np.prod`, ...), through any import of NumPy, in
+    files that use Keras or TensorFlow.
 
     ## Why is this bad
     TensorFlow 2.21 needs NumPy 2, where `np.zeros(shape, dtype=np.float)` raises
@@ -41,18 +42,19 @@ class NumpyRemovedAlias(KerasRule):
     summary = "NumPy name removed in NumPy 1.24/2.0 (`np.float`, `np.int`, `np.float_`, `np.NaN`, ...)"
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
-    triggers = ("numpy",)
+    # Old Keras and TensorFlow programs only: a file that never spells either is not parsed for it.
+    triggers = ("keras", "tensorflow")
     requires = ("numpy",)
 
     VALID = ["import numpy as np\nx = np.zeros(3, dtype=np.float32) + np.nan\n",
              "import numpy as np\nclass A:\n    float = 1\nA.float\n"]
     INVALID = [
-        Example("import numpy as np\nx = np.zeros(3, dtype=np.float)\n",
-                "import numpy as np\nx = np.zeros(3, dtype=float)\n"),
-        Example("import numpy\ny = numpy.array(v).astype(numpy.int) * numpy.NaN\n",
-                "import numpy\ny = numpy.array(v).astype(int) * numpy.nan\n"),
-        Example("import numpy as np\nz = np.product(s) + np.float_(1)\n",
-                "import numpy as np\nz = np.prod(s) + np.float64(1)\n"),
+        Example("import numpy as np\nimport keras\nx = np.zeros(3, dtype=np.float)\n",
+                "import numpy as np\nimport keras\nx = np.zeros(3, dtype=float)\n"),
+        Example("import numpy\nimport tensorflow as tf\ny = numpy.array(v).astype(numpy.int) * numpy.NaN\n",
+                "import numpy\nimport tensorflow as tf\ny = numpy.array(v).astype(int) * numpy.nan\n"),
+        Example("import numpy as np\nfrom keras.layers import Dense\nz = np.product(s) + np.float_(1)\n",
+                "import numpy as np\nfrom keras.layers import Dense\nz = np.prod(s) + np.float64(1)\n"),
     ]
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
