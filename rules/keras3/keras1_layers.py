@@ -840,11 +840,11 @@ class Keras1LayerKeyword(Keras1Rule):
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        cls = self.call_class(node)
+        k = self.kname(node.func)  # one resolution: a layer class, or a backend function
+        cls = class_key(k)
         table = KEYWORDS.get(cls)
         if not table and any(a.keyword is not None for a in node.args):
-            cls = self.kname(node.func)
-            table = BACKEND_KEYWORDS.get(cls)
+            cls, table = k, BACKEND_KEYWORDS.get(k or "")
         if not table:
             return
         present = _keywords(node)

@@ -276,19 +276,10 @@ class SymbolicBackend(KerasRule):
                 return f"`{sorted(chain_names & set(_names(stmt)))[0]}` is used elsewhere too"
         if not bases:
             return "the loss reads no model tensor"
-        bindings = self.__dict__.get("_bindings")
-        if bindings is None:
-            bindings = self._bindings = name_bindings(self.module)
-        if "Layer" in bindings:
-            q = self.names.import_name("Layer") or ""
-            if not q.endswith("layers.Layer"):
-                return "the name `Layer` is taken in this file"
-            imports = []
-        else:
-            imports = [ImportEdit(keras_module(self.context.target, "layers"), "Layer")]
-        cls = "".join(p.capitalize() for p in model.split("_")) + "Loss"
-        while cls in bindings or any(isinstance(n, cst.Name) and n.value == cls for n in walk(self.module)):
-            cls = "_" + cls
+        imports = self._layer_name()
+        if isinstance(imports, str):
+            return imports
+        cls = self._class_name(model)
         module = self.module
         indent = module.default_indent
         lines = [f"class {cls}(Layer):\n",
@@ -396,7 +387,7 @@ class SymbolicBackend(KerasRule):
         ops, imports = self._ops_name()
         if ops is None:
             return "the name `ops` is taken in this file"
-        layer = self._layer_name(imports)
+        layer = self._layer_name()
         if isinstance(layer, str):
             return layer
         imports = imports + layer
@@ -451,7 +442,7 @@ class SymbolicBackend(KerasRule):
                 return "the validation data's targets are not its inputs"
         return None
 
-    def _layer_name(self, pending: list[ImportEdit]):
+    def _layer_name(self):
         """The import edits that make `Layer` the Keras base layer here, or why it cannot be."""
         bindings = self.__dict__.get("_bindings")
         if bindings is None:
@@ -462,6 +453,7 @@ class SymbolicBackend(KerasRule):
         return [ImportEdit(keras_module(self.context.target, "layers"), "Layer")]
 
     def _class_name(self, base: str) -> str:
+        """`vae` / `vae_loss` -> `VaeLoss`, made unique in the file."""
         bindings = self.__dict__.get("_bindings") or name_bindings(self.module)
         cls = "".join(p.capitalize() for p in base.split("_"))
         cls = cls if cls.endswith("Loss") else cls + "Loss"
