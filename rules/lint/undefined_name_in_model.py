@@ -21,6 +21,7 @@ _BUILTINS = frozenset(dir(builtins)) | {
 # Calls that can bind names the file does not show: the rule stays silent on such files.
 _DYNAMIC = frozenset({"globals", "locals", "vars", "exec", "eval", "execfile", "__import__"})
 _MODEL_CTORS = frozenset({"Sequential", "models.Sequential", "Model", "models.Model", "Input", "layers.Input"})
+_CTOR_NAMES = frozenset(c.rpartition(".")[2] for c in _MODEL_CTORS)
 _MODEL_BASES = frozenset({"Model", "models.Model", "Sequential", "models.Sequential"})
 _MODEL_METHODS = ("call", "build", "__init__")
 _SKIP_PARENT_FIELDS = {
@@ -107,19 +108,20 @@ class UndefinedNameInModel(Rule):
         names_called = {n.func.value for n in index.calls if isinstance(n.func, cst.Name)}
         if names_called & _DYNAMIC or not functions:
             return
-        module_names = _module_bindings(node)
+        walrus = index.named_exprs > 0  # no `:=` in the file: the binding scans skip expressions
+        module_names = _module_bindings(node, walrus)
         for n in parents:  # `global x` in a function binds x at module level
             if type(n) is cst.Global:
                 module_names.update(a.name.value for a in n.names)
-        targets = self._targets(functions, classes, parents)
+        targets = self._targets(functions, classes, parents, index.calls)
         for fn, what in targets:
             visible = set(module_names)
             p = parents.get(fn)
             while p is not None:
                 if isinstance(p, (cst.FunctionDef, cst.Lambda)):
-                    visible |= _function_bindings(p)
+                    visible |= _function_bindings(p, walrus)
                 p = parents.get(p)
-            visible |= _function_bindings(fn)
+            visible |= _function_bindings(fn, walrus)
             seen: set[str] = set()
             for name in _reads(fn, parents):
                 v = name.value
@@ -130,7 +132,7 @@ class UndefinedNameInModel(Rule):
                                   f"not an enclosing or module-level name, an import or a builtin): "
                                   f"NameError the first time it runs")
 
-    def _targets(self, functions, classes, parents) -> list[tuple[cst.FunctionDef, str]]:
+    def _targets(self, functions, classes, parents, calls) -> list[tuple[cst.FunctionDef, str]]:
         keras_classes: dict[str, cst.ClassDef] = {}
         by_name = {c.name.value: c for c in classes}
         changed = True
@@ -151,34 +153,50 @@ class UndefinedNameInModel(Rule):
                         break
         out = []
         keras_nodes = set(map(id, keras_classes.values()))
+        builders = self._builders(calls, parents)
         for fn in functions:
             owner = parents.get(parents.get(fn))  # IndentedBlock -> ClassDef
             if isinstance(owner, cst.ClassDef) and id(owner) in keras_nodes and fn.name.value in _MODEL_METHODS:
                 out.append((fn, f"`{fn.name.value}()` of `{owner.name.value}`"))
-            elif self._builds_model(fn):
+            elif id(fn) in builders:
                 out.append((fn, f"`{fn.name.value}()`, which builds a model,"))
         return out
 
-    def _builds_model(self, fn: cst.FunctionDef) -> bool:
-        for n in _own(fn):
-            if type(n) is cst.Call and isinstance(n.func, (cst.Name, cst.Attribute)):
-                if self.resolver.keras_name(n.func) in _MODEL_CTORS:
-                    return True
-        return False
+    def _builders(self, calls, parents) -> set[int]:
+        """ids of the functions whose own body (nested functions and classes apart) calls
+        `Sequential`, `Model` or `Input`: found from the module's calls, not by walking each function."""
+        out: set[int] = set()
+        for call in calls:
+            func = call.func
+            last = func.value if type(func) is cst.Name else func.attr.value if type(func) is cst.Attribute else None
+            if last not in _CTOR_NAMES or self.resolver.keras_name(func) not in _MODEL_CTORS:
+                continue
+            child, p = call, parents.get(call)
+            while p is not None and type(p) not in (cst.FunctionDef, cst.ClassDef):
+                child, p = p, parents.get(p)
+            if type(p) is cst.FunctionDef and child is p.body:  # not a default or a decorator
+                out.add(id(p))
+        return out
 
 
-def _own(fn: cst.FunctionDef) -> Iterator[cst.CSTNode]:
-    """The nodes of a function's body, nested functions and classes not entered."""
-    stack = list(code_children(fn.body))
+def _own(fn: cst.FunctionDef, in_order: bool = False) -> Iterator[cst.CSTNode]:
+    """The nodes of a function's body, nested functions and classes not entered (in source
+    order when `in_order`: depth first, each node before its children)."""
+    stack = code_children(fn.body)
+    if in_order:
+        stack.reverse()
     while stack:
         n = stack.pop()
         yield n
         if type(n) in (cst.FunctionDef, cst.ClassDef):
             continue
-        stack.extend(code_children(n))
+        kids = code_children(n)
+        if in_order:
+            kids.reverse()
+        stack.extend(kids)
 
 
-def _function_bindings(fn) -> set[str]:
+def _function_bindings(fn, walrus: bool = True) -> set[str]:
     params = fn.params
     out = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
     for star in (params.star_arg, params.star_kwarg):
@@ -186,10 +204,10 @@ def _function_bindings(fn) -> set[str]:
             out.add(star.name.value)
     if isinstance(fn, cst.Lambda):
         return out
-    out |= _assigned_names(fn.body)
+    out |= _assigned_names(fn.body, walrus)
     for n in _own(fn):  # lambda parameters and comprehension targets (their own scopes: over-approximated)
         if type(n) is cst.Lambda:
-            out |= _function_bindings(n)
+            out |= _function_bindings(n, walrus)
         elif type(n) is cst.CompFor:
             for m in _all(n.target):
                 if type(m) is cst.Name:
@@ -197,10 +215,10 @@ def _function_bindings(fn) -> set[str]:
     return out
 
 
-def _module_bindings(module: cst.Module) -> set[str]:
+def _module_bindings(module: cst.Module, walrus: bool = True) -> set[str]:
     out: set[str] = set()
     for stmt in module.body:
-        out |= _assigned_names(stmt)
+        out |= _assigned_names(stmt, walrus)
     return out
 
 
@@ -208,7 +226,7 @@ def _reads(fn: cst.FunctionDef, parents: dict) -> Iterator[cst.Name]:
     """Names read in the function (its decorators, defaults and annotations excluded), in order."""
     found = []
     skip_under: set[int] = set()
-    for n in _own(fn):
+    for n in _own(fn, in_order=True):
         if type(n) in (cst.Import, cst.ImportFrom):
             skip_under.update(id(m) for m in _all(n))
         if type(n) is not cst.Name or id(n) in skip_under:
@@ -220,7 +238,7 @@ def _reads(fn: cst.FunctionDef, parents: dict) -> Iterator[cst.Name]:
         if _in_annotation(n, parents, fn) or _guarded(n, parents, fn):
             continue
         found.append(n)
-    yield from sorted(found, key=_position_key(fn))
+    yield from found
 
 
 def _all(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -252,17 +270,3 @@ def _in_annotation(n: cst.CSTNode, parents: dict, stop: cst.CSTNode) -> bool:
             return True
         p = parents.get(p)
     return False
-
-
-def _position_key(fn: cst.FunctionDef):
-    order: dict = {}
-    stack = [fn]
-    i = 0
-    while stack:
-        n = stack.pop()
-        order[id(n)] = i
-        i += 1
-        kids = code_children(n)
-        kids.reverse()
-        stack.extend(kids)
-    return lambda node: order.get(id(node), 0)
