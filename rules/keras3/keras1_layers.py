@@ -1351,28 +1351,70 @@ class ModelInputOutput(Keras1Rule):
 # ---------------------------------------------------------------------------------- KM310
 
 
+def keras1_deconv_padding(out: int, kernel: int, stride: int, padding: str) -> Optional[tuple[int, int, bool]]:
+    """One spatial dimension of a Keras 1 `Deconvolution2D` whose `output_shape` gives `out`:
+    (the input size, the Keras 3 `output_padding` giving `out` on it, whether Keras 3 gives `out`
+    without `output_padding`); None if no input has that output.
+
+    Keras 1 called `tf.nn.conv2d_transpose` with `output_shape`, which takes the input a convolution
+    of `out` gives: 'valid' ceil((out - k + 1) / s), 'same' ceil(out / s). Keras 3 (keras/src/
+    backend/common/backend_utils.py, `_get_output_shape_given_tf_padding`) makes, from input `n`,
+    'valid' (n-1)*s + max(k, s), or (n-1)*s + k + p with `output_padding=p`; 'same' n*s, or
+    (n-1)*s + k%2 + p; and calls the same TensorFlow op with that shape.
+    """
+    if min(out, kernel, stride) < 1:
+        return None
+    if padding == "valid":
+        if out < kernel:
+            return None
+        size = (out - kernel) // stride + 1
+        return size, out - ((size - 1) * stride + kernel), out == (size - 1) * stride + max(kernel, stride)
+    if padding == "same":
+        size = -(-out // stride)
+        return size, out - ((size - 1) * stride + kernel % 2), out == size * stride
+    return None
+
+
+_INT_OPS = {cst.Add: lambda a, b: a + b, cst.Subtract: lambda a, b: a - b, cst.Multiply: lambda a, b: a * b,
+            cst.FloorDivide: lambda a, b: a // b if b else None}
+_LAYOUTS = {"channels_last": "channels_last", "tf": "channels_last",
+            "channels_first": "channels_first", "th": "channels_first"}
+
+
 class DeconvOutputShape(Keras1Rule):
     """
     ## What it does
-    Removes the Keras 1 `output_shape=` argument of `Deconvolution2D`/`Conv2DTranspose`
-    (KM305 first turns the Keras 1 positional form into this keyword).
+    Replaces the Keras 1 `output_shape=` argument of `Deconvolution2D`/`Conv2DTranspose`
+    (KM305 first turns the Keras 1 positional form into this keyword): it goes when Keras 3
+    computes the same shape from the input, `strides` and `padding`, and becomes the
+    `output_padding=` that gives that shape when it does not (odd sizes with strides).
 
     ## Why is this bad
     Keras 2 dropped it: the output shape is computed from the input, `strides` and `padding`.
-    Keras 3 rejects the keyword.
+    Keras 3 rejects the keyword. Dropped where the computed shape differs, the layer's output is
+    not the old model's, and the layers after it fail or change.
 
     ## Example
     ```python
-    Conv2DTranspose(3, (3, 3), strides=(2, 2), output_shape=(None, 28, 28, 3))
+    Deconvolution2D(64, 2, 2, output_shape=(None, 29, 29, 64), border_mode='valid', subsample=(2, 2))
     ```
-    becomes
+    becomes (with KM301, KM304 and KM305)
     ```python
-    Conv2DTranspose(3, (3, 3), strides=(2, 2))
+    Conv2DTranspose(64, kernel_size=(2, 2), output_padding=(1, 1), padding='valid', strides=(2, 2))
     ```
+    Keras 1 took the 14x14 input that a 'valid' 2x2 convolution with strides 2 makes of 29x29;
+    Keras 3 makes 28x28 of it, 29x29 with `output_padding=(1, 1)`.
+
+    The shape is computed when the kernel size, strides and padding are literals (or names
+    bound once to them), the shape's rows and columns are too, and its layout is known: from
+    `data_format=`/`dim_ordering=`, or from where the filters count stands in it. The shape may
+    be a tuple, a name bound once to one, or a name set by an `if`/`else` before the call (as
+    Keras 1's examples set it for 'th' and 'tf'), when every branch gives the same answer.
 
     ## Fix safety
-    Unsafe: where the given shape is not the computed one (odd sizes with strides), the layer's
-    output changes; set `output_padding=` to get it back. Applied only with `--unsafe-fixes`.
+    Safe when the shape is computed: the layer gives the shape `output_shape` set, by the same
+    TensorFlow op. Otherwise the keyword is dropped with `--unsafe-fixes` only, since where the
+    given shape is not the computed one the layer's output changes: set `output_padding=` by hand.
     """
 
     code = "KM310"
@@ -1385,6 +1427,13 @@ class DeconvOutputShape(Keras1Rule):
     VALID = ["from keras.layers import Conv2DTranspose\nConv2DTranspose(3, (3, 3), output_padding=1)\n",
              "from keras.layers import Lambda\nLambda(f, output_shape=(3,))\n"]
     INVALID = [
+        Example("from keras.layers import Conv2DTranspose\n"
+                "Conv2DTranspose(3, (3, 3), output_shape=(None, 28, 28, 3), strides=2, padding='same')\n",
+                "from keras.layers import Conv2DTranspose\nConv2DTranspose(3, (3, 3), strides=2, padding='same')\n"),
+        Example("from keras.layers import Conv2DTranspose\n"
+                "Conv2DTranspose(8, (2, 2), output_shape=(None, 29, 29, 8), strides=(2, 2))\n",
+                "from keras.layers import Conv2DTranspose\n"
+                "Conv2DTranspose(8, (2, 2), output_padding=(1, 1), strides=(2, 2))\n"),
         Example("from keras.layers import Conv2DTranspose\nConv2DTranspose(3, (3, 3), output_shape=s, strides=2)\n",
                 "from keras.layers import Conv2DTranspose\nConv2DTranspose(3, (3, 3), strides=2)\n",
                 {"unsafe_fixes": True}),
@@ -1396,12 +1445,268 @@ class DeconvOutputShape(Keras1Rule):
         cls = self.call_class(node)
         if "output_shape" not in KEYWORDS.get(cls or "", {}):
             return
-        message = ("`output_shape` (Keras 1 Deconvolution2D) is gone: the shape is computed from strides and "
-                   "padding; remove it (if yours differed, set `output_padding=`)")
         arg = kwarg(node, "output_shape")
-        if arg is not None:
-            _remove_arg(self, node, arg, message)
-            return
-        arg = _keras1_extras(node, cls).get("output_shape")
-        if arg is not None:  # positional: KM305 makes it a keyword first; the same finding stays open
+        positional_shape = arg is None
+        if positional_shape:
+            arg = _keras1_extras(node, cls).get("output_shape")
+            if arg is None:
+                return
+        computed = self._output_padding(node, cls, arg.value)
+        head = "`output_shape` (Keras 1 Deconvolution2D) is gone: "
+        if computed is None:
+            message = head + ("the shape is computed from strides and padding; remove it (if yours differed, set "
+                              "`output_padding=`)")
+        elif computed == ():
+            message = head + "Keras 3 computes the same shape from strides and padding"
+        else:
+            padding = cst.Tuple([cst.Element(cst.Integer(str(p)), comma=_COMMA if i < len(computed) - 1
+                                             else cst.MaybeSentinel.DEFAULT) for i, p in enumerate(computed)])
+            message = head + (f"Keras 3 computes another shape from strides and padding; "
+                              f"`output_padding={code_of(padding)}` gives the one it set")
+        if positional_shape:  # KM305 makes it a keyword first; the same finding stays open
             self.report(arg, message, safety=Safety.NONE)
+        elif computed is None:
+            _remove_arg(self, node, arg, message)
+        elif computed == ():
+            _remove_arg(self, node, arg, message, safety=Safety.SAFE)
+        else:
+            self.report(arg, message, make_kw("output_padding", padding, like=arg), safety=Safety.SAFE)
+
+    # -- what the call says
+
+    def _output_padding(self, node: cst.Call, cls: str, shape: cst.BaseExpression) -> Optional[tuple[int, ...]]:
+        """The `output_padding` that gives the Keras 1 shape (() when Keras 3 computes it); None if unknown."""
+        if has_star(node):
+            return None
+        present = _keywords(node)
+        pos = positional(node)
+        extras = _keras1_extras(node, cls)  # Deconvolution2D(filters, nb_row, nb_col, output_shape, ...)
+        if extras:
+            if any(k in present for k in extras):
+                return None
+            present, pos = {**present, **extras}, pos[:3]
+        if "output_padding" in present or not pos and "filters" not in present and "nb_filter" not in present:
+            return None
+        dilation = present.get("dilation_rate")
+        if dilation is not None and self._pair(dilation.value) != (1, 1):
+            return None
+        filters = pos[0].value if pos else (present.get("filters") or present.get("nb_filter")).value
+        if "kernel_size" in present or "nb_row" in present or "nb_col" in present:
+            if len(pos) > 1 or ("kernel_size" in present) == ("nb_row" in present or "nb_col" in present):
+                return None
+            if "kernel_size" in present:
+                kernel = self._pair(present["kernel_size"].value)
+            elif "nb_row" in present and "nb_col" in present:
+                kernel = (self._int(present["nb_row"].value), self._int(present["nb_col"].value))
+            else:
+                return None
+        elif len(pos) == 2:  # Conv2DTranspose(filters, kernel_size)
+            kernel = self._pair(pos[1].value)
+        elif len(pos) == 3 and cls in LAYER_RENAMES:  # Deconvolution2D(filters, nb_row, nb_col)
+            kernel = (self._int(pos[1].value), self._int(pos[2].value))
+        else:
+            return None
+        strides = self._one_of(present, "strides", "subsample", default=cst.Integer("1"))
+        padding = self._one_of(present, "padding", "border_mode", default=cst.SimpleString("'valid'"))
+        layout = self._one_of(present, "data_format", "dim_ordering", default=cst.Name("None"))
+        if strides is _CLASH or padding is _CLASH or layout is _CLASH:
+            return None
+        strides = self._pair(strides)
+        padding = (string_value(padding) or "").lower()
+        if kernel is None or None in kernel or strides is None or padding not in ("valid", "same"):
+            return None
+        explicit = _LAYOUTS.get(string_value(layout) or "")
+        shapes = self._shapes(shape, node)
+        if not shapes:
+            return None
+        answers = set()
+        for elements in shapes:
+            if len(elements) != 4:
+                return None
+            channels = {"channels_last": elements[3], "channels_first": elements[1]}
+            matches = {name: self._same_value(value, filters) for name, value in channels.items()}
+            if explicit is not None:
+                if matches[explicit] is False:
+                    return None  # the shape's channels are not where data_format puts them
+                layouts = [explicit]
+            else:
+                layouts = [name for name, m in matches.items() if m is True] or [
+                    name for name, m in matches.items() if m is None]
+            if not layouts:
+                return None
+            for name in layouts:
+                spatial = elements[1:3] if name == "channels_last" else elements[2:4]
+                answer = self._padding_for([self._int(e) for e in spatial], kernel, strides, padding)
+                if answer is None:
+                    return None
+                answers.add(answer)
+        return answers.pop() if len(answers) == 1 else None
+
+    @staticmethod
+    def _padding_for(outs: list, kernel: tuple, strides: tuple, padding: str) -> Optional[tuple[int, ...]]:
+        if None in outs:
+            return None
+        dims = [keras1_deconv_padding(o, k, s, padding) for o, k, s in zip(outs, kernel, strides)]
+        if None in dims:
+            return None
+        if all(default for _, _, default in dims):
+            return ()
+        pads = tuple(p for _, p, _ in dims)
+        return pads if all(0 <= p < s for p, s in zip(pads, strides)) else None
+
+    @staticmethod
+    def _one_of(present: dict, new: str, old: str, default: cst.BaseExpression):
+        if new in present and old in present:
+            return _CLASH
+        arg = present.get(new) or present.get(old)
+        return default if arg is None else arg.value
+
+    # -- values: literals, names bound once, a name an if/else before the call sets
+
+    def _pair(self, node: cst.BaseExpression) -> Optional[tuple[Optional[int], Optional[int]]]:
+        if isinstance(node, (cst.Tuple, cst.List)):
+            if len(node.elements) != 2 or any(isinstance(e, cst.StarredElement) for e in node.elements):
+                return None
+            return self._int(node.elements[0].value), self._int(node.elements[1].value)
+        value = self._int(node)
+        if value is None and isinstance(node, cst.Name):
+            found = self._values(node.value, node)
+            if found is not None and len(found) == 1 and isinstance(found[0], cst.Tuple):
+                return self._pair(found[0])
+        return None if value is None else (value, value)
+
+    def _int(self, node: cst.BaseExpression, depth: int = 0) -> Optional[int]:
+        if depth > 8:
+            return None
+        if isinstance(node, cst.Integer):
+            try:
+                return int(node.value, 0)
+            except ValueError:
+                return None
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            value = self._int(node.expression, depth + 1)
+            return None if value is None else -value
+        if isinstance(node, cst.BinaryOperation) and type(node.operator) in _INT_OPS:
+            left, right = self._int(node.left, depth + 1), self._int(node.right, depth + 1)
+            return None if left is None or right is None else _INT_OPS[type(node.operator)](left, right)
+        if isinstance(node, cst.Name):
+            bound = self._name_bindings().get(node.value, ())
+            value = self._bound_value(bound[0]) if len(bound) == 1 else None
+            return None if value is None else self._int(value, depth + 1)
+        return None
+
+    def _same_value(self, a: cst.BaseExpression, b: cst.BaseExpression) -> Optional[bool]:
+        """Whether two expressions are the same number: True, False, or None (not known)."""
+        if code_of(a) == code_of(b) and isinstance(a, (cst.Name, cst.Integer)):
+            return True
+        x, y = self._int(a), self._int(b)
+        return None if x is None or y is None else x == y
+
+    def _name_bindings(self) -> dict:
+        found = self.__dict__.get("_km310_bindings")
+        if found is None:
+            from kmigrate.rules.keras3.keras2_common import name_bindings
+
+            found = self._km310_bindings = name_bindings(self.module)
+        return found
+
+    def _parents(self) -> dict:
+        found = self.__dict__.get("_km310_parents")
+        if found is None:
+            from kmigrate.rules.keras3.keras2_common import parent_map
+
+            found = self._km310_parents = parent_map(self.module)
+        return found
+
+    def _bound_value(self, binding: cst.CSTNode) -> Optional[cst.BaseExpression]:
+        """The value a plain assignment gives the name (`n = 3`, or `a, n = 2, 3`); None otherwise."""
+        if isinstance(binding, cst.AssignTarget):
+            assign = self._parents().get(binding)
+            return assign.value if isinstance(assign, cst.Assign) and isinstance(binding.target, cst.Name) else None
+        if not isinstance(binding, cst.Name):
+            return None
+        parents = self._parents()
+        element, target = parents.get(binding), parents.get(parents.get(binding))
+        target_of, assign = parents.get(target), parents.get(parents.get(target))
+        if not (isinstance(element, cst.Element) and isinstance(target, (cst.Tuple, cst.List))
+                and isinstance(target_of, cst.AssignTarget) and target_of.target is target
+                and isinstance(assign, cst.Assign) and isinstance(assign.value, (cst.Tuple, cst.List))):
+            return None
+        names, values = target.elements, assign.value.elements
+        if len(names) != len(values) or any(isinstance(e, cst.StarredElement) for e in (*names, *values)):
+            return None
+        return values[list(names).index(element)].value
+
+    def _shapes(self, shape: cst.BaseExpression, at: cst.CSTNode) -> Optional[list[list[cst.BaseExpression]]]:
+        """The shape tuples `output_shape` may be, as lists of elements."""
+        if isinstance(shape, (cst.Tuple, cst.List)):
+            values = [shape]
+        elif isinstance(shape, cst.Name):
+            values = self._values(shape.value, at) or []
+            if not all(isinstance(v, cst.Tuple) for v in values):  # a list may be changed in place
+                return None
+        else:
+            return None
+        if not values or any(isinstance(e, cst.StarredElement) for v in values for e in v.elements):
+            return None
+        return [[e.value for e in v.elements] for v in values]
+
+    def _values(self, name: str, at: cst.CSTNode) -> Optional[list[cst.BaseExpression]]:
+        """The values `name` may have at `at`: the one of a name bound once, or of the assignments
+        that last set it before `at` in the same function (or module), through `if`/`else`; None
+        when anything else could set it (a loop, another function, an `if` without `else`, ...)."""
+        bound = self._name_bindings().get(name, ())
+        if len(bound) == 1:
+            value = self._bound_value(bound[0])
+            return None if value is None else [value]
+        if not bound:
+            return None
+        parents = self._parents()
+        holders = set()
+        for b in bound:
+            node = b
+            while node is not None and node not in holders:
+                holders.add(node)
+                node = parents.get(node)
+        node = at
+        while True:
+            parent = parents.get(node)
+            if parent is None or isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                return None
+            if isinstance(parent, (cst.Module, cst.IndentedBlock)):
+                body = list(parent.body)
+                for stmt in reversed(body[:body.index(node)]):
+                    if stmt in holders:
+                        return self._set_by(stmt, holders)
+                if isinstance(parent, cst.Module):
+                    return None
+            elif parent in holders and not isinstance(parent, (cst.If, cst.Else)):
+                return None  # a loop, `with`, `try`, ... that binds the name
+            node = parent
+
+    def _set_by(self, stmt: cst.CSTNode, holders: set) -> Optional[list[cst.BaseExpression]]:
+        """The values a statement that binds the name leaves it with."""
+        if isinstance(stmt, cst.SimpleStatementLine):
+            last = [s for s in stmt.body if s in holders][-1]
+            if isinstance(last, cst.Assign) and all(isinstance(t.target, cst.Name) for t in last.targets):
+                return [last.value]
+            return None
+        if isinstance(stmt, cst.If):
+            if stmt.test in holders or stmt.orelse is None:
+                return None
+            branches = [stmt.body, stmt.orelse.body if isinstance(stmt.orelse, cst.Else) else stmt.orelse]
+            out = []
+            for branch in branches:
+                if isinstance(branch, cst.If):
+                    found = self._set_by(branch, holders) if branch in holders else None
+                else:
+                    inner = [s for s in branch.body if s in holders] if isinstance(branch, cst.IndentedBlock) else []
+                    found = self._set_by(inner[-1], holders) if inner else None
+                if found is None:
+                    return None
+                out.extend(found)
+            return out
+        return None
+
+
+_CLASH = object()
