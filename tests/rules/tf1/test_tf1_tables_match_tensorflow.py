@@ -144,6 +144,12 @@ def derive_renames() -> tuple[dict, dict, dict]:
         old, new = _strip(old), _strip(new)
         if not old or old.startswith(_NOT_OURS) or "*" in old or old.startswith("compat."):
             continue
+        if old.startswith("contrib_"):
+            # The script's copies of its tf.contrib entries for Google's `from tensorflow.contrib
+            # import framework as contrib_framework` spelling (add_contrib_direct_import_support):
+            # a spelling, not a path under tensorflow. kmigrate resolves such a name through its
+            # import to `contrib.framework....`, which rules/tables/tf1_contrib.py maps.
+            continue
         if _exists(old) or not _exists(new):
             continue  # still there (same name), or no home in 2.21
         symbols[old] = new
@@ -249,6 +255,95 @@ def test_hand_tables_hold():
         assert not _exists(prefix.rstrip(".")), prefix
     for name in GRAPH_BUILDERS:
         assert _exists(f"compat.v1.{name}"), name
+
+
+# ----------------------------------------------------------------------------- tf.contrib homes
+
+
+def _signature(path: str) -> list[str] | None:
+    """The parameters of `tf.<path>` ('*name' / '**name' for variadic ones), None if it has none."""
+    try:
+        sig = inspect.signature(_get(path))
+    except (TypeError, ValueError):
+        return None
+    marks = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
+    return [marks.get(p.kind, "") + p.name for p in sig.parameters.values()]
+
+
+def test_contrib_sources_are_gone_and_targets_are_there():
+    from kmigrate.rules.tables.tf1_contrib import CONTRIB, MODULES
+
+    assert len(CONTRIB) >= 50
+    assert not _exists("contrib")
+    for old, new in {**CONTRIB, **MODULES}.items():
+        assert old.startswith("contrib.") and not _exists(old), old
+        assert _exists(new), (old, new)
+    for module, home in MODULES.items():
+        assert isinstance(_get(home), types.ModuleType), home
+        for old, new in CONTRIB.items():  # a module's names all live in its home (imports rely on it)
+            if old.rpartition(".")[0] == module:
+                assert new.rpartition(".")[0] == home, (old, new)
+
+
+def test_contrib_targets_take_the_tf1_parameters():
+    """Every tabled function or class takes its TF 1 parameters, in the same order, under the
+    names KEYWORDS gives (TF 2.21 may have added parameters after them)."""
+    from kmigrate.rules.tables.tf1_contrib import CONTRIB, KEYWORDS, PARAMS
+
+    assert set(PARAMS) == set(CONTRIB)
+    assert set(KEYWORDS) <= set(CONTRIB)
+    for old, tf1 in PARAMS.items():
+        if tf1 is None:
+            assert not callable(_get(CONTRIB[old])) or isinstance(_get(CONTRIB[old]), type), old
+            continue
+        renames = KEYWORDS.get(old, {})
+        expected = [renames.get(p, p) for p in tf1]
+        got = _signature(CONTRIB[old])
+        assert got is not None, old
+        assert got[:len(expected)] == expected, (old, CONTRIB[old], got)
+        for kw in renames:  # the old keyword really is gone
+            assert kw not in got, (old, kw)
+    # the issue's examples
+    assert _signature("signal.stft")[:3] == ["signals", "frame_length", "frame_step"]
+    assert CONTRIB["contrib.framework.nest.flatten"] == "nest.flatten"
+
+
+def test_contrib_table_covers_the_upgrade_scripts_facts():
+    """Every `tf.contrib.*` rename of TensorFlow's upgrade script whose target TF 2.21 has is
+    tabled (to the same object) or excluded with a reason; none is tabled against the facts."""
+    from kmigrate.rules.tables.tf1_contrib import CONTRIB, EXCLUDED
+    from kmigrate.rules.tf1.tf1_common import matches
+
+    symbols, _, _ = _upgrade_facts()
+    facts = {_strip(k): _strip(v) for k, v in symbols.items() if k.startswith("tf.contrib.")}
+    assert "contrib.framework.nest.flatten" in facts
+    used = set()
+    for old, new in facts.items():
+        if not _exists(new):
+            assert old not in CONTRIB, old  # no home in TF 2.21 (the TF1 rnn cells among them)
+            continue
+        excluded = matches(old, EXCLUDED)
+        if excluded is not None:
+            used.add(excluded)
+            assert old not in CONTRIB, old
+            continue
+        assert old in CONTRIB, f"{old} -> {new}: table it or exclude it"
+        assert _get(CONTRIB[old]) is _get(new), (old, CONTRIB[old], new)
+    assert used == set(EXCLUDED), set(EXCLUDED) - used
+
+
+def test_contrib_rnn_cells_have_no_home_on_tensorflow_2_21():
+    """Why tf.contrib.rnn is not tabled: the TF 1 cells are gone with Keras 3, and static_rnn
+    (the upgrade script's home for tf.contrib.rnn.static_rnn) cannot run a Keras cell."""
+    import tensorflow as tf
+
+    for cell in ("BasicLSTMCell", "LSTMCell", "GRUCell", "BasicRNNCell", "MultiRNNCell", "DropoutWrapper",
+                 "LSTMStateTuple", "RNNCell"):
+        assert not _exists(f"compat.v1.nn.rnn_cell.{cell}"), cell
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 4, 3])
+        with pytest.raises(TypeError, match="get_initial_state"):
+            tf.compat.v1.nn.static_rnn(tf.keras.layers.LSTMCell(5), tf.unstack(x, axis=1), dtype=tf.float32)
 
 
 if __name__ == "__main__":
