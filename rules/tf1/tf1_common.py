@@ -11,6 +11,8 @@ import libcst as cst
 from kmigrate.codegen import code_of
 from kmigrate.names import NameResolver
 from kmigrate.rule import FileContext, ImportEdit, Rule
+from kmigrate.rules.tables.tf1_contrib import CONTRIB, MODULES
+from kmigrate.walk import code_children
 
 # Not part of TensorFlow's public API (private modules, other rules' families).
 _PRIVATE = frozenset({"python", "core", "tools", "_api", "include", "compiler", "tsl", "xla"})
@@ -131,6 +133,103 @@ class TF1Rule(Rule):
             return cst.parse_expression(f"tf.{path}"), [ImportEdit("tensorflow", asname="tf"), *edits]
         return None, []
 
+    # ---------------------------------------------------------------- tf.contrib with a home
+
+    def contrib_bound(self) -> dict[str, tuple[str, str, Optional[cst.CSTNode]]]:
+        """Names bound to a tf.contrib module with a TF 2.21 home (MODULES) by an import
+        (`from tensorflow.contrib import signal`, `import tensorflow.contrib.signal as S`) or by
+        one assignment (`nest = tf.contrib.framework.nest`), every use of which is `name.attr`
+        with a tabled `attr` that lives in that home: name -> (contrib module, home, the
+        assigned value or None). KM601 rewrites the binding (and renamed attributes); the other
+        uses stay. Computed once per file."""
+        cached = getattr(self, "_contrib_bound", None)
+        if cached is not None:
+            return cached
+        b = self.names.bindings
+        candidates: dict[str, tuple[str, Optional[cst.CSTNode]]] = {}
+        for local, qs in b.imports.items():
+            if len(qs) == 1 and local not in b.others:
+                q = next(iter(qs))
+                if q.startswith("tensorflow.") and q[len("tensorflow."):] in MODULES:
+                    candidates[local] = (q[len("tensorflow."):], None)
+        for local, values in b.others.items():
+            if local in b.imports or len(values) != 1 or not isinstance(values[0], cst.Attribute):
+                continue
+            qs = self.names.qualified_names(values[0], "tensorflow")
+            if len(qs) == 1:
+                q = next(iter(qs))
+                if q.startswith("tensorflow.") and q[len("tensorflow."):] in MODULES:
+                    candidates[local] = (q[len("tensorflow."):], values[0])
+        found: dict[str, tuple[str, str, Optional[cst.CSTNode]]] = {}
+        if candidates:
+            attrs = _attribute_uses(self.module, frozenset(candidates))
+            for local, (module, value) in candidates.items():
+                home = MODULES[module]
+                used = attrs.get(local, [])
+                reads = b.reads(local) if value is not None else b.name_counts[local]
+                if len(used) == reads and all(
+                        CONTRIB.get(f"{module}.{a}", "").rpartition(".")[0] == home for a in used):
+                    found[local] = (module, home, value)
+        self._contrib_bound = found
+        return found
+
+    def contrib_value(self, node: cst.CSTNode) -> bool:
+        """`node` is the value of a `name = tf.contrib.<module>` that contrib_bound keeps."""
+        return any(v is node for _, _, v in self.contrib_bound().values())
+
+    def contrib_import(self, node) -> Optional[list[tuple[cst.ImportAlias, Optional[tuple]]]]:
+        """For an import from tf.contrib: each alias with what replaces it, or None where it has
+        no TF 2.21 home. `from m import n as a` -> (module, name, asname); `import m as a` ->
+        (module, None, asname). None for other imports."""
+        if isinstance(node, cst.ImportFrom):
+            if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+                return None
+            module = code_of(node.module)
+            if module != "tensorflow.contrib" and not module.startswith("tensorflow.contrib."):
+                return None
+            out = []
+            bound = self.contrib_bound()
+            for alias in node.names:
+                obj = code_of(alias.name)
+                local = alias.asname.name.value if alias.asname is not None else obj
+                path = f"{module[len('tensorflow.'):]}.{obj}"
+                target = CONTRIB.get(path)
+                if target is None and path in MODULES and local in bound:
+                    target = MODULES[path]
+                if target is None:
+                    out.append((alias, None))
+                    continue
+                parent, _, name = target.rpartition(".")
+                out.append((alias, ("tensorflow" + (f".{parent}" if parent else ""), name,
+                                    local if local != name else None)))
+            return out
+        if isinstance(node, cst.Import):
+            out, any_contrib = [], False
+            for alias in node.names:
+                dotted = code_of(alias.name)
+                rel = dotted[len("tensorflow."):] if dotted.startswith("tensorflow.") else ""
+                any_contrib = any_contrib or rel == "contrib" or rel.startswith("contrib.")
+                asname = alias.asname.name.value if alias.asname is not None else None
+                if rel in MODULES and (asname is None or asname in self.contrib_bound()):
+                    out.append((alias, (f"tensorflow.{MODULES[rel]}", None, asname)))
+                else:
+                    out.append((alias, None))
+            return out if any_contrib else None
+        return None
+
+    def contrib_rewritten_root(self, node: cst.CSTNode) -> bool:
+        """The chain's root name is bound by an import from tf.contrib that KM601 rewrites (to
+        the same object or module under TF 2.21), so its uses need no change of their own."""
+        root = node
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name):
+            return False
+        if root.value in self.contrib_bound():
+            return True
+        q = self.names.import_name(root.value)
+        return q is not None and q.startswith("tensorflow.contrib.") and q[len("tensorflow."):] in CONTRIB
+
     def import_removal(self, base: cst.CSTNode) -> list[ImportEdit]:
         """`from tensorflow[.x] import y [as z]` binding `base`: removed once unused."""
         if not isinstance(base, cst.Name):
@@ -148,6 +247,35 @@ class TF1Rule(Rule):
                     if (asname or obj) == base.value:
                         edits.append(ImportEdit(module, obj, asname, remove=True))
         return edits
+
+
+def contrib_home(path: str) -> Optional[str]:
+    """The TF 2.21 path of a `contrib...` path with an exact home: a tabled name
+    (rules/tables/tf1_contrib.py) or an attribute of one (`contrib.data.Optional.from_value`).
+    None otherwise; a contrib module (MODULES) is never one by itself."""
+    if not path.startswith("contrib."):
+        return None
+    parts = path.split(".")
+    for i in range(len(parts), 2, -1):
+        new = CONTRIB.get(".".join(parts[:i]))
+        if new is not None:
+            return ".".join([new, *parts[i:]])
+    return None
+
+
+def _attribute_uses(module: cst.Module, names: frozenset) -> dict[str, list[str]]:
+    """name -> the attributes read from it (`name.attr`), outside import statements."""
+    out: dict[str, list[str]] = {}
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        n = stack.pop()
+        kind = type(n)
+        if kind is cst.Import or kind is cst.ImportFrom:
+            continue
+        if kind is cst.Attribute and type(n.value) is cst.Name and n.value.value in names:
+            out.setdefault(n.value.value, []).append(n.attr.value)
+        stack.extend(code_children(n))
+    return out
 
 
 def matches(path: str, prefixes) -> Optional[str]:

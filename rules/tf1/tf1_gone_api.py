@@ -4,8 +4,9 @@ from __future__ import annotations
 import libcst as cst
 
 from kmigrate.rule import Example, Safety, Severity
+from kmigrate.rules.tables.tf1_contrib import MODULES
 from kmigrate.rules.tables.tf1_gone import GONE, SHIMS
-from kmigrate.rules.tf1.tf1_common import TF1Rule, code_of, matches
+from kmigrate.rules.tf1.tf1_common import TF1Rule, code_of, contrib_home, matches
 
 # tf.contrib.layers / tf.contrib.slim are KM204's (converted or reported there).
 _KM204 = ("contrib.layers", "contrib.slim")
@@ -27,7 +28,9 @@ class TF1GoneAPI(TF1Rule):
     """
     ## What it does
     Reports, at the line, the TensorFlow 1 APIs that have no home in TensorFlow 2.21, with what
-    to use instead: `tf.contrib.*` (beyond the layers KM204 converts), `tf.estimator`,
+    to use instead: `tf.contrib.*` (beyond the layers KM204 converts and the names KM601 moves
+    to an exact TF 2.21 home: `tf.contrib.signal`, `tf.contrib.framework.nest`, the global-step
+    helpers, `tf.contrib.data`, ...; rules/tables/tf1_contrib.py), `tf.estimator`,
     `tensorflow.examples.tutorials.mnist` (-> `tf.keras.datasets.mnist`, a different API),
     `tf.nn.rnn_cell` (-> Keras RNN cells), in imports and in uses through
     any alias. `tf.enable_eager_execution()` is dropped: eager execution is TF2's default.
@@ -37,6 +40,9 @@ class TF1GoneAPI(TF1Rule):
     `absl.flags`), queues, input producers and reader ops (graph mode only; -> `tf.data`).
     KM601 moves those to `tf.compat.v1`, where they run.
 
+    An import from tf.contrib is reported unless KM601 moves every name of it to its home; a
+    `name = tf.contrib.signal` unless every use of `name` has one.
+
     ## Why is this bad
     The import or the attribute fails with `ImportError`/`AttributeError` on TensorFlow 2.21;
     no rename helps, the code needs a human.
@@ -45,6 +51,9 @@ class TF1GoneAPI(TF1Rule):
     ```python
     from tensorflow.examples.tutorials.mnist import input_data   # KM603
     tf.enable_eager_execution()                                   # KM603: dropped
+    with tf.contrib.framework.arg_scope([conv2d]):                # KM603: no home
+        ...
+    s = tf.contrib.signal.stft(w, 256, 128)                       # KM601's: tf.signal.stft
     ```
 
     ## Fix safety
@@ -64,11 +73,15 @@ class TF1GoneAPI(TF1Rule):
         "import tensorflow as tf\ny = tf.contrib_thing\n",
         "from absl import app\napp.run(main)\n",
         "import tensorflow as tf\ny = tf.contrib.layers.flatten(x)\n",  # KM204's
+        "import tensorflow as tf\ns = tf.contrib.signal.stft(w, 256, 128)\n",  # KM601's: tf.signal.stft
+        "from tensorflow.contrib.framework import nest\nf = nest.flatten(x)\n",  # KM601's: tf.nest
     ]
     INVALID = [
         Example("import tensorflow as tf\nest = tf.estimator.Estimator(model_fn)\n"),
         Example("from tensorflow.examples.tutorials.mnist import input_data\n"),
         Example("import tensorflow as tf\ncell = tf.contrib.rnn.LSTMCell(8)\n"),
+        Example("import tensorflow as tf\nwith tf.contrib.framework.arg_scope([f]):\n    pass\n"),
+        Example("from tensorflow.contrib.framework import nest\nup = nest.flatten_up_to(a, b)\n"),
         Example("import tensorflow as tf\ntf.enable_eager_execution()\nx = tf.constant(1)\n",
                 "import tensorflow as tf\nx = tf.constant(1)\n"),
         Example("import tensorflow as tf\ntf.app.run()\n"),
@@ -118,6 +131,8 @@ class TF1GoneAPI(TF1Rule):
     def _check(self, node, path: str, spelled: str) -> bool:
         if path.startswith(_KM204):
             return True
+        if contrib_home(path) is not None or (path in MODULES and self.contrib_value(node)):
+            return True  # KM601 moves it to its TF 2.21 home
         gone = matches(path, GONE)
         if gone is not None:
             if gone == "enable_eager_execution":
@@ -133,14 +148,28 @@ class TF1GoneAPI(TF1Rule):
 
     def visit_Import(self, node: cst.Import) -> None:
         super().visit_Import(node)
+        moved = {id(alias) for alias, new in self.contrib_import(node) or () if new is not None}
         for alias in node.names:
-            self._module(node, code_of(alias.name))
+            if id(alias) not in moved:  # KM601 imports it from its TF 2.21 home
+                self._module(node, code_of(alias.name))
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         super().visit_ImportFrom(node)
         if node.relative or node.module is None:
             return
+        plan = self.contrib_import(node)
+        if plan and all(new is not None for _, new in plan):
+            return  # KM601 imports every name from its TF 2.21 home
         module = code_of(node.module)
+        if module == "tensorflow.contrib" and not isinstance(node.names, cst.ImportStar):
+            # per name: `from tensorflow.contrib import slim` is KM204's, `signal` may be KM601's
+            moved = {id(alias) for alias, new in plan or () if new is not None}
+            for alias in node.names:
+                name = code_of(alias.name)
+                if id(alias) not in moved and not f"contrib.{name}".startswith(_KM204):
+                    self._module(node, f"{module}.{name}")  # one finding per statement
+                    return
+            return
         if self._module(node, module) or isinstance(node.names, cst.ImportStar):
             return
         if module in ("tensorflow", "tensorflow.compat.v1"):
