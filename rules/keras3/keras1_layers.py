@@ -12,7 +12,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.names import canonical_keras
+from kmigrate.names import canonical_keras, keras_module
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import removal_edits
 from kmigrate.rules.keras3.keras1_common import (
@@ -226,29 +226,138 @@ class Keras1LayerName(Keras1Rule):
 # ---------------------------------------------------------------------------------- KM302
 
 
+# Keras 1 layers KM302 defines in the file that uses them: a small Keras 3 layer computing what
+# Keras 1's did (keras/layers/core.py of Keras 1.2), with the weights in Keras 1's shapes and order.
+# class -> (its positional parameters, the keywords a call may pass, the Keras names the helper
+# uses, the helper's source). tests/rules/keras3/test_keras1_maxout_highway.py checks them in TensorFlow.
+_BASE_KEYWORDS = ("input_dim", "input_shape", "name", "trainable")
+_HELPER_LAYERS = {
+    "MaxoutDense": (("output_dim", "nb_feature"), ("output_dim", "nb_feature", *_BASE_KEYWORDS),
+                    ("Layer", "ops", "initializers"), '''
+class MaxoutDense(Layer):
+    """MaxoutDense of Keras 1 (gone since Keras 2): the maximum of `nb_feature` linear layers."""
+
+    def __init__(self, output_dim, nb_feature=4, **kwargs):
+        super().__init__(**kwargs)
+        self.output_dim = output_dim
+        self.nb_feature = nb_feature
+
+    def build(self, input_shape):
+        shape = (self.nb_feature, input_shape[-1], self.output_dim)
+        # glorot_uniform as Keras 1 drew it: fan_in = fan_out = sqrt(size) for a 3D weight
+        limit = (3 / (shape[0] * shape[1] * shape[2]) ** 0.5) ** 0.5
+        self.W = self.add_weight(shape=shape, initializer=initializers.RandomUniform(-limit, limit), name='W')
+        self.b = self.add_weight(shape=(self.nb_feature, self.output_dim), initializer='zeros', name='b')
+
+    def call(self, x):
+        return ops.max(ops.einsum('ni,fio->nfo', x, self.W) + self.b, axis=1)
+
+    def get_config(self):
+        return {**super().get_config(), 'output_dim': self.output_dim, 'nb_feature': self.nb_feature}
+'''),
+    "Highway": ((), ("activation", *_BASE_KEYWORDS), ("Layer", "ops", "activations"), '''
+class Highway(Layer):
+    """Highway of Keras 1 (gone since Keras 2): t * activation(x W + b) + (1 - t) * x
+    with the gate t = sigmoid(x W_carry + b_carry)."""
+
+    def __init__(self, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def build(self, input_shape):
+        n = input_shape[-1]
+        self.W = self.add_weight(shape=(n, n), initializer='glorot_uniform', name='W')
+        self.W_carry = self.add_weight(shape=(n, n), initializer='glorot_uniform', name='W_carry')
+        self.b = self.add_weight(shape=(n,), initializer='zeros', name='b')
+        self.b_carry = self.add_weight(shape=(n,), initializer='ones', name='b_carry')  # as Keras 1.2 started it
+
+    def call(self, x):
+        t = ops.sigmoid(ops.matmul(x, self.W_carry) + self.b_carry)
+        return t * self.activation(ops.matmul(x, self.W) + self.b) + (1 - t) * x
+
+    def get_config(self):
+        return {**super().get_config(), 'activation': activations.serialize(self.activation)}
+'''),
+}
+# What the helpers' names must be when the file binds them already (canonical Keras names).
+_HELPER_NAMES = {"Layer": ("layers.Layer", "models.Layer"), "ops": ("ops",), "initializers": ("initializers",),
+                 "activations": ("activations",)}
+
+
+class _DefineLayers(cst.CSTTransformer):
+    """Drops the imports of the layers being defined and points `keras.layers.X(...)` at `X`."""
+
+    def __init__(self, aliases: set, calls: dict):
+        super().__init__()
+        self.aliases, self.calls = aliases, calls
+
+    def leave_ImportFrom(self, original_node, updated_node):
+        if isinstance(original_node.names, cst.ImportStar):
+            return updated_node
+        kept = [new for old, new in zip(original_node.names, updated_node.names) if old not in self.aliases]
+        if len(kept) == len(updated_node.names):
+            return updated_node
+        if not kept:
+            return cst.RemovalSentinel.REMOVE
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return updated_node.with_changes(names=kept)
+
+    def leave_SimpleStatementLine(self, original_node, updated_node):
+        return cst.RemovalSentinel.REMOVE if not updated_node.body else updated_node
+
+    def leave_Call(self, original_node, updated_node):
+        cls = self.calls.get(original_node)
+        return updated_node if cls is None else updated_node.with_changes(func=cst.Name(cls))
+
+
 class RemovedKeras1Layer(Keras1Rule):
     """
     ## What it does
-    Reports the Keras 1 layers that have no class today: `MaxoutDense`, `Highway`,
-    `TimeDistributedDense`, at every construction and import, with how to replace them.
+    Rewrites the Keras 1 layers that have no class today: `TimeDistributedDense(n, ...)` becomes
+    `TimeDistributed(Dense(n, ...))`; `MaxoutDense` and `Highway` are defined in the file, once,
+    after the imports, as small Keras 3 layers computing what Keras 1's did, and their import
+    goes. Other uses are reported, at every construction and import, with how to replace them.
 
     ## Why is this bad
     They were deprecated in Keras 2 and removed; on TensorFlow 2.21 the import fails.
 
     ## Example
     ```python
-    from keras.layers import Highway
-    model.add(Highway(activation='relu'))
+    from keras.layers import Dense, MaxoutDense
+    model.add(MaxoutDense(32, nb_feature=4))
+    ```
+    becomes
+    ```python
+    from keras.layers import Dense
+    from tensorflow.keras import initializers, ops
+    from tensorflow.keras.layers import Layer
+
+
+    class MaxoutDense(Layer):
+        ...  # weights W (nb_feature, input_dim, output_dim) and b (nb_feature, output_dim)
+
+        def call(self, x):
+            return ops.max(ops.einsum('ni,fio->nfo', x, self.W) + self.b, axis=1)
+
+
+    model.add(MaxoutDense(32, nb_feature=4))
     ```
 
-    `TimeDistributedDense(n, ...)` is rewritten to `TimeDistributed(Dense(n, ...))`, the input
-    keywords (`input_dim`, `input_length`, `input_shape`, `batch_input_shape`) going to the
-    wrapper (KM330 then makes them an `Input`).
+    For `TimeDistributedDense` the input keywords (`input_dim`, `input_length`, `input_shape`,
+    `batch_input_shape`) go to the wrapper (KM330 then makes them an `Input`). `MaxoutDense` and
+    `Highway` are defined when every use is a call passing `output_dim`/`nb_feature` (MaxoutDense),
+    `activation` (Highway), `input_dim`, `input_shape`, `name` or `trainable`, and the file
+    imports them plainly at the top level; other initializers, regularizers, constraints,
+    `weights=` or `transform_bias=` are reported.
 
     ## Fix safety
     Safe for `TimeDistributedDense`: Keras 1's layer was exactly a Dense applied at each time
-    step. `MaxoutDense` and `Highway` need a small custom layer or a different construction
-    (the message says which) and are reported.
+    step. Safe for `MaxoutDense`: the same computation, parameters (`nb_feature * (input_dim *
+    output_dim + output_dim)`, in Keras 1's shapes) and initial distribution (Keras 1's
+    `glorot_uniform` of a 3D weight); unsafe for Keras 2's `keras.legacy.layers.MaxoutDense`, which
+    drew its weights otherwise. Unsafe for `Highway`: the same computation and parameters, its
+    gate bias starting at 1 as in Keras 1.2 and Keras 2 (Keras 1.0 and 1.1 started it at
+    `transform_bias`, -2).
     """
 
     code = "KM302"
@@ -259,16 +368,142 @@ class RemovedKeras1Layer(Keras1Rule):
     triggers = tuple(REMOVED_LAYERS)
 
     VALID = ["class Highway:\n    pass\nh = Highway()\n", "from roads import Highway\n"]
+    defined: frozenset = frozenset()  # the layers this pass defines in the file (visit_Module)
     INVALID = [
         Example("from keras.layers import TimeDistributedDense\nm.add(TimeDistributedDense(8, input_dim=4, input_length=5))\n",
                 "from keras.layers import Dense, TimeDistributed\n"
                 "m.add(TimeDistributed(Dense(8), input_dim=4, input_length=5))\n"),
-        Example("from keras.layers import Highway\nm.add(Highway())\n"),
-        Example("import keras\nx = keras.layers.core.MaxoutDense(10, nb_feature=4)(x)\n"),
+        Example("from keras.layers import Highway\nm.add(Highway(transform_bias=-1))\n"),
+        Example("import keras\nx = keras.layers.core.MaxoutDense(10, init='he_normal')(x)\n"),
+        Example("from keras.layers import Dense, MaxoutDense\nm.add(MaxoutDense(32, nb_feature=4))\n",
+                "from keras.layers import Dense\nfrom tensorflow.keras import initializers, ops\n"
+                "from tensorflow.keras.layers import Layer\n\n" + _HELPER_LAYERS["MaxoutDense"][3]
+                + "\n\nm.add(MaxoutDense(32, nb_feature=4))\n"),
     ]
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.defined: set[str] = set()
+        wanted = [cls for cls in _HELPER_LAYERS if cls in self.context.text]
+        if not wanted:
+            return
+        plans = {}
+        for cls in wanted:
+            plan = self._helper_plan(node, cls)
+            if plan is not None:
+                plans[cls] = plan
+        self.defined = set(plans)
+        applied = [cls for cls, plan in plans.items() if plan[0] is Safety.SAFE or self.context.unsafe_fixes]
+        for group in ([applied] if applied else []) + [[cls] for cls in plans if cls not in applied]:
+            new, imports = self._define(node, group, plans)
+            safety = Safety.SAFE if all(plans[cls][0] is Safety.SAFE for cls in group) else Safety.UNSAFE
+            for cls in group:
+                message = (f"`{cls}` was removed in Keras 2: defined in this file as a small layer computing what "
+                           f"Keras 1's did")
+                if cls == "Highway":
+                    message += (" (its gate bias starts at 1, as in Keras 1.2; Keras 1.0 and 1.1 started it at "
+                                "`transform_bias`, -2)")
+                elif plans[cls][0] is Safety.UNSAFE:
+                    message += " (its weights start as Keras 1's did, not as Keras 2's legacy layer drew them)"
+                self.report(node, message, new, imports=imports, safety=safety, at=plans[cls][1])
+
+    def _helper_plan(self, module: cst.Module, cls: str):
+        """(safety, the first call, the import aliases to drop, the attribute calls to point at `cls`,
+        the import edits) when every use of `cls` is a call the helper takes; None otherwise."""
+        positional_names, keywords, uses, _ = _HELPER_LAYERS[cls]
+        bound = self._helper_bindings()
+        aliases, attribute_calls, calls, funcs = set(), {}, [], set()
+        legacy = False
+        for stmt in module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar) \
+                        or small.module is None or small.relative:
+                    continue
+                for a in small.names:
+                    canonical = canonical_keras(f"{code_of(small.module)}.{code_of(a.name)}") or ""
+                    if class_key(canonical) == cls and a.asname is None:
+                        aliases.add(a)
+                        legacy = legacy or canonical.startswith("legacy.")
+        for n in walk(module):
+            if isinstance(n, cst.Call) and self.call_class(n) == cls:
+                if has_star(n) or len(positional(n)) > len(positional_names):
+                    return None
+                given = positional_names[:len(positional(n))]
+                named = [a.keyword.value for a in n.args if a.keyword is not None]
+                if any(k not in keywords for k in named) or set(given) & set(named):
+                    return None
+                calls.append(n)
+                funcs.add(n.func)
+                legacy = legacy or (self.kname(n.func) or "").startswith("legacy.")
+                if isinstance(n.func, cst.Attribute):
+                    attribute_calls[n] = cls
+        if not calls or not aliases and any(isinstance(f, cst.Name) for f in funcs):
+            return None  # no call, or the name comes from elsewhere (another notebook cell)
+        # Every mention of the name is one of those imports or a call's func.
+        import_names = {a.name for a in aliases}
+        func_names = {f if isinstance(f, cst.Name) else f.attr for f in funcs}
+        if any(isinstance(n, cst.Name) and n.value == cls and n not in import_names and n not in func_names
+               for n in walk(module)):
+            return None
+        if len(self._helper_bindings().get(cls, ())) != len(aliases):
+            return None
+        imports = []
+        for name in uses:
+            if name in bound:
+                if canonical_keras(self.names.import_name(name) or "") not in _HELPER_NAMES[name]:
+                    return None
+            elif name == "Layer":
+                imports.append(ImportEdit(keras_module(self.context.target, "layers"), "Layer"))
+            else:
+                imports.append(ImportEdit(keras_module(self.context.target), name))
+        safety = Safety.UNSAFE if cls == "Highway" or legacy else Safety.SAFE
+        return safety, calls[0], aliases, attribute_calls, imports
+
+    def _helper_bindings(self) -> dict:
+        found = self.__dict__.get("_km302_bindings")
+        if found is None:
+            from kmigrate.rules.keras3.keras2_common import name_bindings
+
+            found = self._km302_bindings = name_bindings(self.module)
+        return found
+
+    def _define(self, module: cst.Module, group: list[str], plans: dict):
+        """The module with the layers of `group` defined after the leading imports, and the imports they need."""
+        from kmigrate.imports import _leading
+        from kmigrate.rules.analysis.literals import module_quote
+
+        aliases = set().union(*(plans[cls][2] for cls in group))
+        calls = {k: v for cls in group for k, v in plans[cls][3].items()}
+        new = module.visit(_DefineLayers(aliases, calls))
+        quote = module_quote(module)
+        classes = []
+        for cls in group:
+            source = _HELPER_LAYERS[cls][3].lstrip("\n").replace("    ", new.default_indent)
+            if quote == '"':
+                source = source.replace("'", '"')
+            stmt = cst.parse_module(source, config=new.config_for_parsing).body[0]
+            classes.append(stmt.with_changes(leading_lines=(cst.EmptyLine(), cst.EmptyLine())))
+        # After the imports above the first statement that uses them (the new imports go higher up).
+        body = list(new.body)
+        first = next((i for i, stmt in enumerate(body) if any(
+            isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in group for n in walk(stmt))),
+            len(body))
+        imports_above = [i for i, stmt in enumerate(body[:first]) if isinstance(stmt, cst.SimpleStatementLine)
+                         and all(isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body)]
+        at = max(_leading(new).stop, imports_above[-1] + 1 if imports_above else 0)
+        if at < len(body):
+            lines = list(body[at].leading_lines)
+            while lines and lines[0].comment is None:
+                lines.pop(0)
+            body[at] = body[at].with_changes(leading_lines=(cst.EmptyLine(), cst.EmptyLine(), *lines))
+        imports = list(dict.fromkeys(edit for cls in group for edit in plans[cls][4]))
+        return new.with_changes(body=[*body[:at], *classes, *body[at:]]), imports
 
     def visit_Call(self, node: cst.Call) -> None:
         cls = self.call_class(node)
+        if cls in self.defined:
+            return
         if cls == "TimeDistributedDense":
             fix = self._time_distributed(node)
             if fix is not None:
@@ -303,7 +538,7 @@ class RemovedKeras1Layer(Keras1Rule):
         module = code_of(node.module)
         for a in node.names:
             cls = class_key(canonical_keras(f"{module}.{code_of(a.name)}"))
-            if cls in REMOVED_LAYERS:
+            if cls in REMOVED_LAYERS and cls not in self.defined:
                 self.report(a, f"importing `{cls}` fails on TensorFlow 2.21: it is {REMOVED_LAYERS[cls]}")
 
 
