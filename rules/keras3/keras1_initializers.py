@@ -139,10 +139,10 @@ class Keras1InitializerCallable(Keras1Rule):
     def visit_Call(self, node: cst.Call) -> None:
         """A Keras 1 initializer function called outside the lambda shape (`def my_init(shape, name=None):
         return normal(shape, scale=0.01, name=name)`): reported."""
-        if not node.args or node in self._lambda_bodies:
+        if not node.args:
             return
         k = self.kname(node.func)
-        if not k or not k.startswith("initializers.") or k.count(".") != 1:
+        if not k or not k.startswith("initializers.") or k.count(".") != 1 or node in self._lambda_bodies:
             return
         fn = k.split(".")[1]
         classes = {entry[0]: name for name, entry in KERAS1_INITIALIZERS.items()}

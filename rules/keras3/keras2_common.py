@@ -198,40 +198,72 @@ def string_literal(value: str, like=None) -> cst.SimpleString:
 def name_bindings(module: cst.Module) -> dict[str, list[cst.CSTNode]]:
     """Every name bound anywhere in `module` -> the binding nodes (assign targets, params, imports,
     defs, loop targets, ...). Scope-blind on purpose: a rule that follows a value through a name
-    only does so when the name is bound exactly once in the whole file."""
+    only does so when the name is bound exactly once in the whole file.
+
+    Computed once per module object and shared by every rule that asks (a dozen do): treat the
+    answer as read-only."""
+    if _BINDINGS[0] is not module:
+        _BINDINGS[:] = [module, _name_bindings(module)]
+    return _BINDINGS[1]
+
+
+_BINDINGS: list = [None, None]  # [the last module asked about, its bindings]
+
+
+def _name_bindings(module: cst.Module) -> dict[str, list[cst.CSTNode]]:
     out: dict[str, list[cst.CSTNode]] = {}
+
+    def add(name: str, node: cst.CSTNode) -> None:
+        found = out.get(name)
+        if found is None:
+            out[name] = [node]
+        else:
+            found.append(node)
 
     def targets(t):
         for x in walk(t):
-            if isinstance(x, cst.Name):
-                out.setdefault(x.value, []).append(x)
-            elif isinstance(x, (cst.Attribute, cst.Subscript)):
+            kind = type(x)
+            if kind is cst.Name:
+                add(x.value, x)
+            elif kind is cst.Attribute or kind is cst.Subscript:
                 return
 
+    # exact types, one walk: isinstance on LibCST's classes goes through ABCMeta (slow)
     for n in walk(module):
-        if isinstance(n, cst.AssignTarget):
-            if isinstance(n.target, cst.Name):
-                out.setdefault(n.target.value, []).append(n)
+        kind = type(n)
+        if kind not in _BINDING_KINDS:
+            continue
+        if kind is cst.AssignTarget:
+            if type(n.target) is cst.Name:
+                add(n.target.value, n)
             else:
                 targets(n.target)
-        elif isinstance(n, (cst.AnnAssign, cst.AugAssign)) and isinstance(n.target, cst.Name):
-            out.setdefault(n.target.value, []).append(n)
-        elif isinstance(n, (cst.For, cst.CompFor)):
+        elif kind is cst.AnnAssign or kind is cst.AugAssign:
+            if type(n.target) is cst.Name:
+                add(n.target.value, n)
+        elif kind is cst.For or kind is cst.CompFor:
             targets(n.target)
-        elif isinstance(n, cst.AsName) and isinstance(n.name, cst.Name):
-            out.setdefault(n.name.value, []).append(n)
-        elif isinstance(n, cst.Param):
-            out.setdefault(n.name.value, []).append(n)
-        elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
-            out.setdefault(n.name.value, []).append(n)
-        elif isinstance(n, cst.ImportAlias) and n.asname is None:
-            out.setdefault(code_of(n.name).split(".")[0], []).append(n)
-        elif isinstance(n, (cst.Global, cst.Nonlocal)):
+        elif kind is cst.AsName:
+            if type(n.name) is cst.Name:
+                add(n.name.value, n)
+        elif kind is cst.Param:
+            add(n.name.value, n)
+        elif kind is cst.FunctionDef or kind is cst.ClassDef:
+            add(n.name.value, n)
+        elif kind is cst.ImportAlias:
+            if n.asname is None:
+                add(code_of(n.name).split(".")[0], n)
+        elif kind is cst.Global or kind is cst.Nonlocal:
             for a in n.names:
-                out.setdefault(a.name.value, []).append(n)
-        elif isinstance(n, cst.NamedExpr) and isinstance(n.target, cst.Name):
-            out.setdefault(n.target.value, []).append(n)
+                add(a.name.value, n)
+        elif kind is cst.NamedExpr and type(n.target) is cst.Name:
+            add(n.target.value, n)
     return out
+
+
+_BINDING_KINDS = frozenset({cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.AsName,
+                            cst.Param, cst.FunctionDef, cst.ClassDef, cst.ImportAlias, cst.Global, cst.Nonlocal,
+                            cst.NamedExpr})
 
 
 def name_loads(module: cst.Module, parents: dict, name: str) -> list[cst.Name]:

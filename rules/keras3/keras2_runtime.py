@@ -210,7 +210,7 @@ class NumpyLayerSize(KerasRule):
         """AssignTarget -> its Assign statement (one walk of the module, on first use)."""
         found = self.__dict__.get("_assign_of")
         if found is None:
-            found = self._assign_of = {t: n for n in walk(self.module) if isinstance(n, cst.Assign) for t in n.targets}
+            found = self._assign_of = {t: n for n in walk(self.module) if type(n) is cst.Assign for t in n.targets}
         return found
 
     def _size(self, value: cst.BaseExpression, k: str) -> None:
