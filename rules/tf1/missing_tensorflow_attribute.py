@@ -105,7 +105,8 @@ class MissingTensorFlowAttribute(TF1Rule):
             self._skip.add(id(inner))
             inner = inner.value
         self._skip.add(id(inner))
-        self._check(node, self.tf_path(node))
+        if not self.unbound_root(inner):
+            self._check(node, self.tf_path(node))
 
     def _check(self, node, path: Optional[str]) -> None:
         if not path:

@@ -106,7 +106,8 @@ class TF1GoneAPI(TF1Rule):
         self._ref(node)
 
     def visit_Name(self, node: cst.Name) -> None:
-        self._ref(node)
+        if not self.unbound_root(node):
+            self._ref(node)
 
     def _ref(self, node) -> None:
         if id(node) in self._skip:
@@ -116,6 +117,8 @@ class TF1GoneAPI(TF1Rule):
             chain.append(chain[-1].value)
         for n in chain[1:]:
             self._skip.add(id(n))
+        if self.unbound_root(chain[-1]):
+            return
         # through an alias of tensorflow itself (names imported from a gone module: the import says it)
         if not isinstance(chain[-1], cst.Name) or self.names.qualified_names(chain[-1], "tensorflow") not in _TF_ROOTS:
             return

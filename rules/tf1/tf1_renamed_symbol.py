@@ -131,7 +131,8 @@ class TF1RenamedSymbol(TF1Rule):
         self.skip_non_references(node)
 
     def visit_Call(self, node: cst.Call) -> None:
-        path = self.tf_path(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
+        path = self.tf_path(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) \
+            and not self.unbound_root(node.func) else None
         if path is not None and path in CONTRIB_KEYWORDS:
             self._arguments(node, path)
             return
@@ -180,6 +181,8 @@ class TF1RenamedSymbol(TF1Rule):
             chain.append(chain[-1].value)
         for n in chain[1:]:
             self._skip.add(id(n))
+        if self.unbound_root(chain[-1]):
+            return
         if self.contrib_rewritten_root(chain[-1]):
             self._contrib_attribute(chain)
             return
