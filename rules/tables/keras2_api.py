@@ -126,6 +126,10 @@ WEIGHT_INITIALIZERS = {
                                   ("moving_mean_initializer", None), ("moving_variance_initializer", None)),
 }
 CONSTANT_INITIALIZER = "initializers.Constant"
+# KM335: layers outside WEIGHT_INITIALIZERS whose `weights=` becomes `layer.set_weights(W)` once the
+# layer is built: their weights have the same order and shapes in Keras 2 and Keras 3 (kernel,
+# recurrent_kernel, bias). GRU is left out: standalone Keras 2 defaulted to reset_after=False.
+SET_WEIGHTS_LAYERS = frozenset({"layers.LSTM", "layers.SimpleRNN"})
 
 # ----------------------------------------------------------------------------- utilities, backend
 
