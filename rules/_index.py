@@ -592,7 +592,7 @@ RULES = {
                     '`keras.wrappers.SKLearnClassifier`/`SKLearnRegressor`'),
         'severity': 'error',
         'fix_safety': 'safe',
-        'triggers': ('scikit_learn', 'SearchCV'),
+        'triggers': ('scikit_learn', 'SearchCV', 'SKLearn'),
         'code_triggers': True,
         'trigger_pattern': None,
         'opt_in': False,

@@ -272,6 +272,14 @@ class SklearnWrappers(KerasRule):
     Elsewhere (`f` not visible, `**sk_params`, a subclass without `build_fn`) it reports the
     module with what to use.
 
+    The fitted Keras model, which the old wrappers kept in `.model`, is `.model_` in Keras 3's
+    (their `.model` is the build function given to the constructor): `clf.model` becomes
+    `clf.model_` where `clf` is visibly such a wrapper (a name bound once to `KerasClassifier(...)`/
+    `KerasRegressor(...)`, or to the `best_estimator_` of a `GridSearchCV`/`RandomizedSearchCV`
+    over one), and so does `grid_result.best_estimator_.model` where `grid_result` is such a
+    search or its `fit(...)`. A `.best_estimator_.model` whose search is not visible, in a file
+    that uses the old wrappers, is reported.
+
     ## Why is this bad
     The module is gone: `ModuleNotFoundError: No module named 'keras.wrappers.scikit_learn'`.
 
@@ -294,6 +302,8 @@ class SklearnWrappers(KerasRule):
     class with a categorical loss (a `Dense(1, activation="sigmoid")` model with
     `binary_crossentropy`, which `KerasClassifier` accepted, needs two units and
     `categorical_crossentropy`). The new wrappers need scikit-learn installed, as the old ones did.
+    Safe for `.model` -> `.model_`: the same fitted Keras model (checked in TensorFlow with
+    scikit-learn, directly and through `GridSearchCV(...).fit(...).best_estimator_`).
     """
 
     # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
@@ -304,12 +314,14 @@ class SklearnWrappers(KerasRule):
     summary = "`keras.wrappers.scikit_learn` is gone; use `keras.wrappers.SKLearnClassifier`/`SKLearnRegressor`"
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
-    triggers = ("scikit_learn", "SearchCV")
+    triggers = ("scikit_learn", "SearchCV", "SKLearn")
 
     VALID = ["from sklearn.linear_model import LogisticRegression\n",
              "from tensorflow.keras.wrappers import SKLearnClassifier\n",
              "from tensorflow.keras.wrappers import SKLearnClassifier\nclf = SKLearnClassifier(model=f)\n"
-             "search = GridSearchCV(clf, param_grid={'model_kwargs': [{'units': 4}], 'fit_kwargs__epochs': [1]})\n"]
+             "search = GridSearchCV(clf, param_grid={'model_kwargs': [{'units': 4}], 'fit_kwargs__epochs': [1]})\n",
+             "from tensorflow.keras.wrappers import SKLearnClassifier\nclf = SKLearnClassifier(model=make)\n"
+             "build = clf.model\nfitted = clf.model_\n"]
     INVALID = [
         Example("from keras.wrappers.scikit_learn import KerasClassifier\n"),
         Example("import tensorflow as tf\nclf = tf.keras.wrappers.scikit_learn.KerasRegressor(build_fn=f)\n"),
@@ -322,6 +334,12 @@ class SklearnWrappers(KerasRule):
                 "fit_kwargs={'epochs': 2, 'verbose': 0})\n"),
         Example("from tensorflow.keras.wrappers import SKLearnClassifier\nclf = SKLearnClassifier(model=f)\n"
                 "search = GridSearchCV(clf, param_grid={'units': [4, 8], 'epochs': [1, 2]})\n"),
+        Example("from keras.wrappers.scikit_learn import KerasRegressor\nreg = KerasRegressor(build_fn=f)\n"
+                "grid_result = GridSearchCV(reg, {}).fit(X, y)\nbest = grid_result.best_estimator_.model\n"
+                "reg.model.summary()\n",
+                "from keras.wrappers.scikit_learn import KerasRegressor\nreg = KerasRegressor(build_fn=f)\n"
+                "grid_result = GridSearchCV(reg, {}).fit(X, y)\nbest = grid_result.best_estimator_.model_\n"
+                "reg.model_.summary()\n"),
     ]
 
     def _hint(self, names) -> str:
@@ -347,6 +365,9 @@ class SklearnWrappers(KerasRule):
                 self.report(node, self._hint([]))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value == "model":
+            self._fitted_model(node)
+            return
         k = self.kname(node)
         if k and k.startswith(SKLEARN_MODULE + ".") and node.attr.value in SKLEARN_WRAPPERS:
             if node in getattr(self, "_fixed_funcs", ()):
@@ -406,6 +427,97 @@ class SklearnWrappers(KerasRule):
                         "`SKLearnClassifier`/`SKLearnRegressor` take the build function's and `fit`'s arguments only "
                         "inside `model_kwargs`/`fit_kwargs` (\"Invalid parameter\"); grid over whole dicts instead, "
                         "e.g. `'model_kwargs': [dict(units=u) for u in units]`")
+
+    # -------------------------------------------------------------- wrapper.model -> wrapper.model_
+
+    def _fitted_model(self, node: cst.Attribute) -> None:
+        """`clf.model` / `search.best_estimator_.model` on a Keras 2 wrapper: the fitted Keras model,
+        which Keras 3's wrappers keep in `model_` (their `model` is the constructor's build function)."""
+        receiver = node.value
+        kind = self._wrapper_kind(receiver, 0)
+        message = ("the Keras 2 scikit-learn wrapper kept the fitted Keras model in `.model`; Keras 3's "
+                   "`SKLearnClassifier`/`SKLearnRegressor` keep it in `.model_` (their `.model` is the build "
+                   "function given to the constructor)")
+        if kind == "wrapper":
+            self.report(node.attr, message, cst.Name("model_"), safety=Safety.SAFE, at=node)
+        elif kind == "maybe":
+            self.report(node, message + "; the receiver is not visibly one of them: use `.model_` if it is",
+                        safety=Safety.NONE)
+
+    def _wrapper_kind(self, expr, depth: int) -> Optional[str]:
+        """'wrapper' when `expr` is visibly a Keras 2 scikit-learn wrapper (or the best estimator of a
+        search over one), 'maybe' when it may be one, None otherwise."""
+        if depth > 6:
+            return None
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "best_estimator_":
+            kind = self._search_kind(expr.value, depth + 1)
+            if kind is None and self._keras2_wrappers_in_file():
+                return "maybe"
+            return kind
+        if isinstance(expr, cst.Call):
+            return "wrapper" if self._keras2_wrapper_call(expr) else None
+        if not isinstance(expr, cst.Name):
+            return None
+        values = self._assigned_values(expr.value)
+        if values is None:
+            return None
+        kinds = [self._wrapper_kind(v, depth + 1) if v is not None else None for v in values]
+        if len(values) == 1 and kinds[0] is not None:
+            return kinds[0]
+        return "maybe" if any(kinds) else None
+
+    def _search_kind(self, expr, depth: int) -> Optional[str]:
+        """What `expr` is as a `GridSearchCV`/`RandomizedSearchCV` (or its `fit(...)`, which returns it)."""
+        if depth > 6:
+            return None
+        if isinstance(expr, cst.Name):
+            values = self._assigned_values(expr.value)
+            if not values:
+                return None
+            kinds = [self._search_kind(v, depth + 1) if v is not None else None for v in values]
+            if len(values) == 1:
+                return kinds[0]
+            return "maybe" if any(kinds) else None
+        if not isinstance(expr, cst.Call):
+            return None
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "fit":
+            return self._search_kind(expr.func.value, depth + 1)
+        if code_of(expr.func).split(".")[-1] not in ("GridSearchCV", "RandomizedSearchCV"):
+            return None
+        estimator = next((a.value for a in expr.args if a.keyword is not None and a.keyword.value == "estimator"),
+                         expr.args[0].value if expr.args and expr.args[0].keyword is None else None)
+        return self._wrapper_kind(estimator, depth + 1) if estimator is not None else None
+
+    def _assigned_values(self, name: str) -> Optional[list]:
+        """The values `name` is assigned (None for a binding that is not a plain `name = value`)."""
+        from kmigrate.rules.keras3.keras2_common import name_bindings
+
+        bindings = self.__dict__.get("_bindings")
+        if bindings is None:
+            bindings = self._bindings = name_bindings(self.module)
+        found = bindings.get(name, ())
+        if not found:
+            return None
+        assigns = self.__dict__.get("_assign_of")
+        if assigns is None:
+            assigns = self._assign_of = {t: n for n in walk(self.module) if isinstance(n, cst.Assign)
+                                         for t in n.targets}
+        return [assigns[b].value if b in assigns and isinstance(b.target, cst.Name) else None for b in found]
+
+    def _keras2_wrapper_call(self, call: cst.Call) -> bool:
+        """`KerasClassifier(...)`/`KerasRegressor(...)`, or the `SKLearn*(model=lambda X, y, **kwargs: f(**kwargs))`
+        kmigrate makes of one (whose `.model` is that lambda: nobody reads it on purpose)."""
+        k = self.kname(call.func) or ""
+        if k.startswith(SKLEARN_MODULE + ".") and k.rsplit(".", 1)[1] in SKLEARN_WRAPPERS:
+            return True
+        if k.rsplit(".", 1)[-1] in ("SKLearnClassifier", "SKLearnRegressor"):
+            model = kwarg(call, "model")
+            return model is not None and isinstance(model.value, cst.Lambda) and code_of(model.value.params) in (
+                "X, y, **kwargs",)
+        return False
+
+    def _keras2_wrappers_in_file(self) -> bool:
+        return any(isinstance(n, cst.Call) and self._keras2_wrapper_call(n) for n in walk(self.module))
 
     def _single_assignment(self, name: str) -> Optional[cst.BaseExpression]:
         found = [n for n in walk(self.module) if isinstance(n, cst.Assign) and len(n.targets) == 1

@@ -49,6 +49,89 @@ CASES = [
         twin.set_weights([W, b])
         assert all(np.array_equal(p, q) for p, q in zip(twin.get_weights(), dense.get_weights()))
         """, False),
+    ("weights_set_once_the_layer_is_built", """
+        import numpy as np
+        from keras.models import Sequential, Model
+        from keras.layers import Input, Dense, LSTM, concatenate
+        rng = np.random.RandomState(0)
+        teacher = Sequential([Input(shape=(4,)), Dense(8)])
+        teacher.layers[0].set_weights([rng.rand(4, 8).astype('float32'), rng.rand(8).astype('float32')])
+        W, b = rng.rand(8, 3).astype('float32'), rng.rand(3).astype('float32')
+        has_bias = len(W) > 0
+        model = Sequential()
+        model.add(Dense(8, input_dim=4, weights=teacher.layers[0].get_weights()))
+        model.add(Dense(3, use_bias=has_bias, weights=[W, b]))
+        P = [rng.rand(4, 3).astype('float32'), rng.rand(3).astype('float32')]
+        pretrained = Sequential([Input(shape=(4,)), Dense(3)])
+        pretrained.set_weights(P)
+        Q = [rng.rand(7, 2).astype('float32'), rng.rand(2).astype('float32')]
+        L = [rng.rand(2, 16).astype('float32'), rng.rand(4, 16).astype('float32'), rng.rand(16).astype('float32')]
+        inp = Input(shape=(4,))
+        x = Dense(3, weights=pretrained.get_weights())(inp)
+        both = concatenate([inp, x])
+        y = Dense(2, weights=list(Q))(both)
+        seq = Input(shape=(5, 2))
+        h = LSTM(4, weights=L)(seq)
+        flag = bool(W.size)
+        wb = [rng.rand(3, 2).astype('float32'), rng.rand(2).astype('float32')]
+        shared = Dense(2, use_bias=flag, weights=wb)
+        z = shared(x)
+        out = Model([inp, seq], [y, z, h])
+        data = rng.rand(5, 4).astype('float32')
+        got = model.predict(data, verbose=0)
+        got_y, got_z, _ = out.predict([data, rng.rand(5, 5, 2).astype('float32')], verbose=0)
+        """, """
+        def same(layer, arrays):
+            got = layer.get_weights()
+            return len(got) == len(arrays) and all(np.array_equal(g, a) for g, a in zip(got, arrays))
+        assert same(model.layers[0], teacher.layers[0].get_weights()) and same(model.layers[1], [W, b])
+        dense_x, dense_y, lstm = (t._keras_history[0] for t in (x, y, h))  # the layers that made them
+        assert same(dense_x, P) and same(dense_y, Q) and same(lstm, L) and same(shared, wb)
+        t = data @ teacher.layers[0].get_weights()[0] + teacher.layers[0].get_weights()[1]
+        assert np.allclose(got, t @ W + b, atol=1e-5)
+        xs = data @ P[0] + P[1]
+        assert np.allclose(got_y, np.concatenate([data, xs], 1) @ Q[0] + Q[1], atol=1e-5)
+        assert np.allclose(got_z, xs @ wb[0] + wb[1], atol=1e-5)
+        """, False),
+    ("sklearn_wrapper_fitted_model_is_model_", """
+        import numpy as np
+        from keras.models import Sequential
+        from keras.layers import Dense
+        from keras.wrappers.scikit_learn import KerasClassifier, KerasRegressor
+        from sklearn.model_selection import GridSearchCV
+
+        def create_model(units=8):
+            m = Sequential()
+            m.add(Dense(units, input_dim=4, activation='relu'))
+            m.add(Dense(3, activation='softmax'))
+            m.compile(loss='categorical_crossentropy', optimizer='adam')
+            return m
+
+        def regression():
+            m = Sequential([Dense(1, input_dim=4)])
+            m.compile(loss='mse', optimizer='sgd')
+            return m
+
+        rng = np.random.RandomState(0)
+        X = rng.rand(24, 4).astype('float32')
+        y = np.arange(24) % 3
+        clf = KerasClassifier(build_fn=create_model, units=5, epochs=1, batch_size=8, verbose=0)
+        clf.fit(X, y)
+        n_params = clf.model.count_params()
+        probabilities = clf.model.predict(X, verbose=0)
+        reg = KerasRegressor(build_fn=regression, epochs=1, verbose=0)
+        reg.fit(X, X.sum(axis=1))
+        reg_out = reg.model.layers[-1].units
+        grid = GridSearchCV(estimator=KerasClassifier(build_fn=create_model, epochs=1, verbose=0), param_grid={}, cv=2)
+        grid_result = grid.fit(X, y)
+        best = grid_result.best_estimator_.model
+        """, """
+        import keras
+        assert n_params == 4 * 5 + 5 + 5 * 3 + 3 and probabilities.shape == (24, 3)
+        assert reg_out == 1
+        assert isinstance(best, keras.Model) and best.layers[0].units == 8
+        assert isinstance(clf.model_, keras.Model) and not isinstance(clf.model, keras.Model)
+        """, True),
     ("image_dim_ordering_values", """
         from keras import backend as K
         K.set_image_dim_ordering('th')
