@@ -801,6 +801,22 @@ RULES = {
         'target': None,
         'requires': ('numpy',),
     },
+    'KM356': {
+        'module': 'kmigrate.rules.keras3.gan_trainable',
+        'cls': 'GanTrainableAfterCompile',
+        'name': 'gan-trainable-after-compile',
+        'summary': ('`discriminator.trainable = False` after compiling it: Keras 3 '
+                    'stops training the discriminator'),
+        'severity': 'error',
+        'fix_safety': 'unsafe',
+        'triggers': ('train_on_batch',),
+        'code_triggers': True,
+        'trigger_pattern': '\\.trainable\\s*=\\s*False',
+        'opt_in': False,
+        'to': None,
+        'target': None,
+        'requires': ('keras',),
+    },
     'KM401': {
         'module': 'kmigrate.rules.convert.sequential_to_functional',
         'cls': 'SequentialToFunctional',

@@ -132,6 +132,42 @@ CASES = [
         assert isinstance(best, keras.Model) and best.layers[0].units == 8
         assert isinstance(clf.model_, keras.Model) and not isinstance(clf.model, keras.Model)
         """, True),
+    ("gan_discriminator_trains_as_in_keras2", """
+        import numpy as np
+        from keras.models import Sequential, Model
+        from keras.layers import Input, Dense
+        rng = np.random.RandomState(0)
+        g = Sequential([Dense(3, input_dim=2)])
+        d = Sequential([Dense(4, input_dim=3, activation='relu'), Dense(1, activation='sigmoid')])
+        d.compile(loss='binary_crossentropy', optimizer='sgd')
+        d.trainable = False
+        z = Input(shape=(2,))
+        combined = Model(z, d(g(z)))
+        combined.compile(loss='binary_crossentropy', optimizer='sgd')
+
+        def copy(m):
+            return [w.copy() for w in m.get_weights()]
+
+        def same(a, b):
+            return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+        d_learned, d_kept, g_learned = [], [], []
+        for step in range(3):
+            real = rng.rand(8, 3).astype('float32')
+            fake = g.predict(rng.rand(8, 2), verbose=0)
+            d_before, g_before = copy(d), copy(g)
+            d.train_on_batch(np.concatenate([real, fake]), np.r_[np.ones(8), np.zeros(8)])
+            d_after = copy(d)
+            combined.train_on_batch(rng.rand(8, 2), np.ones(8))
+            d_learned.append(not same(d_before, d_after))
+            d_kept.append(same(d_after, copy(d)))
+            g_learned.append(not same(g_before, copy(g)))
+        """, """
+        assert all(d_learned), d_learned  # Keras 2: compiled trainable, it trained in its own step
+        assert all(d_kept), d_kept  # the combined model, compiled with it frozen, left it alone
+        assert all(g_learned), g_learned
+        assert len(combined.trainable_weights) == len(g.trainable_weights)
+        """, True),
     ("image_dim_ordering_values", """
         from keras import backend as K
         K.set_image_dim_ordering('th')
