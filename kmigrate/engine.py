@@ -97,6 +97,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
         context.text = current
         visitors = [rule(context).start(meta) for rule in rules]
         traverse(meta.module, visitors)
+        last_pass = (module, visitors)
         reports = [r for v in visitors for r in v.reports]
         if n and not any(r.has_fix and _allowed(r, options) for r in reports):
             break  # a later pass with nothing to fix: the final pass below says what remains
@@ -130,8 +131,10 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
     current = _tidy_imports(first, module, added, current)
     if current == text:
         return TextResult(text, sorted(findings, key=_order))
-    verify_output(current, path, is_notebook)
-    final = _final_findings(current, module if current == fixed_text else None, path, options, is_notebook)
+    checked = verify_output(current, path, is_notebook)
+    same = current == fixed_text
+    final = _final_findings(current, module if same else None, path, options, is_notebook,
+                            last_pass if same and last_pass[0] is module else None, checked)
     if _round < 2 and any(f.fix_applied for f in final):
         # Something fixable appeared only in the final text (import lines folded): one more run.
         again = fix_text(current, path, options, is_notebook=is_notebook, _round=_round + 1)
@@ -151,19 +154,26 @@ def _order(f: Finding):
 
 
 def _final_findings(text: str, module: Optional[cst.Module], path: str, options: Options,
-                    is_notebook: bool) -> list[Finding]:
+                    is_notebook: bool, last_pass: Optional[tuple] = None,
+                    tree: Optional[ast.Module] = None) -> list[Finding]:
     """Every selected rule over the fixed text, as `--check` on the written file runs them (a
     fresh context: what a rule remembered of the original file is not known there).
-    `fix_applied` marks a finding whose fix the run's settings allow."""
-    tree = check_syntax(text, path, is_notebook)
+    `fix_applied` marks a finding whose fix the run's settings allow.
+
+    `tree`: the text's `ast` tree, if known. `last_pass`: (module, visitors) of the fix loop's last pass, when it ran over this very
+    module: a rule it ran answers the same here (same tree, same text, same settings) unless
+    it remembers the original text, so its reports are taken, not computed again."""
+    tree = tree if tree is not None else check_syntax(text, path, is_notebook)
     context = _context(text, path, options, is_notebook)
     rules = active_rules(text, options, context, tree)
     if not rules:
         return []
     meta = ModuleMeta(module if module is not None else _parse(text), text, tree, {})
-    visitors = [rule(context).start(meta) for rule in rules]
-    traverse(meta.module, visitors)
-    reports = [r for v in visitors for r in v.reports]
+    done = {type(v): v for v in last_pass[1] if not v.remembers_original} if last_pass is not None else {}
+    fresh = {rule: rule(context).start(meta) for rule in rules if rule not in done}
+    if fresh:
+        traverse(meta.module, list(fresh.values()))
+    reports = [r for rule in rules for r in (done[rule] if rule in done else fresh[rule]).reports]
     if not reports:
         return []
     positions = meta.positions
@@ -193,10 +203,14 @@ def _nul_error(text: str) -> None:
     raise FileError("source contains a NUL byte", line, nul - (text.rfind("\n", 0, nul) + 1) + 1)
 
 
-def verify_output(text: str, path: str, is_notebook: bool = False) -> None:
-    """The fixed text must parse and compile, or nothing is written."""
+def verify_output(text: str, path: str, is_notebook: bool = False) -> ast.Module:
+    """The fixed text must parse and compile, or nothing is written. Returns its `ast` tree
+    (the final check of the fixed text needs it: parsed once)."""
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if is_notebook else 0
     try:
-        compile_quietly(text, path, ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if is_notebook else 0)
+        tree = compile_quietly(text, path, ast.PyCF_ONLY_AST | flags)
+        compile_quietly(tree, path, flags)  # what only compiling finds (`return` outside a function, ...)
+        return tree
     except (SyntaxError, ValueError, RecursionError) as exc:
         line = getattr(exc, "lineno", 1) or 1
         raise FileError(f"fixed code would not compile ({exc}); a kmigrate bug, file left as is", line) from None

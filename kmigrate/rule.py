@@ -90,6 +90,9 @@ class Rule(cst.BatchableCSTVisitor):
     summary: ClassVar[str] = ""
     severity: ClassVar[Severity] = Severity.WARNING
     fix_safety: ClassVar[Safety] = Safety.SAFE
+    # True for rules that keep facts of the original text on the context across passes: the
+    # engine's last check of the fixed text must run them afresh (as --check on it would).
+    remembers_original: ClassVar[bool] = False
     # Substrings of which at least one must occur in the source for the rule to run at all.
     triggers: ClassVar[tuple[str, ...]] = ("keras",)
     # True: identifier-like triggers must also occur in the code (names, attributes, imports,

@@ -21,9 +21,9 @@ def line_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in LINE_BREAK.finditer(text)]
 
 
-def compile_quietly(text: str, path: str, flags: int = 0):
+def compile_quietly(text, path: str, flags: int = 0):
     """`compile(text, path, "exec", flags)` without SyntaxWarnings: the user's `x is 'a'` is not
-    kmigrate's to warn about. Raises what compile raises."""
+    kmigrate's to warn about. `text`: source text or an `ast` tree. Raises what compile raises."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return compile(text, path, "exec", flags=flags, dont_inherit=True)

@@ -76,6 +76,7 @@ class Keras1Rule(Rule):
 
     # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
     requires = ("keras",)
+    remembers_original = True  # `facts` below
 
     def __init__(self, context: FileContext):
         super().__init__(context)
