@@ -7,7 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from kmigrate.rule import Example, Safety, Severity
-from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, parent_map, walk
+from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, enclosing_line, parent_map, walk
 
 
 def _receiver(node) -> Optional[str]:
@@ -212,11 +212,7 @@ class GanTrainableAfterCompile(KerasRule):
     def _fix(self, call: cst.Call, receiver: str, combined: set, parents: dict):
         """(the loop body, its new version) when the loop body's lines train the discriminator and a
         combined model compiled after it was frozen, each on a line of its own; None otherwise."""
-        line = parents.get(call)
-        while line is not None and not isinstance(line, cst.SimpleStatementLine):
-            if isinstance(line, (cst.Lambda, cst.BaseCompoundStatement)):
-                return None
-            line = parents.get(line)
+        line = enclosing_line(call, parents)
         block = parents.get(line) if line is not None else None
         if not isinstance(block, cst.IndentedBlock) or not isinstance(parents.get(block), (cst.For, cst.While)):
             return None

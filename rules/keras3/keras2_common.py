@@ -183,6 +183,17 @@ def parent_map(module: cst.Module) -> dict:
     return parents
 
 
+def enclosing_line(node: cst.CSTNode, parents: dict) -> Optional[cst.SimpleStatementLine]:
+    """The `SimpleStatementLine` that holds `node` (climbing `parents`), or None when a lambda or a
+    compound statement (`if`, `for`, `def`, ...) comes first: `node` is not simply part of one line."""
+    line = parents.get(node)
+    while line is not None and type(line) is not cst.SimpleStatementLine:
+        if isinstance(line, (cst.Lambda, cst.BaseCompoundStatement)):
+            return None
+        line = parents.get(line)
+    return line
+
+
 def string_literal(value: str, like=None) -> cst.SimpleString:
     """A string literal for `value` in the quote style of `like` (a string node or a module);
     the shared rules/analysis/literals.py decides the style."""

@@ -11,8 +11,9 @@ from libcst.helpers import get_full_name_for_node
 from kmigrate.names import canonical_keras, keras_module
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import (
-    KerasRule, code_of, has_star, kwarg, make_kw, parent_map, positional, walk, with_args,
+    KerasRule, code_of, enclosing_line, has_star, kwarg, make_kw, positional, walk, with_args,
 )
+from kmigrate.rules.analysis.keras_facts import ModuleIndex
 from kmigrate.rules.tables.keras2_api import (
     CONSTANT_INITIALIZER, INPUT_DIM_IS_NOT_SHAPE, POOLING_WITHOUT_DEFAULT, SET_WEIGHTS_LAYERS, WEIGHT_INITIALIZERS,
     WEIGHTS_ACCEPTED,
@@ -665,14 +666,8 @@ class LayerWeightsArgument(_LayerKeywordRule):
             return False  # the wrong number of arrays: set_weights fails as Keras 2's did
         if has_star(node):
             return False
-        parents = self.__dict__.get("_parents")
-        if parents is None:
-            parents = self._parents = parent_map(self.module)
-        line = parents.get(node)
-        while line is not None and not isinstance(line, cst.SimpleStatementLine):
-            if isinstance(line, (cst.Lambda, cst.BaseCompoundStatement)):
-                return False
-            line = parents.get(line)
+        parents = ModuleIndex.of(self).parent  # the module's walk, shared with the other rules
+        line = enclosing_line(node, parents)
         block = parents.get(line) if line is not None else None
         if block is None or len(line.body) != 1 or not isinstance(block, (cst.Module, cst.IndentedBlock)):
             return False

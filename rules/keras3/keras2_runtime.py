@@ -9,6 +9,7 @@ from typing import Optional
 import libcst as cst
 
 from kmigrate.rule import Example, Safety, Severity
+from kmigrate.rules.analysis.keras_facts import ModuleIndex
 from kmigrate.rules.keras3.keras2_common import (
     KerasRule, code_of, kwarg, make_kw, name_bindings, positional, string_literal, walk, with_args,
 )
@@ -178,21 +179,27 @@ class NumpyLayerSize(KerasRule):
         for arg in args:
             self._size(arg.value, k)
 
-    def _numpy_aliases(self) -> set[str]:
-        aliases = self.__dict__.get("_np")
-        if aliases is None:
-            aliases = set()
-            for n in walk(self.module):
-                if isinstance(n, cst.Import):
-                    for a in n.names:
-                        if code_of(a.name) == "numpy":
-                            aliases.add(a.asname.name.value if a.asname else "numpy")
-            self._np = aliases
-        return aliases
+    def _bindings(self) -> dict:
+        return name_bindings(self.module)  # computed once per module, shared with the other rules
+
+    def _is_numpy(self, name: str) -> bool:
+        """Whether some `import numpy` / `import numpy as <name>` in the file binds `name`."""
+        known = self.__dict__.setdefault("_np", {})
+        found = known.get(name)
+        if found is None:
+            parents = ModuleIndex.of(self).parent
+            found = False
+            for b in self._bindings().get(name, ()):
+                alias = parents.get(b) if type(b) is cst.AsName else b
+                if type(alias) is cst.ImportAlias and type(parents.get(alias)) is cst.Import \
+                        and code_of(alias.name) == "numpy":
+                    found = True
+                    break
+            known[name] = found
+        return found
 
     def _numpy(self, expr: cst.BaseExpression) -> bool:
         """An expression whose value NumPy computes (a numpy call or a reduction method)."""
-        aliases = self._numpy_aliases()
         for n in walk(expr):
             if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in ("int", "len", "round"):
                 return False
@@ -200,33 +207,28 @@ class NumpyLayerSize(KerasRule):
                 root = n.func
                 while isinstance(root, cst.Attribute):
                     root = root.value
-                if isinstance(root, cst.Name) and root.value in aliases:
+                if isinstance(root, cst.Name) and self._is_numpy(root.value):
                     return True
                 if n.func.attr.value in NUMPY_INT_RESULTS and not n.args:
                     return True
         return False
 
-    def _assigns(self) -> dict:
-        """AssignTarget -> its Assign statement (one walk of the module, on first use)."""
-        found = self.__dict__.get("_assign_of")
-        if found is None:
-            found = self._assign_of = {t: n for n in walk(self.module) if type(n) is cst.Assign for t in n.targets}
-        return found
+    def _assign(self, target) -> Optional[cst.Assign]:
+        """The `Assign` statement of a binding `AssignTarget` (None for other bindings)."""
+        if type(target) is not cst.AssignTarget:
+            return None
+        return ModuleIndex.of(self).parent.get(target)
 
     def _size(self, value: cst.BaseExpression, k: str) -> None:
         cls = k.split(".")[1]
         message = (f"`{cls}` size computed with NumPy: Keras 3 rejects NumPy integers "
                    "(\"expected a positive integer\"); make it a Python `int`")
         if isinstance(value, cst.Name):
-            bindings = self.__dict__.get("_bindings")
-            if bindings is None:
-                bindings = self._bindings = name_bindings(self.module)
-            found = bindings.get(value.value, ())
-            assigns = self._assigns()
+            found = self._bindings().get(value.value, ())
             if len(found) > 1:
                 # bound more than once (a parameter and a module-level value passed to it, say):
                 # each binding computed with NumPy gets its `int(...)`; the others are not NumPy's
-                numpy_bound = [assigns[t] for t in found if t in assigns and self._numpy(assigns[t].value)]
+                numpy_bound = [a for t in found if (a := self._assign(t)) is not None and self._numpy(a.value)]
                 done = self.__dict__.setdefault("_done", set())
                 for assign in numpy_bound:
                     if id(assign) in done:
@@ -241,7 +243,7 @@ class NumpyLayerSize(KerasRule):
                 return
             if len(found) != 1 or not isinstance(found[0], cst.AssignTarget):
                 return
-            assign = assigns.get(found[0])
+            assign = self._assign(found[0])
             if assign is None or len(assign.targets) != 1 or not self._numpy(assign.value):
                 return
             done = self.__dict__.setdefault("_done", set())

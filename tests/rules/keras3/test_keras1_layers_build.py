@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kmigrate.engine import Options, fix_text
-from kmigrate.rule import select_rules
+from tests.rules.keras3.migrate_and_run import migrate, run
 
 pytestmark = pytest.mark.tf
 
@@ -55,21 +54,12 @@ MY_CODES = [f"KM3{n:02d}" for n in range(1, 11)]
 
 @pytest.fixture(scope="module")
 def migrated():
-    opts = Options(rules=tuple(select_rules(MY_CODES, [])), unsafe_fixes=True)
-    out = fix_text(KERAS1, "keras1_model.py", opts)
-    again = fix_text(out.text, "keras1_model.py", opts)
-    assert again.text == out.text
-    assert [f for f in again.findings if f.code in MY_CODES] == []
-    return out
+    return migrate(KERAS1, "keras1_model.py", MY_CODES)
 
 
 @pytest.fixture(scope="module")
 def model(migrated):
-    import tensorflow as tf  # noqa: F401
-
-    namespace: dict = {}
-    exec(compile(migrated.text, "keras1_model.py", "exec"), namespace)
-    return namespace["model"]
+    return run(migrated, "keras1_model.py")["model"]
 
 
 def test_nothing_keras1_is_left(migrated):

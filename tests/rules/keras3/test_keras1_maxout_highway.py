@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kmigrate.engine import Options, fix_text
-from kmigrate.rule import all_rules
+from tests.rules.keras3.migrate_and_run import migrate, run
 
 pytestmark = pytest.mark.tf
 
@@ -31,19 +30,12 @@ model.compile(loss='categorical_crossentropy', optimizer='sgd')
 
 @pytest.fixture(scope="module")
 def migrated():
-    opts = Options(rules=tuple(all_rules().values()), unsafe_fixes=True)
-    out = fix_text(KERAS1, "keras1_maxout.py", opts)
-    assert fix_text(out.text, "keras1_maxout.py", opts).text == out.text
-    return out
+    return migrate(KERAS1, "keras1_maxout.py")
 
 
 @pytest.fixture(scope="module")
 def model(migrated):
-    import tensorflow as tf  # noqa: F401
-
-    namespace: dict = {}
-    exec(compile(migrated.text, "keras1_maxout.py", "exec"), namespace)
-    return namespace["model"]
+    return run(migrated, "keras1_maxout.py")["model"]
 
 
 def test_nothing_is_left(migrated):
