@@ -15,8 +15,8 @@ from kmigrate.rules.keras3.keras2_common import (
 )
 from kmigrate.rules.analysis.keras_facts import ModuleIndex
 from kmigrate.rules.tables.keras2_api import (
-    CONSTANT_INITIALIZER, INPUT_DIM_IS_NOT_SHAPE, POOLING_WITHOUT_DEFAULT, SET_WEIGHTS_LAYERS, WEIGHT_INITIALIZERS,
-    WEIGHTS_ACCEPTED,
+    CONSTANT_INITIALIZER, GRU_LAYER, INPUT_DIM_IS_NOT_SHAPE, POOLING_WITHOUT_DEFAULT, RECURRENT_WEIGHTS,
+    SET_WEIGHTS_LAYERS, WEIGHT_INITIALIZERS, WEIGHTS_ACCEPTED,
 )
 
 _SHAPE_KWS = ("input_shape", "batch_input_shape", "input_dim", "input_length")
@@ -467,8 +467,10 @@ class LayerWeightsArgument(_LayerKeywordRule):
     A `weights=w` given as a plain name is split as `w[0]`, `w[1]`, ...
 
     A value it cannot split (a call such as `other.get_weights()`, a computed `use_bias`, a
-    `Constant` name taken; also for `LSTM`/`SimpleRNN`) is set the way Keras 2 set it, with
-    `set_weights` once the layer is built, where the file shows the statement that builds it:
+    `Constant` name taken; also for the layers outside that table: `LSTM`, `GRU`, `SimpleRNN`,
+    `ConvLSTM*`, separable and depthwise convolutions, `PReLU`, `LayerNormalization`, ...) is set
+    the way Keras 2 set it, with `set_weights` once the layer is built, where the file shows the
+    statement that builds it:
     `model.add(Layer(..., weights=W))` on a `Sequential` model with an input shape (an `Input`
     first, or shape keywords on its first layer: Keras 3's `add()` builds the model) is followed
     by `model.layers[-1].set_weights(W)`; `y = Layer(..., weights=W)(x)` on symbolic tensors (names
@@ -476,8 +478,20 @@ class LayerWeightsArgument(_LayerKeywordRule):
     `dense_layer = Layer(...)`, `y = dense_layer(x)`, `dense_layer.set_weights(W)`; and `layer =
     Layer(..., weights=W)` bound once gets `layer.set_weights(W)` after its first use, when that
     is such a call or `model.add(layer)` in the same block and nothing in between rebinds the
-    names `W` reads (a call in `W` only when the use is the next line). Elsewhere (a Sequential
-    model without an input shape, a call on something that may be an array, a list of the wrong
+    names `W` reads (a call in `W` only when the use is the next line). A layer in the list of
+    `model = Sequential([...])` gets `model.layers[i].set_weights(W)` (`i` its place, an `Input`
+    first not counted, as Keras 3's `model.layers` leaves it out) right after that statement when
+    the first layer gives the input shape (the constructor builds the model), or after the
+    `model.build(...)` line that follows in the same block with only `compile` calls between (no
+    call in `W` then, and nothing rebinding its names).
+
+    Recurrent layers take Keras 2's three arrays (kernel, recurrent_kernel, bias; the same order
+    in Keras 3). A standalone Keras 2 `GRU` (imported from `keras`) without `reset_after=` also gets
+    `reset_after=False`, Keras 2's default, whose single bias its arrays have (Keras 3 and tf.keras
+    default to True). A visible list of Keras 1's per-gate arrays (9 for `GRU`, 12 for `LSTM`) or of
+    another length is reported: the gates' arrays must be concatenated by hand.
+    Elsewhere (a Sequential model without an input shape or a visible `build`, a call on something
+    that may be an array, a layer inside a wrapper such as `Bidirectional`, a list of the wrong
     length) it is reported.
 
     ## Why is this bad
@@ -513,9 +527,12 @@ class LayerWeightsArgument(_LayerKeywordRule):
     `set_weights` gave (checked in TensorFlow, per layer kind). Safe for `set_weights`: Keras 2
     called it on the arrays when it built the layer, and the call follows the statement that
     builds it, before anything runs the layer (checked in TensorFlow: the layers end with exactly
-    the given arrays and compute with them). Other layers, a layer not visibly built at one
-    statement, or a list of the wrong number of arrays are reported: then call
-    `layer.set_weights(...)` after the model is built.
+    the given arrays and compute with them; a Keras 2 GRU's arrays give Keras 2's outputs).
+    Unsafe for Keras layers outside the checked list (recurrent, separable and depthwise
+    convolutions, `PReLU`, `LayerNormalization`): their weight order in Keras 3 was not compared
+    with Keras 2's (a wrong shape fails loudly in `set_weights`, arrays of equal shapes in another
+    order would not). A layer not visibly built at one statement, or a list of the wrong number of
+    arrays, is reported: then call `layer.set_weights(...)` after the model is built.
     """
 
     code = "KM335"
@@ -543,6 +560,11 @@ class LayerWeightsArgument(_LayerKeywordRule):
                 "d = Dense(10, use_bias=False, kernel_initializer=Constant(w[0]))\n"),
         Example("from keras.layers import Dense\nd = Dense(10, weights=other.get_weights())\n"),
         Example("from keras.layers import LSTM\nl = LSTM(10, weights=[a, b, c])\n"),
+        Example("from keras.models import Sequential\nfrom keras.layers import Dense, GRU\n"
+                "m = Sequential([GRU(4, input_shape=(5, 2), weights=w), Dense(1)])\n",
+                "from keras.models import Sequential\nfrom keras.layers import Dense, GRU\n"
+                "m = Sequential([GRU(4, input_shape=(5, 2), reset_after=False), Dense(1)])\n"
+                "m.layers[0].set_weights(w)\n"),
         Example("from keras.models import Sequential\nfrom keras.layers import Dense, Input\n"
                 "m = Sequential()\nm.add(Input(shape=(4,)))\nm.add(Dense(3, weights=other.get_weights()))\n",
                 "from keras.models import Sequential\nfrom keras.layers import Dense, Input\n"
@@ -576,8 +598,15 @@ class LayerWeightsArgument(_LayerKeywordRule):
         what = (f"`{cls}(weights=)` is deprecated" if accepted else f"`{cls}(weights=)` is rejected by Keras 3")
         severity = Severity.WARNING if accepted else None
         if slots is None:
-            if not accepted and not (k in SET_WEIGHTS_LAYERS and self._set_weights(node, arg, cls, what, None)):
-                self.report(arg, f"{what}: build the model, then call `layer.set_weights(...)`")
+            if accepted:
+                return
+            extra = self._recurrent(node, arg, k, cls, what)
+            if extra is None:
+                return  # reported
+            safety = Safety.SAFE if k in SET_WEIGHTS_LAYERS else Safety.UNSAFE
+            if not self._set_weights(node, arg, cls, what, 3 if k in RECURRENT_WEIGHTS else None, extra, safety):
+                self.report(arg, f"{what}: kmigrate does not see the statement that builds the layer; build the "
+                            "model, then call `layer.set_weights(...)`")
             return
         names = self._initializers(node, slots)
         if names is None:
@@ -656,9 +685,41 @@ class LayerWeightsArgument(_LayerKeywordRule):
 
     # -------------------------------------------------------------- layer.set_weights(W) once it is built
 
-    def _set_weights(self, node: cst.Call, arg: cst.Arg, cls: str, what: str, count: Optional[int]) -> bool:
+    def _recurrent(self, node: cst.Call, arg: cst.Arg, k: str, cls: str, what: str) -> Optional[list[cst.Arg]]:
+        """The arguments a recurrent layer needs to take its Keras 2 arrays (`[]`: none), or None when a
+        visible list is not Keras 2's three arrays (reported here: Keras 1 gave one W, U, b per gate)."""
+        if k not in RECURRENT_WEIGHTS:
+            return []
+        value = arg.value
+        if isinstance(value, (cst.List, cst.Tuple)) and len(value.elements) != 3 \
+                and not any(isinstance(e, cst.StarredElement) for e in value.elements):
+            n = len(value.elements)
+            if n == RECURRENT_WEIGHTS[k] and n != 3:
+                gates = "i, f, c, o" if k.endswith("LSTM") else "z, r, h"
+                self.report(arg, f"{what}: {n} arrays are Keras 1's `{cls}` weights (a W, U and b per gate); Keras "
+                            f"3's `{cls}` has three (kernel, recurrent_kernel, bias), each the gates' arrays "
+                            f"concatenated on the last axis in the order {gates}"
+                            + (" (Keras 1 listed them i, c, f, o)" if k.endswith("LSTM") else
+                               ", with `reset_after=False` (Keras 1's GRU)")
+                            + ": concatenate them by hand and call `set_weights` once the layer is built")
+            else:
+                self.report(arg, f"{what}: {n} arrays, but `{cls}` has three (kernel, recurrent_kernel, bias); "
+                            "call `layer.set_weights(...)` with those once the layer is built")
+            return None
+        if k == GRU_LAYER and kwarg(node, "reset_after") is None and self._standalone_keras(node):
+            return [make_kw("reset_after", cst.Name("False"))]
+        return []
+
+    def _standalone_keras(self, node: cst.Call) -> bool:
+        """The layer class comes from standalone Keras (`keras.layers`), not from `tensorflow.keras`."""
+        names = self.names.qualified_names(node.func)
+        return bool(names) and all(n.split(".")[0] == "keras" for n in names)
+
+    def _set_weights(self, node: cst.Call, arg: cst.Arg, cls: str, what: str, count: Optional[int],
+                     extra: Sequence[cst.Arg] = (), safety: Safety = Safety.SAFE) -> bool:
         """Reports `weights=W` dropped and `<layer>.set_weights(W)` called right after the statement that
-        builds the layer, where the file shows that statement; True when it did."""
+        builds the layer, where the file shows that statement; True when it did. `extra`: arguments the
+        layer gets instead (GRU's `reset_after=False`)."""
         value = arg.value
         if isinstance(value, (cst.List, cst.Tuple)) and (
                 count is not None and len(value.elements) != count
@@ -673,13 +734,23 @@ class LayerWeightsArgument(_LayerKeywordRule):
             return False
         body, small = list(block.body), line.body[0]
         idx = body.index(line)
-        layer = with_args(node, [a for a in node.args if a is not arg])
+        layer = with_args(node, [a for a in node.args if a is not arg] + list(extra))
         if layer.args:
             layer = layer.with_changes(args=[*layer.args[:-1], layer.args[-1].with_changes(
                 comma=cst.MaybeSentinel.DEFAULT)])
         read = set(_names_in(value))
         message = (f"{what}: the layer is built at this line; `weights=` is dropped and "
                    "`set_weights(...)` sets the arrays right after, as Keras 2 did when it built the layer")
+        if extra:
+            message += ("; `reset_after=False` keeps standalone Keras 2's GRU, whose arrays these are (Keras 3 "
+                        "defaults to True: another bias shape)")
+        if safety is not Safety.SAFE:
+            message += f" (unsafe: the order of `{cls}`'s weights in Keras 3 was not compared with Keras 2's)"
+        # Sequential([..., Layer(..., weights=W), ...]): set once the model is built
+        element = parents.get(node)
+        if type(element) is cst.Element and type(parents.get(element)) is cst.List:
+            return self._in_sequential_list(node, element, parents, line, block, body, idx, layer, read, message,
+                                            safety, arg)
         # model.add(Layer(..., weights=W)) on a Sequential model with an input shape: built by add()
         if isinstance(small, cst.Expr) and self._add_of(small.value, node) is not None:
             model = self._add_of(small.value, node)
@@ -688,7 +759,7 @@ class LayerWeightsArgument(_LayerKeywordRule):
             added = line.with_changes(body=[small.with_changes(value=small.value.with_changes(
                 args=[small.value.args[0].with_changes(value=layer)]))])
             after = _statement(f"{model}.layers[-1].set_weights({code_of(value)})", line)
-            self.report(line, message, cst.FlattenSentinel([added, after]), safety=Safety.SAFE, at=arg)
+            self.report(line, message, cst.FlattenSentinel([added, after]), safety=safety, at=arg)
             return True
         if not isinstance(small, cst.Assign) or len(small.targets) != 1 \
                 or not isinstance(small.targets[0].target, cst.Name):
@@ -706,13 +777,85 @@ class LayerWeightsArgument(_LayerKeywordRule):
             second = line.with_changes(body=[small.with_changes(value=call.with_changes(func=cst.Name(fresh)))],
                                        leading_lines=())
             after = _statement(f"{fresh}.set_weights({code_of(value)})", line)
-            self.report(line, message, cst.FlattenSentinel([first, second, after]), safety=Safety.SAFE, at=arg)
+            self.report(line, message, cst.FlattenSentinel([first, second, after]), safety=safety, at=arg)
             return True
         # layer = Layer(..., weights=W); ...; y = layer(x) / model.add(layer): built at that first use
         message = message.replace("is built at this line", "is built where it is first called")
-        return self._built_later(node, arg, block, body, idx, target, layer, read, message)
+        return self._built_later(node, arg, block, body, idx, target, layer, read, message, safety)
 
-    def _built_later(self, node, arg, block, body, idx, name, layer, read, message) -> bool:
+    def _in_sequential_list(self, node, element, parents, line, block, body, idx, layer, read, message, safety,
+                            arg) -> bool:
+        """`model = Sequential([..., Layer(..., weights=W), ...])`: `model.layers[i].set_weights(W)` right after
+        the statement when the model has an input shape (Keras 3 builds it there), or after the
+        `model.build(...)` line that follows in the same block with only `compile` calls between."""
+        items = parents[element]
+        given = parents.get(items)
+        seq = parents.get(given)
+        small = line.body[0]
+        if not (type(given) is cst.Arg and type(seq) is cst.Call and getattr(small, "value", None) is seq and type(small) is cst.Assign
+                and len(small.targets) == 1 and type(small.targets[0].target) is cst.Name
+                and (given.keyword is None or given.keyword.value == "layers") and not given.star):
+            return False
+        k = self.call_kname(seq)
+        if not (k and k.endswith("Sequential")) or has_star(seq) or \
+                any(isinstance(e, cst.StarredElement) for e in items.elements):
+            return False
+        model = small.targets[0].target.value
+        from kmigrate.rules.keras3.keras2_common import name_bindings
+
+        bindings = name_bindings(self.module)
+        if len(bindings.get(model, ())) != 1 or model in read:
+            return False
+        elements = list(items.elements)
+        position = elements.index(element)
+        first = elements[0].value
+        starts_with_input = isinstance(first, cst.Call) and self.call_kname(first) in (
+            "layers.Input", "Input", "layers.InputLayer")
+        index = position - 1 if starts_with_input else position  # Keras 3's model.layers leaves the input out
+        if index < 0:
+            return False
+        if self._has_input_shape(first):
+            use = idx  # built by the constructor
+        else:
+            use = None
+            for j in range(idx + 1, len(body)):
+                stmt = body[j]
+                call = stmt.body[0].value if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 \
+                    and isinstance(stmt.body[0], cst.Expr) else None
+                receiver = call.func.value if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) \
+                    else None
+                if isinstance(receiver, cst.Name) and receiver.value == model and call.func.attr.value == "build":
+                    use = j
+                    break
+                if isinstance(receiver, cst.Name) and receiver.value == model and call.func.attr.value == "compile":
+                    continue
+                if model in _names_in(stmt):
+                    return False  # used (fit, predict, a call, ...) before it is visibly built
+            if use is None:
+                return False
+            between = {id(n) for stmt in body[idx + 1:use + 1] for n in walk(stmt)}
+            if any(id(b) in between for r in read for b in bindings.get(r, ())):
+                return False  # W rebound before the model is built
+            if any(isinstance(n, cst.Call) for n in walk(arg.value)):
+                return False  # a call evaluated later than Keras 2 evaluated it
+        new_items = items.with_changes(elements=[e.with_changes(value=layer) if e is element else e
+                                                 for e in elements])
+        new_line = line.with_changes(body=[small.with_changes(value=seq.with_changes(args=[
+            a.with_changes(value=new_items) if a is given else a for a in seq.args]))])
+        setter = _statement(f"{model}.layers[{index}].set_weights({code_of(arg.value)})", body[use])
+        where = "built at this line" if use == idx else "built by its `build(...)` call"
+        message = message.replace("the layer is built at this line", f"the model is {where}").replace(
+            "right after", f"right after that, on `{model}.layers[{index}]`")
+        if use == idx:
+            self.report(line, message, cst.FlattenSentinel([new_line, setter]), safety=safety, at=arg)
+            return True
+        new_body = list(body)
+        new_body[idx] = new_line
+        new_body.insert(use + 1, setter)
+        self.report(block, message, block.with_changes(body=new_body), safety=safety, at=arg)
+        return True
+
+    def _built_later(self, node, arg, block, body, idx, name, layer, read, message, safety=Safety.SAFE) -> bool:
         from kmigrate.rules.keras3.keras2_common import name_bindings
 
         bindings = name_bindings(self.module)
@@ -749,7 +892,7 @@ class LayerWeightsArgument(_LayerKeywordRule):
         new_body = list(body)
         new_body[idx] = line.with_changes(body=[line.body[0].with_changes(value=layer)])
         new_body.insert(use + 1, _statement(f"{name}.set_weights({code_of(arg.value)})", stmt))
-        self.report(block, message, block.with_changes(body=new_body), safety=Safety.SAFE, at=arg)
+        self.report(block, message, block.with_changes(body=new_body), safety=safety, at=arg)
         return True
 
     @staticmethod

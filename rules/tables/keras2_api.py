@@ -127,9 +127,21 @@ WEIGHT_INITIALIZERS = {
 }
 CONSTANT_INITIALIZER = "initializers.Constant"
 # KM335: layers outside WEIGHT_INITIALIZERS whose `weights=` becomes `layer.set_weights(W)` once the
-# layer is built: their weights have the same order and shapes in Keras 2 and Keras 3 (kernel,
-# recurrent_kernel, bias). GRU is left out: standalone Keras 2 defaulted to reset_after=False.
-SET_WEIGHTS_LAYERS = frozenset({"layers.LSTM", "layers.SimpleRNN"})
+# layer is built, safely: their weights have the same order and shapes in Keras 2.3.1 and Keras 3
+# (recurrent: kernel, recurrent_kernel, bias; separable: depthwise, pointwise, bias; PReLU: alpha;
+# LayerNormalization: gamma, beta; checked in TensorFlow 2.21 and Keras 2.3.1's source). Other
+# Keras layers take the same route as an unsafe fix (their order was not compared).
+SET_WEIGHTS_LAYERS = frozenset({
+    "layers.LSTM", "layers.SimpleRNN", "layers.GRU", "layers.ConvLSTM1D", "layers.ConvLSTM2D", "layers.ConvLSTM3D",
+    "layers.SeparableConv1D", "layers.SeparableConv2D", "layers.SeparableConvolution1D",
+    "layers.SeparableConvolution2D", "layers.DepthwiseConv2D", "layers.PReLU", "layers.LayerNormalization"})
+# KM335: the recurrent layers' three arrays in Keras 2 and 3 (kernel, recurrent_kernel, bias), and
+# how many separate arrays Keras 1 gave the same layer (one W, U, b per gate): such a list is reported.
+RECURRENT_WEIGHTS = {"layers.LSTM": 12, "layers.GRU": 9, "layers.SimpleRNN": 3}
+# KM335: standalone Keras 2 built GRU with reset_after=False (one bias of 3 * units); Keras 3 and
+# tf.keras 2 default to reset_after=True (bias (2, 3 * units)): arrays saved from a Keras 2 GRU fit
+# only a GRU given reset_after=False again.
+GRU_LAYER = "layers.GRU"
 
 # ----------------------------------------------------------------------------- utilities, backend
 

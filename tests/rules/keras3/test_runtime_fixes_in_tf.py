@@ -93,6 +93,58 @@ CASES = [
         assert np.allclose(got_y, np.concatenate([data, xs], 1) @ Q[0] + Q[1], atol=1e-5)
         assert np.allclose(got_z, xs @ wb[0] + wb[1], atol=1e-5)
         """, False),
+    ("weights_set_in_sequential_lists_and_recurrent_layers", """
+        import numpy as np
+        from keras.models import Sequential, Model
+        from keras.layers import Input, Dense, LSTM, GRU, SimpleRNN, PReLU
+        rng = np.random.RandomState(1)
+        def arrays(*shapes):
+            return [rng.rand(*shape).astype('float32') for shape in shapes]
+        T = arrays((4, 8), (8,))
+        model = Sequential([Dense(8, input_dim=4, weights=list(T)), Dense(3)])
+        A = arrays((8,))
+        gated = Sequential([Input(shape=(4,)), Dense(8), PReLU(weights=A)])
+        L = arrays((6, 16), (4, 16), (16,))
+        recurrent = Sequential(layers=[SimpleRNN(6, return_sequences=True), LSTM(4, weights=L), Dense(1)])
+        recurrent.compile(loss='mse', optimizer='adam')
+        recurrent.build((None, 5, 2))
+        G = arrays((2, 12), (4, 12), (12,))  # a standalone Keras 2 GRU's arrays (reset_after=False)
+        seq = Input(shape=(5, 2))
+        h = GRU(4, return_sequences=True, weights=G)(seq)
+        S = arrays((4, 3), (3, 3), (3,))
+        s = SimpleRNN(3, weights=S)(h)
+        out = Model(seq, s)
+        data = rng.rand(2, 5, 2).astype('float32')
+        got = out.predict(data, verbose=0)
+        lstm_before_fit = recurrent.layers[1].get_weights()
+        recurrent.fit(data, rng.rand(2, 1), epochs=1, verbose=0)
+        """, """
+        def same(layer, arrays):
+            got = layer.get_weights()
+            return len(got) == len(arrays) and all(np.array_equal(g, a) for g, a in zip(got, arrays))
+        assert same(model.layers[0], T) and same(gated.layers[1], A)
+        assert all(np.array_equal(g, a) for g, a in zip(lstm_before_fit, L)) and len(lstm_before_fit) == 3
+        assert not same(recurrent.layers[1], L)  # set before the model trained, not after
+        gru, rnn = h._keras_history[0], s._keras_history[0]
+        assert same(gru, G) and gru.reset_after is False and same(rnn, S)
+        # the GRU computes Keras 2's reset_after=False GRU (recurrent_activation written out as Keras 3's)
+        def sig(v):
+            return 1 / (1 + np.exp(-v))
+        k, u, b = G
+        state, steps = np.zeros((2, 4), 'float32'), []
+        for t in range(5):
+            x = data[:, t]
+            z = sig(x @ k[:, :4] + state @ u[:, :4] + b[:4])
+            r = sig(x @ k[:, 4:8] + state @ u[:, 4:8] + b[4:8])
+            hh = np.tanh(x @ k[:, 8:] + (r * state) @ u[:, 8:] + b[8:])
+            state = z * state + (1 - z) * hh
+            steps.append(state)
+        ws, us, bs = S
+        state = np.zeros((2, 3), 'float32')
+        for t in range(5):
+            state = np.tanh(steps[t] @ ws + state @ us + bs)
+        assert np.allclose(got, state, atol=1e-5)
+        """, False),
     ("sklearn_wrapper_fitted_model_is_model_", """
         import numpy as np
         from keras.models import Sequential
