@@ -581,14 +581,21 @@ class Keras1Merge(Keras1Rule):
     branches merged) turns that model into a functional `Model`: the merge function is applied to
     `left.outputs[0]`, `right.outputs[0]`, the later `add`ed layers are called in order, and
     `Model(inputs=[left.inputs[0], right.inputs[0]], outputs=...)` keeps the variable name and the
-    input order of the `Merge` list, so `fit([xa, xb], y)` is unchanged.
+    input order of the `Merge` list, so `fit([xa, xb], y)` is unchanged. A branch that is itself
+    such a merged model (Keras 1's memory-network example: `match` merges two encoders, `response`
+    merges `match` with a third, `answer` merges `response` with the question encoder again) is
+    converted first and merged through its output; the model's inputs are its branches' inputs
+    flattened in order of first appearance, each once, as Keras 1's `Sequential.inputs` listed
+    them, so `fit([stories, queries, stories], y)` still feeds the same inputs. A branch already
+    written `Model(inputs=[a.inputs[0], ...], ...)` over built Sequential branches counts too.
 
     ## Fix safety
     Safe for every mode but `cos`, which is unsafe: Keras 1 gave its result an extra axis, so
     check the shape downstream. A computed `mode`, or a Merge of branches that is not the first
     layer of a `model = Sequential()` followed by plain `model.add(...)` lines, whose branch models
-    do not declare their input shape, or whose `model.layers` the file reads (a functional model
-    lists its layers differently), is reported with what to do, not rewritten.
+    do not declare their input shape (or are merged models that could not be converted), or whose
+    `model.layers` the file reads (a functional model lists its layers differently), is reported
+    with what to do, not rewritten.
     """
 
     code = "KM303"
@@ -757,7 +764,7 @@ class Keras1Merge(Keras1Rule):
 
     def _in_converted(self, node: cst.Call) -> bool:
         """The Merge sits in a Sequential model the block conversion rewrites (reported there)."""
-        return any(r.anchor is node for r in self.reports)
+        return id(node) in self.__dict__.get("_converted", ()) or any(r.anchor is node for r in self.reports)
 
     def _callable(self, value: cst.BaseExpression) -> bool:
         """A lambda, or a name the file binds only by a `def` (a name could hold a mode string)."""
@@ -816,7 +823,7 @@ class Keras1Merge(Keras1Rule):
         """`model = Sequential()` + `model.add(Merge([left, right], mode=...))` + more adds -> the
         functional API over the branch models' tensors (inputs in the order of the Merge list)."""
         body = list(block.body)
-        out, changed, i = [], False, 0
+        out, changed, i, anchor = [], False, 0, None
         while i < len(body):
             conv = self._convert_merge_model(body, i)
             if conv is None:
@@ -828,6 +835,8 @@ class Keras1Merge(Keras1Rule):
                 i += 1
                 continue
             stmts, end, imports, merge_call = conv
+            self.__dict__.setdefault("_converted", set()).add(id(merge_call))
+            anchor = anchor or merge_call
             out.extend(stmts)
             changed = True
             self._pending_imports = getattr(self, "_pending_imports", []) + imports
@@ -835,8 +844,9 @@ class Keras1Merge(Keras1Rule):
         if changed:
             self.report(block, "`Merge` of Sequential branches (Keras 1) is gone: the model becomes a functional "
                         "`Model` over the branch models' inputs and outputs (inputs in the order of the `Merge` "
-                        "list, so `fit([xa, xb], y)` is unchanged)", block.with_changes(body=out),
-                        imports=self._pending_imports, at=self._merge_anchor)
+                        "list, a merged branch's own inputs flattened in order of first appearance as Keras 1 "
+                        "did, so `fit([xa, xb], y)` is unchanged)", block.with_changes(body=out),
+                        imports=self._pending_imports, at=anchor)
             self._pending_imports = []
 
     def _sequential_var(self, stmt) -> Optional[str]:
@@ -891,6 +901,55 @@ class Keras1Merge(Keras1Rule):
         return any(a.keyword is not None and a.keyword.value in ("input_shape", "input_dim", "batch_input_shape")
                    for a in first.args)
 
+    def _branch_inputs(self, name: str) -> Optional[list[str]]:
+        """The input tensors a branch model brings to a merge, as code: `[name.inputs[0]]` for a built
+        Sequential branch; for a branch that is itself a merged model (converted earlier in this pass,
+        or already `name = Model(inputs=[a.inputs[0], ...], ...)`), its inputs, as Keras 1 flattened
+        them; None when neither is visible."""
+        done = self.__dict__.get("_merged_inputs", {})
+        if name in done:
+            return done[name]
+        if self._branch_built(name):
+            return [f"{name}.inputs[0]"]
+        from kmigrate.rules.keras3.keras2_common import name_bindings
+
+        found = name_bindings(self.module).get(name, ())
+        if len(found) != 1 or type(found[0]) is not cst.AssignTarget:
+            return None
+        for n in walk(self.module):
+            if type(n) is cst.Assign and len(n.targets) == 1 and n.targets[0] is found[0]:
+                value = n.value
+                break
+        else:
+            return None
+        if not (isinstance(value, cst.Call) and self.kname(value.func) == "models.Model" and not has_star(value)):
+            return None
+        given = _keywords(value).get("inputs")
+        pos = positional(value)
+        if given is None and pos:
+            given = pos[0]
+        if given is None or not isinstance(given.value, cst.List):
+            return None
+        out = []
+        for e in given.value.elements:
+            v = e.value
+            if not (isinstance(v, cst.Subscript) and isinstance(v.value, cst.Attribute)
+                    and v.value.attr.value == "inputs" and isinstance(v.value.value, cst.Name)
+                    and len(v.slice) == 1 and code_of(v.slice[0].slice) == "0"):
+                return None
+            if self._branch_inputs(v.value.value.value) != [code_of(v)]:
+                return None  # an input of a branch that is not a built Sequential model
+            out.append(code_of(v))
+        return out
+
+    def _merged_branch(self, name: str) -> bool:
+        """`name = Sequential()` whose first `add` is a Keras 1 `Merge` (a merged model)."""
+        for n in walk(self.module):
+            if isinstance(n, cst.Call) and self._is_add(n, name):
+                value = n.args[0].value
+                return isinstance(value, cst.Call) and self.kname(value.func) in _MERGE_CLASSES
+        return False
+
     @staticmethod
     def _is_add(n: cst.Call, name: str) -> bool:
         return (isinstance(n.func, cst.Attribute) and n.func.attr.value == "add" and isinstance(n.func.value, cst.Name)
@@ -910,15 +969,23 @@ class Keras1Merge(Keras1Rule):
         bound = {_MERGE_CLASS_ORDER[j]: a for j, a in enumerate(pos) if j < len(_MERGE_CLASS_ORDER)}
         bound.update(_keywords(merge))
         branches = bound.get("layers")
-        self._merge_anchor = merge
         if branches is None or not isinstance(branches.value, (cst.List, cst.Tuple)) or len(pos) > len(_MERGE_CLASS_ORDER):
             return None
         names = [e.value.value for e in branches.value.elements if isinstance(e.value, cst.Name)]
         if len(names) != len(branches.value.elements) or len(names) < 2:
             return "refused"
-        if not all(self._branch_built(n) for n in names):
-            self._refuse(merge, "a branch model's input shape is not declared on its first layer")
-            return "refused"
+        leaves: list[str] = []  # the inputs, flattened in order of first appearance (Keras 1's get_source_inputs)
+        for n in names:
+            found = self._branch_inputs(n)
+            if found is None:
+                if self._merged_branch(n):
+                    self._refuse(merge, f"the branch `{n}` is itself a `Merge` of models, which kmigrate could not "
+                                 "convert (see its report)")
+                else:
+                    self._refuse(merge, f"the branch `{n}` is not a Sequential model declaring its input shape on its "
+                                 "first layer, nor a merged model kmigrate converted")
+                return "refused"
+            leaves.extend(x for x in found if x not in leaves)
         mode_arg = bound.get("mode")
         mode = "sum" if mode_arg is None else string_value(mode_arg.value)
         adds = []
@@ -979,8 +1046,9 @@ class Keras1Merge(Keras1Rule):
         for layer in adds:
             lines.append(f"{outs} = {code_of(layer)}({prev})\n")
             prev = outs
-        inputs = "[" + ", ".join(f"{n}.inputs[0]" for n in names) + "]"
+        inputs = "[" + ", ".join(leaves) + "]"
         lines.append(f"{var} = Model(inputs={inputs}, outputs={prev})\n")
+        self.__dict__.setdefault("_merged_inputs", {})[var] = leaves
         stmts = list(cst.parse_module("".join(lines)).body)
         stmts[0] = stmts[0].with_changes(leading_lines=body[i].leading_lines)
         return stmts, j, imports, merge

@@ -145,6 +145,50 @@ CASES = [
             state = np.tanh(steps[t] @ ws + state @ us + bs)
         assert np.allclose(got, state, atol=1e-5)
         """, False),
+    ("nested_merge_of_merged_models", """
+        import numpy as np
+        from keras.models import Sequential
+        from keras.layers.embeddings import Embedding
+        from keras.layers.core import Activation, Dense, Merge, Permute, Dropout
+        from keras.layers import LSTM
+        vocab_size, story_maxlen, query_maxlen = 12, 7, 4
+        input_encoder_m = Sequential()
+        input_encoder_m.add(Embedding(input_dim=vocab_size, output_dim=64, input_length=story_maxlen))
+        input_encoder_m.add(Dropout(0.3))
+        question_encoder = Sequential()
+        question_encoder.add(Embedding(input_dim=vocab_size, output_dim=64, input_length=query_maxlen))
+        question_encoder.add(Dropout(0.3))
+        match = Sequential()
+        match.add(Merge([input_encoder_m, question_encoder], mode='dot', dot_axes=[2, 2]))
+        match.add(Activation('softmax'))
+        input_encoder_c = Sequential()
+        input_encoder_c.add(Embedding(input_dim=vocab_size, output_dim=query_maxlen, input_length=story_maxlen))
+        input_encoder_c.add(Dropout(0.3))
+        response = Sequential()
+        response.add(Merge([match, input_encoder_c], mode='sum'))
+        response.add(Permute((2, 1)))
+        answer = Sequential()
+        answer.add(Merge([response, question_encoder], mode='concat', concat_axis=-1))
+        answer.add(LSTM(32))
+        answer.add(Dropout(0.3))
+        answer.add(Dense(vocab_size))
+        answer.add(Activation('softmax'))
+        answer.compile(optimizer='rmsprop', loss='categorical_crossentropy', metrics=['accuracy'])
+        rng = np.random.RandomState(0)
+        stories = rng.randint(0, vocab_size, (16, story_maxlen))
+        queries = rng.randint(0, vocab_size, (16, query_maxlen))
+        answers = np.eye(vocab_size)[rng.randint(0, vocab_size, 16)]
+        history = answer.fit([stories, queries, stories], answers, batch_size=8, nb_epoch=1, verbose=0)
+        """, """
+        # Keras 1's inputs: its branches' inputs flattened, the question's once
+        assert [tuple(t.shape) for t in answer.inputs] == [(None, 7), (None, 4), (None, 7)]
+        embeddings = 2 * vocab_size * 64 + vocab_size * query_maxlen
+        lstm = 4 * (32 * (story_maxlen + 64) + 32 * 32 + 32)
+        assert answer.count_params() == embeddings + lstm + 32 * vocab_size + vocab_size
+        assert len(history.history['loss']) == 1
+        p = answer.predict([stories, queries, rng.randint(0, vocab_size, (16, story_maxlen))], verbose=0)
+        assert p.shape == (16, vocab_size) and np.allclose(p.sum(1), 1, atol=1e-5)
+        """, False),
     ("sklearn_wrapper_fitted_model_is_model_", """
         import numpy as np
         from keras.models import Sequential
