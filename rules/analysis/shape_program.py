@@ -38,6 +38,7 @@ CE_LOSSES = {
     "BinaryCrossentropy": "binary_crossentropy",
 }
 MAX_CALL_DEPTH = 3
+WIDTH_KEYS = ("units", "filters", "output_dim")  # the config that decides a layer's last axis
 
 
 # ----------------------------------------------------------------------------- values
@@ -76,6 +77,7 @@ class TensorV:
     rank_cause: Optional["LayerV"] = None  # the layer that took the rank down to this one (Flatten, LSTM...)
     wide_dense: Optional["LayerV"] = None  # the first Dense on this path applied to more than 2 axes
     path: tuple = ()  # (layer, input shape, output shape) of the single-input layers that led here
+    last_layer: Optional["LayerV"] = None  # the layer that decided the last axis (`last_node`'s)
 
 
 @dataclass
@@ -324,7 +326,8 @@ class ShapeProgram:
         self._local_names: dict = {}
         self._names_cache: dict = {}
         self.walrus = True  # whether `:=` may occur (the rule knows from the text)
-        self.literals: dict[int, tuple] = {}  # id of a string constant -> (it, where it is written)
+        self.literals: dict[int, tuple] = {}  # id of a string/int constant -> (it, where it is written)
+        self.sources: dict[int, dict] = {}  # id of a layer call -> {config key: (name, literal)} (`written`)
         self._kname: dict = {}
         self._qname: dict = {}
 
@@ -574,9 +577,11 @@ class ShapeProgram:
         t = type(e)
         if t is cst.Integer:
             try:
-                return Const(int(e.value.replace("_", ""), 0))
+                c = Const(int(e.value.replace("_", ""), 0))
             except ValueError:
                 return None
+            self.literals[id(c)] = (c, e)  # where the number is written (see `written`)
+            return c
         if t is cst.Float:
             try:
                 return Const(float(e.value.replace("_", "")))
@@ -1036,11 +1041,13 @@ class ShapeProgram:
             v = self.expr(a.value, frame)
             if cfg is not None:
                 cfg[sig[i]] = self._cfg_value(v)
+                self._note_source(e, sig[i], a.value, v)
         for a in e.args:
             if a.keyword is None:
                 continue
             name = a.keyword.value
             v = self.expr(a.value, frame)
+            self._note_source(e, name, a.value, v)
             if name == "input_shape":
                 s = _shape_value(v)
                 declared = (None,) + s if s is not None else declared
@@ -1061,6 +1068,31 @@ class ShapeProgram:
         if cfg is not None and kind.startswith(("Conv", "SeparableConv")) and pos is not None and len(pos) >= 3:
             cfg = None  # Keras 1's Convolution2D(32, 3, 3) meant a 3x3 kernel (KM305): not guessed
         return LayerV(kind, cfg, e, declared)
+
+    def _note_source(self, call: cst.Call, key: str, arg, v) -> None:
+        """A layer width given by a name (`Dense(n_out)`): remember the literal the value was written as."""
+        if key in WIDTH_KEYS and isinstance(arg, cst.Name) and isinstance(v, Const) and id(v) in self.literals:
+            self.sources.setdefault(id(call), {})[key] = (arg.value, self.literals[id(v)][1])
+
+    def written(self, layer_node) -> tuple:
+        """Where to report a wrong width of the layer made at `layer_node`, and a note for the message.
+
+        When the width is a name (`Dense(n_out)`) bound once, to a number written out (`n_out = 1`),
+        and read nowhere else, the number is the wrong fact and its line is where the fix goes: the
+        issue is reported there. A name read again (a hidden layer's size too, `to_categorical`)
+        keeps the issue at the layer."""
+        found = self.sources.get(id(layer_node))
+        if not found:
+            return layer_node, ""
+        name, literal = next(iter(found.values()))
+        note = f", `{name}` = {literal.value} ({self.at(literal)}"
+        try:
+            b = self.r.bindings
+            values = b.others.get(name, ())
+            single = len(values) == 1 and values[0] is literal and name not in b.imports and b.reads(name) == 1
+        except Exception:
+            single = False
+        return (literal, note + ", read only there)") if single else (layer_node, note + ")")
 
     @staticmethod
     def _cfg_value(v):
@@ -1104,7 +1136,8 @@ class ShapeProgram:
         scaled = True if layer.kind in SCALING_LAYERS else (
             x.scaled if layer.kind in SIGNATURES and layer.cfg is not None else None)
         last_node = layer.node if layer.kind not in SAME_SHAPE else (x.last_node or layer.node)
-        out = TensorV(shape, last, node, layer.kind, last_node, scaled=scaled)
+        out = TensorV(shape, last, node, layer.kind, last_node, scaled=scaled,
+                      last_layer=layer if layer.kind not in SAME_SHAPE else (x.last_layer or layer))
         if shape is not None and x.shape is not None and len(x.shape) == len(shape):
             out.rank_cause = x.rank_cause
         elif shape is not None and x.shape is not None and len(shape) < len(x.shape):
@@ -1130,14 +1163,15 @@ class ShapeProgram:
 
     def merge_culprit(self, layer: LayerV, inputs: list, problem: str) -> bool:
         """Tensors of one rank whose spatial sizes differ (a U-Net skip connection): when exactly one
-        branch has a layer that does not scale sizes exactly (valid padding...), report it there."""
+        branch has a layer that does not scale sizes exactly (valid padding...), report it there.
+        Tensors that differ only in width: `width_culprit`."""
         shapes = [i.shape for i in inputs]
-        if any(sh is None for sh in shapes) or len({len(sh) for sh in shapes}) != 1 or len(shapes[0]) < 3:
+        if any(sh is None for sh in shapes) or len({len(sh) for sh in shapes}) != 1 or len(shapes[0]) < 2:
             return False
         axis = next((a for a in range(1, len(shapes[0]) - 1)
                      if len({sh[a] for sh in shapes if sh[a] is not None}) > 1), None)
         if axis is None:
-            return False
+            return self.width_culprit(layer, inputs, problem)
         found = []
         for i, t in enumerate(inputs):
             for j, other in enumerate(shapes):
@@ -1151,6 +1185,57 @@ class ShapeProgram:
         culprit, got, need = found[0]
         self.issue("KM523", culprit.node, f"{problem} ({self.at(layer.node)}): `{culprit.kind}` at "
                    f"{self.at(culprit.node)} makes {got} where {need} is needed (`padding=\"same\"`?)")
+        return True
+
+    def width_culprit(self, layer: LayerV, inputs: list, problem: str) -> bool:
+        """Tensors that differ only in their last axis (an `Add` of a 64- and a 32-unit branch): report
+        the layer whose width breaks the agreement. With three or more inputs that is the one input
+        against the others; with two, the one set by a layer's width when the other is not (an
+        `Input`, a `Flatten`: a size no argument states), else the one written later in the file (the
+        second branch is the one written to join the first: a residual shortcut's projection)."""
+        shapes = [i.shape for i in inputs]
+        r = len(shapes[0])
+        if r < 2 or any(len({sh[a] for sh in shapes if sh[a] is not None}) > 1 for a in range(1, r - 1)):
+            return False
+        sizes = [sh[-1] for sh in shapes]
+        if None in sizes or len(set(sizes)) < 2:
+            return False
+
+        def width_layer(t: TensorV) -> Optional[LayerV]:
+            lay = t.last_layer
+            if lay is None or lay.cfg is None or t.last_node is not lay.node:
+                return None
+            return lay if any(isinstance(lay.cfg.get(k), int) for k in WIDTH_KEYS) else None
+
+        counts = {n: sizes.count(n) for n in set(sizes)}
+        top = max(counts.values())
+        if len(inputs) >= 3:
+            common = [n for n, c in counts.items() if c == top]
+            odd = [t for t in inputs if t.shape[-1] != common[0]] if len(common) == 1 else []
+            if len(odd) != 1 or width_layer(odd[0]) is None:
+                return False
+            culprit, other = odd[0], next(t for t in inputs if t is not odd[0])
+        elif len(inputs) == 2:
+            a, b = inputs
+            la, lb = width_layer(a), width_layer(b)
+            if la is not None and lb is not None:
+                na, nb = self.line(la.node), self.line(lb.node)
+                if not na or not nb or na == nb:
+                    return False
+                culprit, other = (b, a) if nb > na else (a, b)
+            elif la is not None or lb is not None:
+                culprit, other = (a, b) if la is not None else (b, a)
+            else:
+                return False
+        else:
+            return False
+        lay = width_layer(culprit)
+        at, note = self.written(lay.node)
+        src = other.last_layer.node if other.last_layer is not None else other.node
+        kind = other.last_layer.kind if other.last_layer is not None else other.kind
+        self.issue("KM523", at, f"{problem} ({self.at(layer.node)}): `{lay.kind}` at {self.at(lay.node)}{note} makes "
+                   f"{culprit.shape[-1]} where the other input has {other.shape[-1]} (`{kind}` at {self.at(src)}); "
+                   f"give both the same width (or project one with a `Dense`/1x1 `Conv` first)")
         return True
 
     def layer_problem(self, layer: LayerV, x: TensorV, problem: str, node) -> None:
@@ -1383,6 +1468,7 @@ class ShapeProgram:
         loss_node = model.loss[1] if model.loss else None
         units = out.last
         unit_node = out.last_node or out.node
+        unit_at, unit_note = self.written(unit_node)  # `Dense(n_out)`: maybe where `n_out = 1` is written
         labels = (f"one-hot over {y.width} classes" if y.labels == "onehot" and y.width else
                   f"class ids of {y.classes} classes" if y.labels == "int" and y.classes else None)
         lab_where = f"({self.at(y.labels_node or y.node)})"
@@ -1405,11 +1491,12 @@ class ShapeProgram:
             if off:
                 only_last = off == [len(out.shape) - 1]
                 culprit = None if only_last else _size_culprit(out, y.shape, off[0])
-                at = culprit[0].node if culprit else unit_node
+                at = culprit[0].node if culprit else unit_at if only_last else unit_node
                 blame = (f" (`{culprit[0].kind}` at {self.at(culprit[0].node)} makes {culprit[1]} where "
                          f"{culprit[2]} is needed)" if culprit else "")
                 self.issue("KM520" if only_last else "KM523", at,
-                           f"the model outputs {fmt(out.shape)} (`{out.kind}`, {self.at(unit_node)}) but the targets "
+                           f"the model outputs {fmt(out.shape)} (`{out.kind}`, {self.at(unit_node)})"
+                           f"{unit_note if only_last else ''} but the targets "
                            f"are {fmt(y.shape)} ({self.at(y.node)}): "
                            + (f"{out.shape[-1]} unit{'s' if out.shape[-1] != 1 else ''} for {y.shape[-1]} values "
                               f"per sample" if only_last else "the sizes differ on the axes "
@@ -1423,23 +1510,23 @@ class ShapeProgram:
         # units vs classes
         if units is not None and labels is not None:
             if y.labels == "onehot" and y.width and units != y.width and loss != "sparse_categorical_crossentropy":
-                self.issue("KM520", unit_node,
+                self.issue("KM520", unit_at,
                            f"the labels are {labels} {lab_where} but the model outputs {units} unit"
-                           f"{'s' if units != 1 else ''} ({self.at(unit_node)}); use `Dense({y.width}, "
+                           f"{'s' if units != 1 else ''} ({self.at(unit_node)}){unit_note}; use `Dense({y.width}, "
                            f"activation='softmax')` as the output layer")
                 return
             if y.labels == "int" and y.classes == 2 and units > 1 and loss == "binary_crossentropy":
-                self.issue("KM520", unit_node,
+                self.issue("KM520", unit_at,
                            f"the labels are {labels} {lab_where} but the model outputs {units} units "
-                           f"({self.at(unit_node)}) for `binary_crossentropy`, which wants one probability per "
+                           f"({self.at(unit_node)}){unit_note} for `binary_crossentropy`, which wants one probability per "
                            f"label; use `Dense(1, activation='sigmoid')` (or `sparse_categorical_crossentropy`)")
                 return
             if y.labels == "int" and y.classes and y.classes > 2 and (
                     (units == 1 and loss in ("binary_crossentropy", "sparse_categorical_crossentropy"))
                     or (1 < units < y.classes and loss == "sparse_categorical_crossentropy")):
-                self.issue("KM520", unit_node,
+                self.issue("KM520", unit_at,
                            f"the labels are {labels} {lab_where} but the model outputs {units} unit"
-                           f"{'s' if units != 1 else ''} ({self.at(unit_node)}); use `Dense({y.classes}, "
+                           f"{'s' if units != 1 else ''} ({self.at(unit_node)}){unit_note}; use `Dense({y.classes}, "
                            f"activation='softmax')` with `sparse_categorical_crossentropy`")
                 return
         # loss vs encoding

@@ -227,3 +227,63 @@ def test_subclassed_model_runs_its_call_on_the_data():
     data = Array((100, 32, 32, 3), module)
     flow = program.flow(program.top.vars["m"], data)
     assert flow.out.shape == (None, 7)
+
+
+def _found(src: str) -> list:
+    text = textwrap.dedent(src)
+    return [(f.code, f.line) for f in fix_text(text, "a.py", Options(rules=tuple(select_rules(CODES, [])))).findings]
+
+
+_CIFAR = ("from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+          "(x, y), _ = keras.datasets.cifar10.load_data()\n"  # line 3
+          "x = x / 255.0\n")
+
+
+@pytest.mark.parametrize("code,expected", [
+    # a width given by a name bound once to a number and read only there: reported where it is written
+    ("n_out = 1\nm = keras.Sequential([layers.Flatten(input_shape=(32, 32, 3)), layers.Dense(n_out)])\n"
+     "m.compile(loss='sparse_categorical_crossentropy')\nm.fit(x, y)\n", [("KM520", 5)]),
+    ("n_out = 1\nm = keras.Sequential([layers.Flatten(input_shape=(32, 32, 3)), layers.Dense(units=n_out)])\n"
+     "m.compile(loss='sparse_categorical_crossentropy')\nm.fit(x, y)\n", [("KM520", 5)]),
+    # read twice (a hidden layer's size too): the constant is not the fact to change, the layer is
+    ("n = 1\nm = keras.Sequential([layers.Flatten(input_shape=(32, 32, 3)), layers.Dense(n),\n"
+     "                         layers.Dense(n)])\nm.compile(loss='sparse_categorical_crossentropy')\nm.fit(x, y)\n",
+     [("KM520", 7)]),
+    # bound twice: at the layer
+    ("n = 3\nn = 1\nm = keras.Sequential([layers.Flatten(input_shape=(32, 32, 3)), layers.Dense(n)])\n"
+     "m.compile(loss='sparse_categorical_crossentropy')\nm.fit(x, y)\n", [("KM520", 7)]),
+    # computed from the name: the layer is where the number is made
+    ("n = 10\nm = keras.Sequential([layers.Flatten(input_shape=(32, 32, 3)), layers.Dense(n - 9)])\n"
+     "m.compile(loss='sparse_categorical_crossentropy')\nm.fit(x, y)\n", [("KM520", 6)]),
+])
+def test_units_from_a_constant(code, expected):
+    assert _found(_CIFAR + code) == expected
+
+
+_FUNC = "from tensorflow import keras\nfrom tensorflow.keras import layers\ni = keras.Input(shape=(20,))\n"
+
+
+@pytest.mark.parametrize("code,expected", [
+    # two branches of different widths: the one written later
+    ("a = layers.Dense(64)(i)\nb = layers.Dense(32)(i)\nz = layers.Add()([a, b])\n", [("KM523", 5)]),
+    ("a = layers.Dense(64)(i)\nb = layers.Dense(32)(i)\nz = layers.Add()([b, a])\n", [("KM523", 5)]),
+    # through a same-shape layer (Dropout, activation) the width is still the Dense's
+    ("a = layers.Dense(64)(i)\nb = layers.Dropout(0.2)(layers.Dense(32)(i))\nz = layers.Multiply()([a, b])\n",
+     [("KM523", 5)]),
+    # a branch that is the input itself: its width is stated by no layer, the other one breaks it
+    ("b = layers.Dense(32)(i)\nz = layers.Add()([i, b])\n", [("KM523", 4)]),
+    # three inputs: the odd one out
+    ("b = layers.Dense(20)(i)\nc = layers.Dense(8)(i)\nz = layers.Average()([i, c, b])\n", [("KM523", 5)]),
+    # both on one line: nothing to prefer, reported at the merge
+    ("z = layers.Add()([layers.Dense(64)(i), layers.Dense(32)(i)])\n", [("KM523", 4)]),
+    # a width from a constant read once: at the constant
+    ("w = 32\na = layers.Dense(64)(i)\nb = layers.Dense(w)(i)\nz = layers.Add()([a, b])\n", [("KM523", 4)]),
+    # agreeing widths, broadcasting 1, or concatenation on the last axis: quiet
+    ("a = layers.Dense(32)(i)\nb = layers.Dense(32)(i)\nz = layers.Add()([a, b])\n", []),
+    ("a = layers.Dense(32)(i)\nb = layers.Dense(1)(i)\nz = layers.Multiply()([a, b])\n", []),
+    ("a = layers.Dense(64)(i)\nb = layers.Dense(32)(i)\nz = layers.Concatenate()([a, b])\n", []),
+    # a width that is not known: unknown stays unknown
+    ("a = layers.Dense(64)(i)\nb = layers.Dense(units)(i)\nz = layers.Add()([a, b])\n", []),
+])
+def test_merge_of_different_widths(code, expected):
+    assert _found(_FUNC + code) == expected
