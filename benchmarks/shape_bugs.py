@@ -5,9 +5,9 @@
     python benchmarks/shape_bugs.py --corpora -v  # ... and every corpus finding (for review)
     python benchmarks/shape_bugs.py --speed       # the engine's time against LibCST's parse
 
-Suite: fixtures/shape_bugs/ (and heldout/, 12 pairs written after the rules), StackOverflow-style programs with one shape bug each and their
-fixes, plus clean programs. A pair counts when the buggy version gets a finding of its rule on
-a line its fix changes and the fixed version gets no KM52x finding. For comparison the table
+Suite: fixtures/shape_bugs/ (and heldout/, heldout2/, heldout3/: 12, 10 and 10 pairs written after
+the rules), StackOverflow-style programs with one shape bug each and their fixes, plus clean
+programs. A pair counts when the buggy version gets a finding of its rule on a line its fix changes and the fixed version gets no KM52x finding. For comparison the table
 also shows what the earlier lint rules (KM501-KM513) flag on the same lines.
 
 Corpora: the CORPORA.md packages (tests/corpora.py), modern Keras code from PyPI (keras-hub,
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.rules.lint.test_shape_bugs import (  # noqa: E402
-    CODES, HELDOUT, HELDOUT2, bug_lines, clean_programs, expected_code, findings, pairs,
+    CODES, HELDOUT, HELDOUT2, HELDOUT3, bug_lines, clean_programs, expected_code, findings, pairs,
 )
 
 EARLIER = ("KM501", "KM502", "KM503", "KM504", "KM505", "KM506", "KM507", "KM508", "KM509", "KM510",
@@ -146,6 +146,8 @@ def main(argv: list[str]) -> int:
     suite(HELDOUT, "held-out pairs (fixtures/shape_bugs/heldout/, written after the rules)")
     print()
     suite(HELDOUT2, "second held-out batch (fixtures/shape_bugs/heldout2/)")
+    print()
+    suite(HELDOUT3, "third held-out batch (fixtures/shape_bugs/heldout3/)")
     if "--corpora" in argv:
         corpora("-v" in argv)
     return 0
