@@ -306,6 +306,7 @@ class ShapeProgram:
 
         program = cls(rule.module, NameResolver(rule), line)
         program.walrus = ":=" in rule.context.text
+        program.channels_first = any(w in rule.context.text for w in _LAYOUT_WORDS)
         try:
             program.run()
         except RecursionError:
@@ -326,6 +327,7 @@ class ShapeProgram:
         self._local_names: dict = {}
         self._names_cache: dict = {}
         self.walrus = True  # whether `:=` may occur (the rule knows from the text)
+        self.channels_first = True  # whether the file may set a channels-first layout (the rule knows)
         self.literals: dict[int, tuple] = {}  # id of a string/int constant -> (it, where it is written)
         self.sources: dict[int, dict] = {}  # id of a layer call -> {config key: (name, literal)} (`written`)
         self._kname: dict = {}
@@ -1251,11 +1253,14 @@ class ShapeProgram:
         else:
             cause = x.rank_cause
             want = _expected(layer.kind)
-            if cause is not None and want is not None and x.shape is not None and len(x.shape) < want:
+            if cause is not None and want is not None and x.shape is not None and len(x.shape) < want \
+                    and not _vector_used(cause, x):
                 self.issue("KM523", cause.node, f"{problem} ({where}): `{cause.kind}` ({self.at(cause.node)}) "
                            f"took the tensor down to {fmt(x.shape)}" + _between_hint(layer.kind, x))
                 return
             src = f" from `{x.kind}` ({self.at(x.node)})" if x.kind else ""
+            if cause is not None and want is not None and x.shape is not None and len(x.shape) < want:
+                src += f" (`{cause.kind}` at {self.at(cause.node)} made the vector the layers after it use)"
             self.issue("KM523", layer.node, f"{problem} ({where}){src}" + _between_hint(layer.kind, x))
 
     # -- models
@@ -1459,6 +1464,15 @@ class ShapeProgram:
             return
         for a, b in zip(want, got):
             if a is not None and b is not None and a != b:
+                if (len(want) >= 3 and not self.channels_first and None not in want
+                        and got == (want[-1],) + want[:-1]):
+                    # the data has the declared channel axis first: Keras layers read it last (the
+                    # file never says channels_first), so the data's layout is what breaks it
+                    self.issue("KM522", x.node, f"the data {data} has its channel axis first, samples of "
+                               f"{fmt(got)}, but the model's input shape is {decl} and Keras layers read "
+                               f"channels last; add the axis at the end (`np.expand_dims(x, -1)`, "
+                               f"`x[..., None]`) or move it (`np.moveaxis(x, 1, -1)`)")
+                    return
                 self.issue("KM522", node, f"the model's input shape is {decl} but the data is {data}: each "
                            f"sample is {fmt(got)}")
                 return
@@ -1553,6 +1567,8 @@ class ShapeProgram:
 
 
 _MISSING_V = object()
+# words of a file that may lay images out channels first (then the data's layout is not judged)
+_LAYOUT_WORDS = ("channels_first", "image_data_format", "image_dim_ordering", "set_image_dim_ordering")
 _READ_ONLY_METHODS = frozenset({"summary", "save", "save_weights", "load_weights", "get_weights", "set_weights",
                                 "count_params", "to_json", "to_yaml", "get_config", "get_layer", "evaluate_generator",
                                 "predict_generator", "fit_generator", "reset_states", "reset_metrics"})
@@ -1585,6 +1601,21 @@ def _literal_shape(v, depth: int = 0) -> Optional[tuple]:
     if inner[0] is None or any(s != inner[0] for s in inner):
         return None
     return (len(items),) + inner[0]
+
+
+def _vector_used(cause: LayerV, x: TensorV) -> bool:
+    """Whether a layer that exists to take the rank down (`Flatten`, global pooling) fed layers that
+    use what it made (a `Dense` bottleneck, an autoencoder's decoder) before the one that wants more
+    axes: then the flattening is meant, and what is missing is a `Reshape` before that layer.
+    A recurrent layer's rank is a switch (`return_sequences`), so it stays the one to change."""
+    if cause.kind.startswith(("LSTM", "GRU", "SimpleRNN", "Bidirectional", "RNN", "ConvLSTM")):
+        return False
+    for layer, _before, _after in reversed(x.path):
+        if layer is cause:
+            return False
+        if layer.kind not in SAME_SHAPE:
+            return True
+    return False
 
 
 def _size_factor(layer: LayerV, axis: int) -> Optional[int]:

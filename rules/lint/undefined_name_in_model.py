@@ -24,6 +24,8 @@ _MODEL_CTORS = frozenset({"Sequential", "models.Sequential", "Model", "models.Mo
 _CTOR_NAMES = frozenset(c.rpartition(".")[2] for c in _MODEL_CTORS)
 _MODEL_BASES = frozenset({"Model", "models.Model", "Sequential", "models.Sequential"})
 _MODEL_METHODS = ("call", "build", "__init__")
+# Arguments Keras gives `call()` by keyword when its signature has them (Layer.__call__)
+_CALL_ARGS = frozenset({"training", "mask"})
 _SKIP_PARENT_FIELDS = {
     cst.Attribute: "attr", cst.Arg: "keyword", cst.Param: "name", cst.FunctionDef: "name",
     cst.ClassDef: "name", cst.ImportAlias: "name", cst.AsName: "name", cst.NameItem: "name",
@@ -46,7 +48,8 @@ class UndefinedNameInModel(Rule):
     (`h = self.right(hidden)` where nothing defines `hidden`), or when the builder runs, often
     after minutes of data loading. KM501 covers a local read before its assignment; this is a
     name that nothing binds at all (a renamed variable, a constructor argument used in `call()`
-    without `self.`).
+    without `self.`). `training` or `mask` read in `call()` without being parameters is reported
+    at the `def`: Keras passes them only to a `call()` that declares them.
 
     ## Example
     ```python
@@ -83,6 +86,10 @@ class UndefinedNameInModel(Rule):
         # star imports may bind anything
         "from tensorflow import keras\nfrom helpers import *\ndef build():\n"
         "    return keras.Sequential([keras.layers.Dense(units)])\n",
+        "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+        "class M(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.drop = layers.Dropout(0.5)\n    def call(self, inputs, training=None):\n"
+        "        return self.drop(inputs, training=training)\n",
     ]
     INVALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
@@ -96,6 +103,11 @@ class UndefinedNameInModel(Rule):
         "        return layers.Dense(num_classes)(self.d(inputs))\n",
         "import keras\ndef build_model():\n    model = keras.Sequential()\n"
         "    model.add(keras.layers.Dense(64, input_dim=input_dim))\n    return model\n",
+        # `training` used but not declared: Keras passes it only to a call() that has it
+        "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+        "class M(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.drop = layers.Dropout(0.5)\n    def call(self, inputs):\n"
+        "        return self.drop(inputs, training=training)\n",
     ]
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -128,9 +140,22 @@ class UndefinedNameInModel(Rule):
                 if v in visible or v in _BUILTINS or v in seen:
                     continue
                 seen.add(v)
+                if v in _CALL_ARGS and fn.name.value == "call" and what.startswith("`call()`"):
+                    self.report(fn.name, f"`{v}` is read in {what} (line {self._line(name)}) but is not a parameter: "
+                                         f"Keras passes `{v}` to `call()` only when its signature declares it; "
+                                         f"add `{v}=None` to `def call(...)` (NameError the first time it runs)")
+                    continue
                 self.report(name, f"`{v}` is read in {what} but nothing binds it (not a parameter or local, "
                                   f"not an enclosing or module-level name, an import or a builtin): "
                                   f"NameError the first time it runs")
+
+    def _line(self, node) -> str:
+        from libcst.metadata import PositionProvider
+
+        try:
+            return str(self.get_metadata(PositionProvider, node).start.line)
+        except Exception:
+            return "?"
 
     def _targets(self, functions, classes, parents, calls) -> list[tuple[cst.FunctionDef, str]]:
         keras_classes: dict[str, cst.ClassDef] = {}

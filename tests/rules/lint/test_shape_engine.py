@@ -287,3 +287,56 @@ _FUNC = "from tensorflow import keras\nfrom tensorflow.keras import layers\ni = 
 ])
 def test_merge_of_different_widths(code, expected):
     assert _found(_FUNC + code) == expected
+
+
+_MNIST = ("import numpy as np\nfrom tensorflow import keras\nfrom tensorflow.keras import layers\n"
+          "(x, y), _ = keras.datasets.mnist.load_data()\n")  # line 4
+
+
+@pytest.mark.parametrize("code,expected", [
+    # the data's added axis first, the declared one last: the data's layout is the mistake
+    ("x = np.expand_dims(x, axis=1) / 255.0\n"
+     "m = keras.Sequential([layers.Conv2D(8, 3, input_shape=(28, 28, 1)), layers.Flatten(), layers.Dense(10)])\n"
+     "m.compile(loss='sparse_categorical_crossentropy')\nm.fit(x, y)\n", [("KM522", 5)]),
+    ("x = x.reshape(60000, 1, 28, 28) / 255.0\ni = keras.Input(shape=(28, 28, 1))\n"
+     "m = keras.Model(i, layers.Dense(10)(layers.Flatten()(layers.Conv2D(8, 3)(i))))\n"
+     "m.compile(loss='sparse_categorical_crossentropy')\nm.fit(x, y)\n", [("KM522", 5)]),
+    # the declared input channels first and the data channels last: the model side
+    ("x = x[..., None] / 255.0\n"
+     "m = keras.Sequential([layers.Conv2D(8, 3, input_shape=(1, 28, 28)), layers.Flatten(), layers.Dense(10)])\n"
+     "m.compile(loss='sparse_categorical_crossentropy')\nm.fit(x, y)\n", [("KM522", 6)]),
+    # a file that may set channels first: the layout is not judged at the data
+    ("keras.backend.set_image_data_format('channels_first')\nx = np.expand_dims(x, axis=1) / 255.0\n"
+     "m = keras.Sequential([layers.Conv2D(8, 3, input_shape=(28, 28, 1)), layers.Flatten(), layers.Dense(10)])\n"
+     "m.compile(loss='sparse_categorical_crossentropy')\nm.fit(x, y)\n", [("KM522", 7)]),
+])
+def test_channel_axis_placement(code, expected):
+    assert _found(_MNIST + code) == expected
+
+
+@pytest.mark.parametrize("code,expected", [
+    # Flatten straight into a Conv: the Flatten is the mistake
+    ("i = keras.Input(shape=(28, 28, 1))\nz = layers.Flatten()(i)\nz = layers.Dropout(0.1)(z)\n"
+     "z = layers.Conv2D(8, 3)(z)\n", [("KM523", 6)]),
+    # Flatten whose vector a Dense uses (an autoencoder's bottleneck): the Conv lacks a Reshape
+    ("i = keras.Input(shape=(28, 28, 1))\nz = layers.Flatten()(i)\nz = layers.Dense(16)(z)\n"
+     "z = layers.Dense(784)(z)\nz = layers.Conv2DTranspose(8, 3)(z)\n", [("KM523", 9)]),
+    # a recurrent layer's rank is a switch: still reported there, Dense or not in between
+    ("i = keras.Input(shape=(10, 3))\nz = layers.LSTM(8)(i)\nz = layers.Dense(4)(z)\nz = layers.LSTM(4)(z)\n",
+     [("KM523", 6)]),
+])
+def test_rank_cause_or_missing_reshape(code, expected):
+    assert _found(_MNIST + code) == expected
+
+
+@pytest.mark.parametrize("code,expected", [
+    ("    def call(self, inputs):\n        return self.drop(inputs, training=training)\n", [("KM524", 7)]),
+    ("    def call(self, inputs):\n        return self.drop(inputs) * mask\n", [("KM524", 7)]),
+    # other names stay reported where they are read
+    ("    def call(self, inputs):\n        return self.drop(inputs) * scale\n", [("KM524", 8)]),
+    ("    def call(self, inputs, training=None):\n        return self.drop(inputs, training=training)\n", []),
+])
+def test_keras_call_arguments_missing_from_the_signature(code, expected):
+    head = ("from tensorflow import keras\nfrom tensorflow.keras import layers\nclass M(keras.Model):\n"
+            "    def __init__(self):\n        super().__init__()\n        self.drop = layers.Dropout(0.5)\n")
+    assert _found(head + code) == expected
