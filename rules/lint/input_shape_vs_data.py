@@ -17,7 +17,8 @@ class InputShapeVsData(ShapeRule, Rule):
     (`input_shape=(28, 28)` for a `Conv2D`), the number of samples inside `input_shape`,
     flattened data for an image model (and the reverse), one sample given to `predict` without
     its batch axis, a vector per sample for a recurrent
-    layer that reads sequences. A model without a declared input is checked with the data's
+    layer that reads sequences, image data whose channel axis was put first
+    (`np.expand_dims(x, axis=1)`) for a model that reads channels last (reported at the data). A model without a declared input is checked with the data's
     shape, as Keras builds it on the first `fit`. It also reports data and labels with different
     numbers of samples (`fit(x_train, y_test)`, a slice of one of them).
 

@@ -13,7 +13,10 @@ class LayerRankMismatch(ShapeRule, Rule):
     and reports a layer that receives a tensor it cannot take: `Conv2D`/pooling after a
     `Dense` or `Flatten` without `Reshape`, an `LSTM`/`GRU` after `Flatten` or after a recurrent
     layer without `return_sequences=True`, a `Reshape` to a different number of values, a
-    `Concatenate`/`Add` of tensors that do not line up, a window larger than its input. It
+    `Concatenate`/`Add` of tensors that do not line up (branches of different widths: at the
+    branch layer that breaks the agreement, the odd one out or the one written later), a window
+    larger than its input. A layer that wants more axes after a `Flatten` whose vector a `Dense`
+    used (an autoencoder's decoder) is reported itself: it lacks a `Reshape`. It
     also reports an output that keeps axes the labels do not have (a `Dense` on a 4-D tensor
     trained against `(samples, classes)` labels), and an output whose sizes differ from the
     targets' (an autoencoder giving 30x30 for 28x28 images): then at the first layer, walking

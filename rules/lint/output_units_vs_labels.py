@@ -18,7 +18,8 @@ class OutputUnitsVsLabels(ShapeRule, Rule):
     units with `sparse_categorical_crossentropy`; 0/1 ids with several units and
     `binary_crossentropy`; and targets that are not class labels (`np.random.rand(5000, 3)`)
     for an output of another width. Constants such as `num_classes = 10` are
-    followed; anything the file does not show (labels from a file, units from a parameter)
+    followed (units given by a name bound once to a number and read only there, `n_out = 1`,
+    are reported where the number is written); anything the file does not show (labels from a file, units from a parameter)
     keeps the rule silent.
 
     ## Why is this bad
