@@ -15,6 +15,7 @@ import libcst as cst
 
 from .codegen import code_of
 from .meta import ModuleMeta
+from .parsing import parse_module
 from .reconcile import reconcile
 from .imports import edit_imports, leading_import_code, tidy_imports
 from .reparse import Replace, ancestors, reparse
@@ -82,7 +83,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
     if not rules:
         return TextResult(text, [])
     tree = check_syntax(text, path, is_notebook)
-    rules = active_rules(text, options, context, tree)
+    rules = active_rules(text, options, context, tree, among=rules)
     first_rules = set(rules)
     if not rules:
         return TextResult(text, [])
@@ -222,7 +223,7 @@ def _looks_python2(exc: SyntaxError) -> bool:
 
 def _parse(text: str) -> cst.Module:
     try:
-        module = cst.parse_module(text)
+        module = parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise FileError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
     except RecursionError:

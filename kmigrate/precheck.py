@@ -124,11 +124,13 @@ def rule_classes(entries: Iterable[Any]) -> list[type]:
 # ------------------------------------------------------------------------------ the pre-check
 
 
-def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] = None) -> list:
+def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] = None,
+                 among: Optional[Sequence[Any]] = None) -> list:
     """Cheap pre-check: a rule runs only if one of its trigger strings occurs in the text (and
     its `trigger_pattern`, if it has one, matches).
 
-    `options.rules` are rule classes or index entries; the same kind comes back. Given the
+    `options.rules` (or `among`, rules this text already passed for) are rule classes or index
+    entries; the same kind comes back. Given the
     file's `ast` tree too (the syntax check builds it anyway), a rule whose triggers are
     identifier-like (`keras`, `fit_generator`) and whose `code_triggers` is true (the default)
     also needs one of them in the code: in a name, attribute, import, keyword or a string
@@ -137,10 +139,11 @@ def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] 
     need LibCST and their metadata.
     """
     has = _Memo(text)  # many rules share a word ("keras"): scan the text once per word
-    rules = [r for r in options.rules if all(has(w) for w in r.requires) and any(has(t) for t in r.triggers)
-             and _pattern_found(r, text) and r.wants(context)]
+    rules = among if among is not None else [
+        r for r in options.rules if all(has(w) for w in r.requires) and any(has(t) for t in r.triggers)
+        and _pattern_found(r, text) and r.wants(context)]
     if not rules or tree is None:
-        return rules
+        return list(rules)
     words: Optional[str] = None
     out = []
     for r in rules:
@@ -149,9 +152,8 @@ def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] 
             continue
         # identifier-like triggers (one of them, unless another trigger is present) and required
         # words (all) must be in the code: `keras` in a docstring builds no model
-        present = [t for t in r.triggers if has(t)]
-        any_of = present if all(_IDENTIFIER.fullmatch(t) for t in present) else []
-        all_of = [w for w in r.requires if _IDENTIFIER.fullmatch(w)]
+        other_triggers, all_of = _word_kinds(r)
+        any_of = [] if any(has(t) for t in other_triggers) else [t for t in r.triggers if has(t)]
         if not (any_of or all_of):
             out.append(r)
             continue
@@ -160,6 +162,13 @@ def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] 
         if (not any_of or any(t in words for t in any_of)) and all(w in words for w in all_of):
             out.append(r)
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def _word_kinds(rule: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The rule's triggers that are not identifier-like, and its identifier-like required words."""
+    return (tuple(t for t in rule.triggers if not _IDENTIFIER.fullmatch(t)),
+            tuple(w for w in rule.requires if _IDENTIFIER.fullmatch(w)))
 
 
 def needs_parsing(text: str, path: str, options: Any, *, is_notebook: bool = False) -> bool:

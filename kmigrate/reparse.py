@@ -16,6 +16,7 @@ from typing import Callable, Optional
 import libcst as cst
 
 from .codegen import code_of
+from .parsing import parse_module
 from .walk import children
 
 Parse = Callable[[str], cst.Module]
@@ -80,7 +81,7 @@ def _top_level(after: cst.Module, body: list, order: list[int], text: str, parse
     head = "".join(code_of(line, after) for line in after.header) if first else "pass" + after.default_newline
     tail = "".join(code_of(line, after) for line in after.footer) if last else ""
     try:
-        parsed = cst.parse_module(head + "".join(code_of(body[i], after) for i in order) + tail, _config(after))
+        parsed = parse_module(head + "".join(code_of(body[i], after) for i in order) + tail, _config(after))
     except (cst.ParserSyntaxError, RecursionError):
         return parse(text)
     got = parsed.body if first else parsed.body[1:]
@@ -169,7 +170,7 @@ def _parse_in_blocks(stmt, indents: tuple, following, module: cst.Module):
         at += indent
     wrapper.append(f"{at}if 1:{nl}{at}{indents[-1]}pass{nl}")
     try:
-        parsed = cst.parse_module("".join(wrapper) + code, _config(module))
+        parsed = parse_module("".join(wrapper) + code, _config(module))
     except (cst.ParserSyntaxError, RecursionError):
         return None
     if parsed.header or parsed.footer or len(parsed.body) != 1:

@@ -133,11 +133,12 @@ class UndefinedNameInModel(Rule):
                 if isinstance(p, (cst.FunctionDef, cst.Lambda)):
                     visible |= _function_bindings(p, walrus)
                 p = parents.get(p)
-            visible |= _function_bindings(fn, walrus)
+            names, bound = _scan(fn, walrus)
+            visible |= bound
             seen: set[str] = set()
-            for name in _reads(fn, parents):
+            for name in names:
                 v = name.value
-                if v in visible or v in _BUILTINS or v in seen:
+                if v in visible or v in _BUILTINS or v in seen or not _is_read(name, parents, fn):
                     continue
                 seen.add(v)
                 if v in _CALL_ARGS and fn.name.value == "call" and what.startswith("`call()`"):
@@ -222,22 +223,37 @@ def _own(fn: cst.FunctionDef, in_order: bool = False) -> Iterator[cst.CSTNode]:
 
 
 def _function_bindings(fn, walrus: bool = True) -> set[str]:
+    return _scan(fn, walrus)[1]
+
+
+def _scan(fn, walrus: bool = True) -> tuple[list[cst.Name], set[str]]:
+    """One walk over a function's own body: its names in source order (those under an import
+    left out) and the names it binds (parameters, assignments, and lambda parameters and
+    comprehension targets: their own scopes, over-approximated)."""
     params = fn.params
     out = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
             out.add(star.name.value)
     if isinstance(fn, cst.Lambda):
-        return out
+        return [], out
     out |= _assigned_names(fn.body, walrus)
-    for n in _own(fn):  # lambda parameters and comprehension targets (their own scopes: over-approximated)
-        if type(n) is cst.Lambda:
+    names: list[cst.Name] = []
+    skip_under: set[int] = set()
+    for n in _own(fn, in_order=True):
+        kind = type(n)
+        if kind is cst.Name:
+            if id(n) not in skip_under:
+                names.append(n)
+        elif kind is cst.Lambda:
             out |= _function_bindings(n, walrus)
-        elif type(n) is cst.CompFor:
+        elif kind is cst.CompFor:
             for m in _all(n.target):
                 if type(m) is cst.Name:
                     out.add(m.value)
-    return out
+        elif kind is cst.Import or kind is cst.ImportFrom:
+            skip_under.update(id(m) for m in _all(n))
+    return names, out
 
 
 def _module_bindings(module: cst.Module, walrus: bool = True) -> set[str]:
@@ -247,23 +263,14 @@ def _module_bindings(module: cst.Module, walrus: bool = True) -> set[str]:
     return out
 
 
-def _reads(fn: cst.FunctionDef, parents: dict) -> Iterator[cst.Name]:
-    """Names read in the function (its decorators, defaults and annotations excluded), in order."""
-    found = []
-    skip_under: set[int] = set()
-    for n in _own(fn, in_order=True):
-        if type(n) in (cst.Import, cst.ImportFrom):
-            skip_under.update(id(m) for m in _all(n))
-        if type(n) is not cst.Name or id(n) in skip_under:
-            continue
-        p = parents.get(n)
-        skip = _SKIP_PARENT_FIELDS.get(type(p))
-        if skip is not None and getattr(p, skip, None) is n:
-            continue
-        if _in_annotation(n, parents, fn) or _guarded(n, parents, fn):
-            continue
-        found.append(n)
-    yield from found
+def _is_read(n: cst.Name, parents: dict, fn: cst.FunctionDef) -> bool:
+    """A name of the function's body (`_scan`) that is read: not an attribute's or keyword's
+    name, not in an annotation, not guarded by `except NameError`."""
+    p = parents.get(n)
+    skip = _SKIP_PARENT_FIELDS.get(type(p))
+    if skip is not None and getattr(p, skip, None) is n:
+        return False
+    return not (_in_annotation(n, parents, fn) or _guarded(n, parents, fn))
 
 
 def _all(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -216,7 +216,7 @@ def test_pre_check_does_not_change_results_on_fixtures(mixed_tree):
     with_stage = [process_file(f, options) for f in files]
     real = engine.active_rules
     try:
-        engine.active_rules = lambda text, options, context, tree=None: real(text, options, context)
+        engine.active_rules = lambda text, options, context, tree=None, among=None: real(text, options, context)
         without = [process_file(f, options) for f in files]
     finally:
         engine.active_rules = real
