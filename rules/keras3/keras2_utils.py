@@ -2,6 +2,8 @@
 preprocessing and old names of losses/metrics/constraints/initializers/regularizers."""
 from __future__ import annotations
 
+import re
+from keyword import iskeyword
 from typing import Optional
 
 import libcst as cst
@@ -16,6 +18,49 @@ from kmigrate.rules.tables.keras2_api import (
     OLD_NAMES_BY_TARGET, SKLEARN_MODULE, SKLEARN_WRAPPERS, FUNCTION_KEYWORDS,
     UNSAFE_ALIASES,
 )
+
+
+_SEARCHES = ("GridSearchCV", "RandomizedSearchCV")
+# SKLearnClassifier/SKLearnRegressor's own parameters
+_WRAPPER_PARAMS = frozenset({"model", "model_kwargs", "fit_kwargs", "warm_start"})
+# what the Keras 2 wrappers passed on to `Model.fit` (Keras 1's nb_epoch as epochs)
+_FIT_PARAMS = frozenset({
+    "batch_size", "epochs", "nb_epoch", "verbose", "callbacks", "validation_split", "validation_data",
+    "shuffle", "class_weight", "sample_weight", "initial_epoch", "steps_per_epoch", "validation_steps",
+    "validation_batch_size", "validation_freq",
+})
+
+
+# layers that want a sample of more than one axis (images, sequences, volumes)
+_ND_LAYER = re.compile(r"^(Conv(olution)?[123]D(Transpose)?|SeparableConv(olution)?[12]D|DepthwiseConv[12]D|"
+                       r"(Max|Average)Pooling[123]D|Global(Max|Average)Pooling[123]D|ZeroPadding[123]D|"
+                       r"Cropping[123]D|UpSampling[123]D|LSTM|GRU|SimpleRNN|ConvLSTM[123]D|TimeDistributed|"
+                       r"Bidirectional)$")
+
+
+class _Unconverted:
+    """A search grid over a Keras wrapper that names the old keys and is not rewritten: why."""
+
+    def __init__(self, foreign, reason: str):
+        self.foreign, self.reason = list(foreign), reason
+
+    @property
+    def listed(self) -> str:
+        return f"`{'`, `'.join(self.foreign)}`" if self.foreign else "the build function's and `fit`'s arguments"
+
+
+def _plain(node) -> bool:
+    """A literal (numbers, strings, True/False/None, names, and lists/tuples/dicts of them): the
+    same value however often it is evaluated."""
+    if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.Name, cst.ConcatenatedString)):
+        return True
+    if isinstance(node, cst.UnaryOperation):
+        return _plain(node.expression)
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return all(isinstance(e, cst.Element) and _plain(e.value) for e in node.elements)
+    if isinstance(node, cst.Dict):
+        return all(isinstance(e, cst.DictElement) and _plain(e.key) and _plain(e.value) for e in node.elements)
+    return False
 
 
 def _import_from_names(node: cst.ImportFrom):
@@ -280,6 +325,34 @@ class SklearnWrappers(KerasRule):
     search or its `fit(...)`. A `.best_estimator_.model` whose search is not visible, in a file
     that uses the old wrappers, is reported.
 
+    A `GridSearchCV`/`RandomizedSearchCV` (scikit-learn's, however imported) over such a wrapper
+    whose `param_grid`/`param_distributions` names the build function's parameters or `fit`'s
+    (`epochs`, `batch_size`, ...) fails on Keras 3 ("Invalid parameter 'epochs' for estimator
+    SKLearnClassifier"): the new wrappers take those only inside `model_kwargs`/`fit_kwargs`, and
+    scikit-learn sets a dict parameter whole (`model_kwargs__units` is refused too). When the grid
+    is a literal dict (or a list of them) whose values are literal lists or names, it becomes a
+    grid over those two dicts: `'model_kwargs'` lists a dict per combination of the build
+    function's keys, `'fit_kwargs'` one per combination of `fit`'s; their product is the old
+    grid, so the same candidates are fitted (`RandomizedSearchCV` draws from the same set). Written
+    as a list comprehension, `[{'units': units, 'layers': 2} for units in [8, 16]]`, a key with a
+    single value inlined: what a person would write, readable in the diff, no new import (a
+    `ParameterGrid(...)` call would need one and hides the dicts). The wrapper's own fixed
+    `model_kwargs` go into each `model_kwargs` dict (a grid value replaces the whole dict); its
+    `fit_kwargs` go into each `fit_kwargs` dict, and into a `'fit_kwargs': [{...}]` of their own
+    when the grid varies none of them, because Keras 3's `__sklearn_clone__` (what every search
+    calls) passes only `model`, `warm_start` and `model_kwargs` on: without that, the searched
+    models would train with `fit`'s defaults. `search.best_params_['epochs']` becomes
+    `search.best_params_['fit_kwargs']['epochs']`. Not rewritten, reported at the grid and at the
+    search's `fit(...)` (where the program fails): values that are not literal lists (`np.arange`,
+    distributions), a key that is neither a parameter of the build function nor one of `fit`'s,
+    a build function that is not visible, a grid under a name.
+
+    At a `fit(...)` of a search over such a wrapper (or of the wrapper) it also reports what the
+    new wrappers refuse at run time: X with more than two axes when the build function makes
+    convolutional or recurrent layers without a `Reshape` (they check X with scikit-learn's
+    `check_array`: "Found array with dim 4"), and, for a classifier, a target made by
+    `to_categorical` (`SKLearnClassifier` one-hot encodes the labels itself).
+
     ## Why is this bad
     The module is gone: `ModuleNotFoundError: No module named 'keras.wrappers.scikit_learn'`.
 
@@ -303,7 +376,12 @@ class SklearnWrappers(KerasRule):
     `binary_crossentropy`, which `KerasClassifier` accepted, needs two units and
     `categorical_crossentropy`). The new wrappers need scikit-learn installed, as the old ones did.
     Safe for `.model` -> `.model_`: the same fitted Keras model (checked in TensorFlow with
-    scikit-learn, directly and through `GridSearchCV(...).fit(...).best_estimator_`).
+    scikit-learn, directly and through `GridSearchCV(...).fit(...).best_estimator_`). The grid
+    rewrite has the safety of the wrapper's own rewrite (unsafe over a `KerasClassifier`, so the two
+    go together), safe over a wrapper that is already `SKLearn*`; checked in TensorFlow with
+    scikit-learn: the migrated search fits as many candidates as the old grid has combinations.
+    `best_params_` printed whole shows the two dicts instead of the flat keys, and
+    `cv_results_['param_epochs']` is `cv_results_['param_fit_kwargs']` now (not rewritten).
     """
 
     # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
@@ -334,6 +412,17 @@ class SklearnWrappers(KerasRule):
                 "fit_kwargs={'epochs': 2, 'verbose': 0})\n"),
         Example("from tensorflow.keras.wrappers import SKLearnClassifier\nclf = SKLearnClassifier(model=f)\n"
                 "search = GridSearchCV(clf, param_grid={'units': [4, 8], 'epochs': [1, 2]})\n"),
+        Example("from tensorflow.keras.wrappers import SKLearnRegressor\nfrom sklearn.model_selection import GridSearchCV\n"
+                "def make(units=8):\n    return units\n"
+                "reg = SKLearnRegressor(model=lambda X, y, **kwargs: make(**kwargs), fit_kwargs={'batch_size': 8})\n"
+                "search = GridSearchCV(reg, param_grid={'units': [4, 8], 'epochs': [1, 2]})\n"
+                "search.fit(X, y)\nprint(search.best_params_['units'])\n",
+                "from tensorflow.keras.wrappers import SKLearnRegressor\nfrom sklearn.model_selection import GridSearchCV\n"
+                "def make(units=8):\n    return units\n"
+                "reg = SKLearnRegressor(model=lambda X, y, **kwargs: make(**kwargs), fit_kwargs={'batch_size': 8})\n"
+                "search = GridSearchCV(reg, param_grid={'model_kwargs': [{'units': units} for units in [4, 8]],\n"
+                "                                       'fit_kwargs': [{'batch_size': 8, 'epochs': epochs} for epochs in [1, 2]]})\n"
+                "search.fit(X, y)\nprint(search.best_params_['model_kwargs']['units'])\n"),
         Example("from keras.wrappers.scikit_learn import KerasRegressor\nreg = KerasRegressor(build_fn=f)\n"
                 "grid_result = GridSearchCV(reg, {}).fit(X, y)\nbest = grid_result.best_estimator_.model\n"
                 "reg.model.summary()\n",
@@ -378,7 +467,10 @@ class SklearnWrappers(KerasRule):
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "predict_proba":
             self._predict_proba(node)
             return
-        if code_of(node.func).split(".")[-1] in ("GridSearchCV", "RandomizedSearchCV"):
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "fit":
+            self._search_fit(node)
+            return
+        if self._is_search(node.func):
             self._search_grid(node)
             return
         k = self.kname(node.func)
@@ -401,32 +493,329 @@ class SklearnWrappers(KerasRule):
                       "categorical loss)" if classifier else ""))
         self.report(node, message, call, imports=imports, safety=Safety.UNSAFE if classifier else Safety.SAFE)
 
-    def _search_grid(self, node: cst.Call) -> None:
-        """`GridSearchCV(wrapper, param_grid={'epochs': ..., 'units': ...})`: Keras 3's wrappers take
-        the build function's and fit's arguments only inside `model_kwargs`/`fit_kwargs`, so a grid
-        over them fails ("Invalid parameter 'units' for estimator SKLearnClassifier")."""
+    # ------------------------------------------------------------------ searches over a wrapper
+
+    def _is_search(self, func) -> bool:
+        """`GridSearchCV`/`RandomizedSearchCV` of scikit-learn, however imported."""
+        spelled = code_of(func).split(".")[-1]
+        quals = self.names.qualified_names(func)
+        if any(q.split(".")[0] == "sklearn" and q.rsplit(".", 1)[-1] in _SEARCHES for q in quals):
+            return True
+        # not resolved to an import (a star import, a name from elsewhere): by its spelling
+        return spelled in _SEARCHES and not any("." in q and q.split(".")[0] != "sklearn" for q in quals)
+
+    @staticmethod
+    def _search_args(node: cst.Call):
+        """(estimator, grid) of a search call: by keyword or position."""
         estimator = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "estimator"),
                          node.args[0].value if node.args and node.args[0].keyword is None else None)
         grid = next((a.value for a in node.args if a.keyword is not None
                      and a.keyword.value in ("param_grid", "param_distributions")),
                     node.args[1].value if len(node.args) > 1 and node.args[1].keyword is None else None)
-        if not isinstance(estimator, cst.Name) or not isinstance(grid, cst.Dict):
+        return estimator, grid
+
+    def _wrapper_of(self, estimator):
+        """What the search's estimator is: (the wrapper call, the build function's def or None, its
+        parameter names, the fixed [(model kwarg, value)], [(fit kwarg, value)], fix safety), or why it
+        cannot be followed (a string), or None when it is not a Keras wrapper."""
+        call = estimator
+        if isinstance(estimator, cst.Name):
+            call = self._single_assignment(estimator.value)
+        if not isinstance(call, cst.Call):
+            return None
+        k = self.kname(call.func) or ""
+        last = k.rsplit(".", 1)[-1]
+        if k.startswith(SKLEARN_MODULE + ".") and last in SKLEARN_WRAPPERS:
+            new = SKLEARN_WRAPPERS[last].split(".")[1]
+            done = self._rewrite(call, last, new)
+            if isinstance(done, str):
+                return f"the `{last}` is not rewritten ({done})"
+            fn_def, own, model_kw, fit_kw = self._split(call)
+            return call, fn_def, own, model_kw, fit_kw, Safety.UNSAFE if last == "KerasClassifier" else Safety.SAFE
+        if last not in ("SKLearnClassifier", "SKLearnRegressor"):
+            return None
+        model = kwarg(call, "model")
+        if model is None and call.args and call.args[0].keyword is None:
+            model = call.args[0]
+        if model is None or any(a.star for a in call.args):
+            return "the wrapper's `model=` is not visible"
+        fn, takes_xy = model.value, True
+        if isinstance(fn, cst.Lambda) and code_of(fn.params) == "X, y, **kwargs" and isinstance(fn.body, cst.Call) \
+                and len(fn.body.args) == 1 and fn.body.args[0].star == "**" \
+                and code_of(fn.body.args[0].value) == "kwargs":
+            fn, takes_xy = fn.body.func, False
+        if not isinstance(fn, cst.Name):
+            return "the wrapper's `model=` is not a function by name"
+        from kmigrate.rules.keras3.keras2_common import name_bindings
+
+        defs = name_bindings(self.module).get(fn.value, ())
+        if len(defs) != 1 or not isinstance(defs[0], cst.FunctionDef):
+            return f"`{fn.value}` is not a function defined in this file"
+        params = defs[0].params
+        if isinstance(params.star_kwarg, cst.Param):
+            return f"`{fn.value}` takes `**kwargs`: which keys are its own is not visible"
+        own = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+        if takes_xy:
+            own -= {"X", "y"}
+        fixed = []
+        for key in ("model_kwargs", "fit_kwargs"):
+            arg = kwarg(call, key)
+            items = []
+            if arg is not None and not (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
+                if not isinstance(arg.value, cst.Dict) or not all(
+                        isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+                        and isinstance(e.key.evaluated_value, str) for e in arg.value.elements):
+                    return f"the wrapper's `{key}=` is not a literal dict"
+                items = [(e.key.evaluated_value, e.value) for e in arg.value.elements]
+            fixed.append(items)
+        return call, defs[0], own, fixed[0], fixed[1], Safety.SAFE
+
+    def _grid_plan(self, node: cst.Call):
+        """The conversion of a search's grid over a Keras wrapper (cached per search call):
+        None when there is nothing to do, a string saying why it is not converted, or
+        (new grid node, {old key: (dict name, new key)}, safety)."""
+        cache = self.__dict__.setdefault("_plans", {})
+        if node not in cache:
+            cache[node] = self._make_grid_plan(node)
+        return cache[node]
+
+    def _make_grid_plan(self, node: cst.Call):
+        estimator, grid = self._search_args(node)
+        if estimator is None:
+            return None
+        wrapper = self._wrapper_of(estimator)
+        if wrapper is None:
+            return None
+        dicts = [grid] if isinstance(grid, cst.Dict) else (
+            [e.value for e in grid.elements] if isinstance(grid, cst.List) and all(
+                isinstance(e, cst.Element) and isinstance(e.value, cst.Dict) for e in grid.elements) else None)
+        keys = []
+        for d in dicts or ():
+            for e in d.elements:
+                if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString) \
+                        and isinstance(e.key.evaluated_value, str):
+                    keys.append(e.key.evaluated_value)
+        foreign = [key for key in dict.fromkeys(keys) if key not in _WRAPPER_PARAMS and "__" not in key]
+        if dicts is not None and not foreign:
+            return None  # already over the wrapper's own parameters
+        if dicts is None:
+            # a grid by name: reported when it is visibly a dict naming the old keys
+            bound = self._single_assignment(grid.value) if isinstance(grid, cst.Name) else None
+            if isinstance(bound, cst.Dict):
+                named = [e.key.evaluated_value for e in bound.elements if isinstance(e, cst.DictElement)
+                         and isinstance(e.key, cst.SimpleString) and isinstance(e.key.evaluated_value, str)]
+            elif isinstance(bound, cst.Call) and code_of(bound.func) == "dict":
+                named = [a.keyword.value for a in bound.args if a.keyword is not None]
+            else:
+                return None
+            foreign = [key for key in named if key not in _WRAPPER_PARAMS and "__" not in key]
+            if not foreign:
+                return None
+            return _Unconverted(foreign, f"the grid is built under the name `{grid.value}`: make its values dicts "
+                                "where it is built")
+        if isinstance(wrapper, str):
+            return _Unconverted(foreign, wrapper)
+        call, fn_def, own, fixed_model, fixed_fit, safety = wrapper
+        new_dicts, moved = [], {}
+        for d in dicts:
+            done = self._convert_grid_dict(d, fn_def, own, fixed_model, fixed_fit, moved)
+            if isinstance(done, str):
+                return _Unconverted(foreign, done)
+            new_dicts.append(done)
+        if isinstance(grid, cst.Dict):
+            new_grid = new_dicts[0]
+        else:
+            new_grid = grid.with_changes(elements=[e.with_changes(value=v) for e, v in zip(grid.elements, new_dicts)])
+        return new_grid, moved, safety
+
+    def _convert_grid_dict(self, d: cst.Dict, fn_def, own, fixed_model, fixed_fit, moved):
+        """One grid dict -> `{'model_kwargs': [...], 'fit_kwargs': [...]}` enumerating the same
+        combinations, or why not."""
+        from kmigrate.rules.keras3.keras2_common import string_literal
+
+        fn = fn_def.name.value
+        model, fit = [], []
+        for e in d.elements:
+            if not isinstance(e, cst.DictElement) or not isinstance(e.key, cst.SimpleString) \
+                    or not isinstance(e.key.evaluated_value, str):
+                return "a key of the grid is not a plain string"
+            key = e.key.evaluated_value
+            if key in _WRAPPER_PARAMS or "__" in key:
+                return f"the grid mixes the old keys with the wrapper's own `{key}`"
+            if not self._grid_values(e.value):
+                return f"the values of `{key}` are not a literal list (or a name)"
+            if key in own:
+                model.append((key, e.value, key))
+            elif key in _FIT_PARAMS:
+                fit.append(("epochs" if key == "nb_epoch" else key, e.value, key))
+            else:
+                return f"`{key}` is neither a parameter of `{fn}` nor one of `fit`'s"
+        for key, value in (*fixed_model, *fixed_fit):
+            if not _plain(value):
+                return f"the wrapper's fixed `{key}` is not a literal (it would be copied into every candidate)"
+        used = {n.value for part in (model, fit) for _, v, _ in part for n in walk(v) if isinstance(n, cst.Name)}
+        used |= {n.value for part in (fixed_model, fixed_fit) for _, v in part for n in walk(v) if isinstance(n, cst.Name)}
+        quote = lambda k: code_of(string_literal(k, like=self.module))  # noqa: E731
+        out = []
+        for name, grid_part, fixed in (("model_kwargs", model, fixed_model), ("fit_kwargs", fit, fixed_fit)):
+            # the constructor's fit_kwargs are lost when scikit-learn clones the wrapper (Keras 3's
+            # __sklearn_clone__ passes model, warm_start and model_kwargs only): they go in the grid too
+            if not grid_part and (name == "model_kwargs" or not fixed):
+                continue
+            varied = {k for k, _, _ in grid_part}
+            items = [f"{quote(k)}: {code_of(v)}" for k, v in fixed if k not in varied]
+            loops = []
+            for key, values, old in grid_part:
+                moved[old] = (name, key)
+                single = values.elements[0].value if isinstance(values, (cst.List, cst.Tuple)) \
+                    and len(values.elements) == 1 and _plain(values.elements[0].value) else None
+                if single is not None:
+                    items.append(f"{quote(key)}: {code_of(single)}")
+                    continue
+                var = key if key.isidentifier() and not iskeyword(key) else "value"
+                while var in used:
+                    var += "_"
+                used.add(var)
+                items.append(f"{quote(key)}: {var}")
+                loops.append(f"for {var} in {code_of(values)}")
+            out.append((name, "[{" + ", ".join(items) + "}" + "".join(" " + l for l in loops) + "]"))
+        # keep the dict's layout: one key a line when it had one key a line
+        first_comma = d.elements[0].comma if d.elements else cst.MaybeSentinel.DEFAULT
+        ws = first_comma.whitespace_after if isinstance(first_comma, cst.Comma) else None
+        if isinstance(ws, cst.ParenthesizedWhitespace):
+            indent = ws.last_line.value
+        else:
+            indent = None
+            from libcst.metadata import PositionProvider
+
+            where = self.get_metadata(PositionProvider, d, None)
+            inline = ", ".join(f"{quote(name)}: {comp}" for name, comp in out)
+            if where is not None and where.start.column + len(inline) > 118:
+                indent = " " * (where.start.column + 1)
+        sep = ", " if indent is None else ",\n" + indent
+        texts = []
+        for name, comp in out:
+            text = f"{quote(name)}: {comp}"
+            if indent is not None and len(indent) + len(text) > 120 and " for " in comp:
+                at = comp.index("} for ") + 1
+                pad = indent + " " * (len(quote(name)) + 3)
+                text = f"{quote(name)}: {comp[:at]}\n{pad}{comp[at + 1:]}"
+            texts.append(text)
+        return cst.parse_expression("{" + sep.join(texts) + "}")
+
+    @staticmethod
+    def _grid_values(node) -> bool:
+        """A grid value kmigrate can loop over in a comprehension the same as scikit-learn does: a
+        literal list/tuple of plain elements (evaluating it again per combination changes nothing)
+        or a name."""
+        if isinstance(node, cst.Name):
+            return True
+        return isinstance(node, (cst.List, cst.Tuple)) and bool(node.elements) and all(
+            isinstance(e, cst.Element) and _plain(e.value) for e in node.elements)
+
+    def _search_grid(self, node: cst.Call) -> None:
+        """`GridSearchCV(wrapper, param_grid={'epochs': ..., 'units': ...})`: Keras 3's wrappers take
+        the build function's and fit's arguments only inside `model_kwargs`/`fit_kwargs`, so a grid
+        over them fails ("Invalid parameter 'units' for estimator SKLearnClassifier")."""
+        plan = self._grid_plan(node)
+        if plan is None:
             return
-        value = self._single_assignment(estimator.value)
-        if not isinstance(value, cst.Call):
-            return
-        k = self.kname(value.func) or ""
-        if k.rsplit(".", 1)[-1] not in (*SKLEARN_WRAPPERS, *(v.split(".")[1] for v in SKLEARN_WRAPPERS.values())):
-            return
-        own = {"model", "model_kwargs", "fit_kwargs", "warm_start", "random_state"}
-        keys = [e.key.evaluated_value for e in grid.elements if isinstance(e, cst.DictElement)
-                and isinstance(e.key, cst.SimpleString) and isinstance(e.key.evaluated_value, str)]
-        foreign = [key for key in keys if key not in own and "__" not in key]
-        if foreign:
-            self.report(grid, f"the search grid sets `{'`, `'.join(foreign)}` on the Keras wrapper: Keras 3's "
+        _, grid = self._search_args(node)
+        if isinstance(plan, _Unconverted):
+            self.report(grid, f"the search grid sets {plan.listed} on the Keras wrapper: Keras 3's "
                         "`SKLearnClassifier`/`SKLearnRegressor` take the build function's and `fit`'s arguments only "
                         "inside `model_kwargs`/`fit_kwargs` (\"Invalid parameter\"); grid over whole dicts instead, "
-                        "e.g. `'model_kwargs': [dict(units=u) for u in units]`")
+                        f"e.g. `'model_kwargs': [dict(units=u) for u in units]`; not rewritten: {plan.reason}")
+            return
+        new_grid, moved, safety = plan
+        self.report(grid, "the search grid sets the build function's and `fit`'s arguments on the Keras wrapper: "
+                    "Keras 3's `SKLearnClassifier`/`SKLearnRegressor` take them only inside `model_kwargs`/"
+                    "`fit_kwargs` (\"Invalid parameter\"): the grid searches over those dicts, the same combinations",
+                    new_grid, safety=safety)
+
+    def _search_of(self, expr, depth: int = 0):
+        """The search call `expr` is (a name bound once to it, or its `.fit(...)`), else None."""
+        if depth > 4:
+            return None
+        if isinstance(expr, cst.Name):
+            return self._search_of(self._single_assignment(expr.value), depth + 1)
+        if not isinstance(expr, cst.Call):
+            return None
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "fit":
+            return self._search_of(expr.func.value, depth + 1)
+        return expr if self._is_search(expr.func) else None
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        """`search.best_params_['epochs']` after the grid moved `epochs` into `fit_kwargs`."""
+        value = node.value
+        if not (isinstance(value, cst.Attribute) and value.attr.value == "best_params_") or len(node.slice) != 1:
+            return
+        index = node.slice[0].slice
+        if not isinstance(index, cst.Index) or not isinstance(index.value, cst.SimpleString) \
+                or not isinstance(index.value.evaluated_value, str):
+            return
+        search = self._search_of(value.value)
+        plan = self._grid_plan(search) if search is not None else None
+        if not isinstance(plan, tuple) or index.value.evaluated_value not in plan[1]:
+            return
+        name, key = plan[1][index.value.evaluated_value]
+        from kmigrate.rules.keras3.keras2_common import string_literal
+
+        new = cst.parse_expression(f"{code_of(value)}[{code_of(string_literal(name, like=index.value))}]"
+                                   f"[{code_of(string_literal(key, like=index.value))}]")
+        self.report(node, f"the search grid now holds `{key}` inside `{name}`: `best_params_` has it there",
+                    new, safety=plan[2])
+
+    def _search_fit(self, node: cst.Call) -> None:
+        """`search.fit(X, y)` / `wrapper.fit(X, y)`: where a grid over the old wrapper's keys, image
+        or sequence data and one-hot targets fail at run time."""
+        search = self._search_of(node.func.value)
+        if search is None:
+            wrapper = self._wrapper_of(node.func.value) if isinstance(node.func.value, cst.Name) else None
+            if isinstance(wrapper, tuple):
+                self._fit_data(node, wrapper)
+            return
+        estimator, _ = self._search_args(search)
+        wrapper = self._wrapper_of(estimator) if estimator is not None else None
+        if isinstance(wrapper, tuple):
+            self._fit_data(node, wrapper)
+        plan = self._grid_plan(search)
+        if isinstance(plan, _Unconverted):
+            first = sorted(plan.foreign)[0] if plan.foreign else "..."
+            self.report(node, f"this search fails on Keras 3 (\"Invalid parameter '{first}' for estimator "
+                        f"SKLearnClassifier\"): its grid sets {plan.listed} on the Keras wrapper, which takes them only "
+                        "inside `model_kwargs`/`fit_kwargs`; make the grid search over whole dicts, e.g. "
+                        "`{'model_kwargs': [{'units': u} for u in [8, 16]], 'fit_kwargs': [{'batch_size': 32, "
+                        "'epochs': e} for e in [1, 2]]}`, each with the wrapper's own fixed `fit_kwargs` (cloning the "
+                        f"wrapper drops them); not rewritten: {plan.reason}")
+    def _fit_data(self, node: cst.Call, wrapper) -> None:
+        """Keras 3's wrappers check X with scikit-learn's `check_array` (2-D only: "Found array with
+        dim 4") and a classifier one-hot encodes y itself (a one-hot y is "multilabel-indicator",
+        refused): reported at the `fit` when the build function visibly wants images or sequences,
+        or y is visibly `to_categorical(...)`."""
+        call, fn_def, *_ = wrapper
+        problems = []
+        if fn_def is not None:
+            spelled = {code_of(n.func).split(".")[-1] for n in walk(fn_def.body) if isinstance(n, cst.Call)}
+            wants = sorted(n for n in spelled if _ND_LAYER.match(n))
+            if wants and "Reshape" not in spelled:
+                problems.append(
+                    f"Keras 3's wrappers accept only 2-D X (scikit-learn's `check_array`: \"Found array with dim 4\"), "
+                    f"and `{fn_def.name.value}` builds `{wants[0]}` layers for images or sequences: pass "
+                    "`X.reshape(len(X), -1)` and start the model with `Reshape(<one sample's shape>)`")
+        classifier = (self.kname(call.func) or "").rsplit(".", 1)[-1] in ("KerasClassifier", "SKLearnClassifier")
+        args = [a for a in node.args if a.keyword is None and not a.star]
+        y = kwarg(node, "y").value if kwarg(node, "y") else (args[1].value if len(args) > 1 else None)
+        if classifier and isinstance(y, cst.Name):
+            values = self._assigned_values(y.value) or []
+            last = values[-1] if values else None
+            if isinstance(last, cst.Call) and code_of(last.func).split(".")[-1] == "to_categorical":
+                problems.append(
+                    f"`SKLearnClassifier` one-hot encodes the target itself and refuses a one-hot `{y.value}` "
+                    f"(\"Only binary and multiclass target types are supported\"): pass the class labels "
+                    f"(`{y.value}.argmax(axis=1)`)")
+        if problems:
+            self.report(node, "this `fit` fails on Keras 3: " + "; ".join(problems))
 
     # -------------------------------------------------------------- wrapper.model -> wrapper.model_
 
@@ -551,8 +940,10 @@ class SklearnWrappers(KerasRule):
             return
         self.report(node.func.attr, message, cst.Name("decision_function"), safety=Safety.UNSAFE)
 
-    def _rewrite(self, node: cst.Call, old: str, new: str):
-        from kmigrate.rules.keras3.keras2_common import name_bindings, string_literal
+    def _split(self, node: cst.Call):
+        """A `KerasClassifier`/`KerasRegressor(...)` call split as Keras 3 wants it: (the build
+        function's def, its parameter names, [(model kwarg, value)], [(fit kwarg, value)]), or why not."""
+        from kmigrate.rules.keras3.keras2_common import name_bindings
 
         if any(a.star for a in node.args):
             return "`**sk_params` cannot be split"
@@ -581,6 +972,17 @@ class SklearnWrappers(KerasRule):
                 model_kw.append((name, a.value))
             else:
                 fit_kw.append(("epochs" if name == "nb_epoch" else name, a.value))
+        return defs[0], own, model_kw, fit_kw
+
+    def _rewrite(self, node: cst.Call, old: str, new: str):
+        from kmigrate.rules.keras3.keras2_common import string_literal
+
+        split = self._split(node)
+        if isinstance(split, str):
+            return split
+        fn_def, own, model_kw, fit_kw = split
+        fn = fn_def.name
+        bindings = self._bindings
         # quote style of the file
         def dict_text(items):
             return "{" + ", ".join(f"{code_of(string_literal(k, like=self.module))}: {code_of(v)}" for k, v in items) + "}"
