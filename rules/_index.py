@@ -1119,10 +1119,10 @@ RULES = {
         'module': 'kmigrate.rules.lint.layer_rank_mismatch',
         'cls': 'LayerRankMismatch',
         'name': 'layer-rank-mismatch',
-        'summary': ('A layer gets a tensor of a rank it cannot take (Conv after Dense, '
-                    'LSTM after Flatten...)'),
+        'summary': ('A layer or model gets a tensor of a rank it cannot take (Conv '
+                    'after Dense, LSTM after Flatten...)'),
         'severity': 'error',
-        'fix_safety': 'none',
+        'fix_safety': 'unsafe',
         'triggers': ('Sequential', 'Model', 'Input'),
         'code_triggers': True,
         'trigger_pattern': None,

@@ -20,10 +20,12 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from kmigrate.names import NameResolver
+from kmigrate.names import NameResolver, canonical_keras, keras_module
+from kmigrate.rule import ImportEdit
 from kmigrate.walk import code_children
 
 from .data_shapes import DATASETS, Array, dims, expand, eye_index, one_hot, reshape, slice_length
+from .shapes import MERGE as _ELEMENTWISE
 from .shapes import NEUTRAL_KEYWORDS, SAME_SHAPE, SIGNATURES, UNK, canonical, fmt, infer
 
 SHAPE_KEYWORDS = frozenset({"return_sequences", "return_state", "keepdims", "merge_mode"})
@@ -78,6 +80,7 @@ class TensorV:
     wide_dense: Optional["LayerV"] = None  # the first Dense on this path applied to more than 2 axes
     path: tuple = ()  # (layer, input shape, output shape) of the single-input layers that led here
     last_layer: Optional["LayerV"] = None  # the layer that decided the last axis (`last_node`'s)
+    merged: Optional[tuple] = None  # (merge layer, its input tensors) for the output of an `Add`/`Multiply`...
 
 
 @dataclass
@@ -127,6 +130,8 @@ class Issue:
     node: cst.CSTNode
     message: str
     replacement: Optional[cst.CSTNode] = None
+    at: Optional[cst.CSTNode] = None  # where the finding points when the fix replaces another node
+    imports: tuple = ()
 
 
 class _Return(Exception):
@@ -280,6 +285,18 @@ def _shape_value(v) -> Optional[tuple]:
     return None
 
 
+def _declared_shape(v) -> Optional[tuple]:
+    """A shape as a declaration writes it: a constant tuple, or a tuple written out whose items are
+    not all known (`(latent_size,)` in a builder function: one axis of unknown size)."""
+    found = _shape_value(v)
+    if found is not None:
+        return found
+    if isinstance(v, Seq) and isinstance(v.node, (cst.Tuple, cst.List)) and v.items and all(
+            i is None or (_int(i) is not None) for i in v.items):
+        return tuple(_int(i) for i in v.items)
+    return None
+
+
 def _int(v) -> Optional[int]:
     if isinstance(v, Const) and isinstance(v.value, int) and not isinstance(v.value, bool):
         return v.value
@@ -306,6 +323,7 @@ class ShapeProgram:
 
         program = cls(rule.module, NameResolver(rule), line)
         program.walrus = ":=" in rule.context.text
+        program.target = getattr(rule.context, "target", None) or "keras"
         program.channels_first = any(w in rule.context.text for w in _LAYOUT_WORDS)
         try:
             program.run()
@@ -321,6 +339,7 @@ class ShapeProgram:
         self.r = resolver
         self.line = line
         self.issues: dict[tuple, Issue] = {}
+        self.target = "keras"  # the Keras a fix writes for (the rule's context knows)
         self.models: list[ModelV] = []
         self.call_stack: list = []
         self._return_counts: dict = {}
@@ -359,10 +378,10 @@ class ShapeProgram:
 
     # ------------------------------------------------------------------ issues
 
-    def issue(self, code: str, node: cst.CSTNode, message: str, replacement=None) -> None:
-        key = (code, id(node))
+    def issue(self, code: str, node: cst.CSTNode, message: str, replacement=None, at=None, imports=()) -> None:
+        key = (code, id(at if at is not None else node))
         if key not in self.issues:
-            self.issues[key] = Issue(code, node, message, replacement)
+            self.issues[key] = Issue(code, node, message, replacement, at, tuple(imports))
 
     def for_code(self, code: str) -> list[Issue]:
         return [i for i in self.issues.values() if i.code == code]
@@ -998,14 +1017,35 @@ class ShapeProgram:
             return model
         if k.startswith("layers."):
             kind = k[len("layers."):]
+            if kind in _MERGE_FUNCTIONS:
+                return self.merge_function(_MERGE_FUNCTIONS[kind], e, frame)
             if kind == "InputLayer":
-                shape = _shape_value(self.expr(_arg(e, None, "input_shape", "shape"), frame))
+                shape = _declared_shape(self.expr(_arg(e, None, "input_shape", "shape"), frame))
                 layer = LayerV("InputLayer", {}, e, (None,) + shape if shape is not None else None)
                 self._args(e, frame)
                 return layer
             return self.layer(canonical(kind), e, frame)
         self._args(e, frame)
         return None
+
+    def merge_function(self, kind: str, e: cst.Call, frame: Frame):
+        """`layers.multiply([a, b])` (and `add`, `concatenate`...): the layer applied at once."""
+        pos = _positional(e)
+        first = _arg(e, 0, "inputs")
+        cfg: Optional[dict] = {}
+        for a in e.args:
+            if a.value is first:
+                continue
+            v = self.expr(a.value, frame)
+            if a.keyword is not None and a.keyword.value == "axis" and kind == "Concatenate":
+                cfg["axis"] = self._cfg_value(v)
+            elif a.keyword is None or a.keyword.value not in NEUTRAL_KEYWORDS:
+                cfg = None
+        x = self.expr(first, frame) if first is not None else None
+        if pos is None or cfg is None or not isinstance(x, Seq) or len(x.items) < 2 or not all(
+                isinstance(i, TensorV) for i in x.items):
+            return None
+        return self.apply_layer(LayerV(kind, cfg, e), list(x.items), e)
 
     def load_data(self, name: str, e: cst.Call, frame: Frame):
         self._args(e, frame)
@@ -1026,8 +1066,8 @@ class ShapeProgram:
         return Seq([Seq([x(xtr), y(ytr)], e), Seq([x(xte), y(yte)], e)], e)
 
     def input_tensor(self, e: cst.Call, frame: Frame):
-        shape = _shape_value(self.expr(_arg(e, 0, "shape"), frame))
-        batch = _shape_value(self.expr(_arg(e, None, "batch_shape", "batch_input_shape"), frame))
+        shape = _declared_shape(self.expr(_arg(e, 0, "shape"), frame))
+        batch = _declared_shape(self.expr(_arg(e, None, "batch_shape", "batch_input_shape"), frame))
         self._args(e, frame)
         if any(a.star for a in e.args):
             return TensorV(None, None, e, "Input", origin="input")
@@ -1051,13 +1091,15 @@ class ShapeProgram:
             v = self.expr(a.value, frame)
             self._note_source(e, name, a.value, v)
             if name == "input_shape":
-                s = _shape_value(v)
+                s = _declared_shape(v)
                 declared = (None,) + s if s is not None else declared
             elif name == "batch_input_shape":
-                declared = _shape_value(v) or declared
+                declared = _declared_shape(v) or declared
             elif name == "input_dim" and kind != "Embedding":
                 n = _int(v)
-                declared = (None, n) if n is not None else declared
+                # a `Dense` reads `input_dim` as its input's last axis: rank 2 even when the size is a
+                # parameter (a recurrent layer of Keras 2 read it with `input_length`: not guessed)
+                declared = (None, n) if n is not None else (None, None) if kind == "Dense" else declared
             elif name == "input_length" and kind == "Embedding":
                 n = _int(v)
                 declared = (None, n) if n is not None else declared
@@ -1117,6 +1159,8 @@ class ShapeProgram:
         for a in e.args[1:]:
             self.expr(a.value, frame)
         if isinstance(callee, ModelV):
+            if isinstance(x, TensorV):
+                self.check_model_call(callee, x, e)
             return TensorV(None, None, e, "model", scaled=None)
         if isinstance(x, TensorV):
             inputs = [x]
@@ -1146,11 +1190,134 @@ class ShapeProgram:
             out.rank_cause = layer
         if len(inputs) == 1 and len(x.path) < 64:
             out.path = x.path + ((layer, x.shape, shape),)
+        elif len(inputs) > 1:
+            out.merged = (layer, list(inputs))
         if layer.kind == "Dense" and x.shape is not None and len(x.shape) > 2:
             out.wide_dense = x.wide_dense or layer
         elif shape is not None and len(shape) > 2:
             out.wide_dense = x.wide_dense
         return out
+
+    def model_input(self, model: ModelV) -> Optional[tuple]:
+        """(shape, node): the input a model declares (single-input functional models, Sequential
+        models whose first layer or `build` says it), or None."""
+        if not model.certain:
+            return None
+        if model.kind == "func":
+            return (model.inputs.shape, model.inputs.node) if model.inputs.shape is not None else None
+        if model.kind != "seq" or not model.layers:
+            return None
+        first = model.layers[0][0]
+        if isinstance(first, TensorV) and first.kind == "Input":
+            found = first.shape, first.node
+        elif isinstance(first, LayerV) and (first.kind == "InputLayer" or first.declared is not None):
+            found = first.declared, first.node
+        elif model.built is not None:
+            found = model.built, model.node
+        else:
+            return None
+        return found if found[0] is not None else None
+
+    def check_model_call(self, model: ModelV, x: TensorV, call: cst.Call) -> None:
+        """A model called on a tensor whose known shape contradicts the input it declares: another
+        rank (beyond the trailing axis of 1 that Keras 3 adds or drops itself), or another size on
+        a known axis. Keras 3 raises ("Exception encountered when calling Sequential.call()"); Keras
+        2 let a `Dense` work on the last axis of the extra axes (mnist_acgan's generator)."""
+        declared = self.model_input(model)
+        if declared is None or x.shape is None or not isinstance(call.func, (cst.Name, cst.Attribute)):
+            return
+        shape, node = declared
+        want, got = tuple(shape[1:]), tuple(x.shape[1:])
+        if len(want) != len(got):
+            if (len(want) == len(got) + 1 and want[-1] == 1 and _agree(want[:-1], got)) or (
+                    len(got) == len(want) + 1 and got[-1] == 1 and _agree(got[:-1], want)):
+                return  # Keras 3 adds or drops a trailing axis of 1 itself
+            why = f"{len(want)} ax{'i' if len(want) == 1 else 'e'}s per sample expected, {len(got)} given"
+        else:
+            off = [i for i, (a, b) in enumerate(zip(want, got), 1) if a is not None and b is not None and a != b]
+            if not off:
+                return
+            why = "the sizes differ on axis " + ", ".join(str(i) for i in off)
+        name = _code(call.func)
+        src = f"`{x.kind}`, " if x.kind and x.kind not in ("model", "op", "data") else ""
+        message = (f"`{name}` expects inputs of shape {fmt(shape)} ({self.at(node)}) but is called on a tensor of "
+                   f"shape {fmt(x.shape)} ({src}{self.at(x.node)}): {why}; Keras 3 raises (Keras 2 let a `Dense` "
+                   f"work on the last axis); `Flatten`/`Reshape` the tensor first")
+        fix = self.flatten_fix(want, x, call)
+        if fix is not None:
+            emb_node, replacement, imports = fix
+            self.issue("KM523", emb_node, message + " (here: `Flatten()` the `Embedding` of the length-1 input, "
+                       f"{self.at(emb_node)})", replacement, at=call, imports=imports)
+        else:
+            self.issue("KM523", call, message)
+
+    def flatten_fix(self, want: tuple, x: TensorV, call: cst.Call) -> Optional[tuple]:
+        """The mnist_acgan case, which later versions of the example fixed this way: an `Embedding`
+        of a length-1 input, (None, 1, d), merged (`multiply`, `add`...) with rank-2 tensors and fed
+        to a model that wants (None, d). `Flatten()` after the `Embedding` computes what Keras 2 did
+        (the merge gave the others an axis of 1, a `Dense` worked on the last axis, a `Reshape`
+        dropped the axis again): (embedding node, its replacement, imports), when the embedding and
+        the merged tensor are each used once, right there."""
+        if len(want) != 1 or x.merged is None:
+            return None
+        merge, inputs = x.merged
+        if merge.kind not in _ELEMENTWISE or merge.cfg is None:
+            return None
+        embs = [t for t in inputs if t.kind == "Embedding" and t.shape is not None and len(t.shape) == 3
+                and t.shape[1] == 1 and t.path and t.path[-1][1] is not None and len(t.path[-1][1]) == 2]
+        if len(embs) != 1 or not all(t is embs[0] or (t.shape is not None and len(t.shape) == 2) for t in inputs):
+            return None
+        emb = embs[0]
+        flat = [(emb.shape[0], emb.shape[2]) if t is emb else t.shape for t in inputs]
+        out, problem = infer(merge.kind, merge.cfg, flat)
+        if problem is not None or out is None or not _agree(want, tuple(out[1:])):
+            return None
+        node = emb.node
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Call):
+            return None
+        # `multiply([a, b])` or `Multiply()([a, b])`: the list is the first argument either way
+        merged_list = _arg(x.node, 0, "inputs") if isinstance(x.node, cst.Call) else None
+        if not isinstance(merged_list, (cst.List, cst.Tuple)):
+            return None
+        if not any(self._used_once_as(el.value, node) for el in merged_list.elements):
+            return None
+        pos = _positional(call)
+        if not pos or not self._used_once_as(pos[0].value, x.node):
+            return None
+        flatten = self._flatten_func(node.func.func)
+        if flatten is None:
+            return None
+        func, imports = flatten
+        return node, cst.Call(func=cst.Call(func=func), args=[cst.Arg(node)]), imports
+
+    def _used_once_as(self, expr, made) -> bool:
+        """`expr` is the call `made` itself, or a name bound once, to it, and read only here."""
+        if expr is made:
+            return True
+        if not isinstance(expr, cst.Name):
+            return False
+        try:
+            b = self.r.bindings
+            values = b.others.get(expr.value, ())
+            return len(values) == 1 and values[0] is made and expr.value not in b.imports \
+                and b.reads(expr.value) == 1
+        except Exception:
+            return False
+
+    def _flatten_func(self, emb_func) -> Optional[tuple]:
+        """How the file spells `Flatten`, next to its spelling of `Embedding`: (func, imports)."""
+        if isinstance(emb_func, cst.Attribute):
+            return (emb_func.with_changes(attr=cst.Name("Flatten")), ()) if self.keras(emb_func.value) == "layers" \
+                else None
+        if not isinstance(emb_func, cst.Name):
+            return None
+        b = self.r.bindings
+        for name, qualified in b.imports.items():
+            if name not in b.others and len(qualified) == 1 and canonical_keras(next(iter(qualified))) == "layers.Flatten":
+                return cst.Name(name), ()
+        if "Flatten" in b.imports or "Flatten" in b.others or b.name_counts["Flatten"]:
+            return None
+        return cst.Name("Flatten"), (ImportEdit(keras_module(self.target, "layers"), "Flatten"),)
 
     @staticmethod
     def _last_of(layer: LayerV, x: Optional[TensorV]) -> Optional[int]:
@@ -1567,6 +1734,9 @@ class ShapeProgram:
 
 
 _MISSING_V = object()
+# Keras' functional spellings of the merge layers: `layers.multiply([a, b])`
+_MERGE_FUNCTIONS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
+                    "maximum": "Maximum", "minimum": "Minimum", "concatenate": "Concatenate"}
 # words of a file that may lay images out channels first (then the data's layout is not judged)
 _LAYOUT_WORDS = ("channels_first", "image_data_format", "image_dim_ordering", "set_image_dim_ordering")
 _READ_ONLY_METHODS = frozenset({"summary", "save", "save_weights", "load_weights", "get_weights", "set_weights",
@@ -1684,6 +1854,14 @@ def _without_first_dim(call) -> Optional[cst.Call]:
     return call.with_changes(args=args)
 
 
+def _code(node) -> str:
+    try:
+        text = cst.Module([]).code_for_node(node)
+    except Exception:
+        return "model"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _string_like(node, text: str):
     if isinstance(node, cst.SimpleString):
         q = node.prefix + node.quote
@@ -1764,6 +1942,7 @@ class ShapeRule:
     def visit_Module(self, node: cst.Module) -> None:
         for issue in ShapeProgram.of(self).for_code(self.code):
             if issue.replacement is not None:
-                self.report(issue.node, issue.message, replacement=issue.replacement)
+                self.report(issue.node, issue.message, replacement=issue.replacement, at=issue.at,
+                            imports=issue.imports)
             else:
-                self.report(issue.node, issue.message)
+                self.report(issue.at if issue.at is not None else issue.node, issue.message)

@@ -409,35 +409,48 @@ def _merge(kind: str, cfg: dict, inputs: list) -> tuple[Shape, Optional[str]]:
     if len(inputs) < 2 or any(s is None for s in inputs):
         return None, None
     ranks = {len(s) for s in inputs}
+    if kind != "Concatenate":
+        return _broadcast(kind, inputs)
     if len(ranks) != 1:
         return None, (f"`{kind}` gets inputs of different ranks: "
                       + ", ".join(fmt(s) for s in inputs))
     r = ranks.pop()
-    if kind == "Concatenate":
-        axis = cfg.get("axis", -1)
-        if not isinstance(axis, int) or isinstance(axis, bool) or not -r <= axis < r:
-            return None, None
-        axis %= r
-        if axis == 0:
-            return None, None
-        out = []
-        for i in range(r):
-            dims = [s[i] for s in inputs]
-            if i == axis:
-                out.append(sum(dims) if all(d is not None for d in dims) else None)
-            else:
-                seen = {d for d in dims if d is not None}
-                if len(seen) > 1 and i > 0:
-                    return None, (f"`Concatenate(axis={cfg.get('axis', -1)})` gets shapes that differ off the "
-                                  f"axis: " + ", ".join(fmt(s) for s in inputs))
-                out.append(seen.pop() if len(seen) == 1 else None)
-        return tuple(out), None
+    axis = cfg.get("axis", -1)
+    if not isinstance(axis, int) or isinstance(axis, bool) or not -r <= axis < r:
+        return None, None
+    axis %= r
+    if axis == 0:
+        return None, None
     out = []
     for i in range(r):
-        seen = {s[i] for s in inputs if s[i] is not None}
-        if len(seen) > 1 and i > 0 and 1 not in seen:
-            return None, f"`{kind}` gets inputs of different shapes: " + ", ".join(fmt(s) for s in inputs)
-        if 1 in seen and len(seen) > 1:
-            seen.discard(1)
-        out.append(seen.pop() if len(seen) == 1 else None)
+        dims = [s[i] for s in inputs]
+        if i == axis:
+            out.append(sum(dims) if all(d is not None for d in dims) else None)
+        else:
+            seen = {d for d in dims if d is not None}
+            if len(seen) > 1 and i > 0:
+                return None, (f"`Concatenate(axis={cfg.get('axis', -1)})` gets shapes that differ off the "
+                              f"axis: " + ", ".join(fmt(s) for s in inputs))
+            out.append(seen.pop() if len(seen) == 1 else None)
     return tuple(out), None
+
+
+def _broadcast(kind: str, inputs: list) -> tuple[Shape, Optional[str]]:
+    """`Add`/`Multiply`/...: Keras 3 gives a lower-rank input axes of 1 after the batch axis and
+    broadcasts the rest as NumPy does (`(None, 100)` times `(None, 1, 100)` is `(None, 1, 100)`).
+    A known size against an unknown one gives the known size, the only one with which Keras runs
+    (unless the known one is 1); sizes that are neither equal nor 1 are refused."""
+    batch = {s[0] for s in inputs if s[0] is not None}
+    r = max(len(s) for s in inputs) - 1
+    rests = [tuple(s[1:]) for s in inputs]
+    out = []
+    for i in range(r):  # aligned from the right, as NumPy does
+        dims = [rest[len(rest) - r + i] for rest in rests if len(rest) - r + i >= 0]
+        sizes = {d for d in dims if d is not None and d != 1}
+        if len(sizes) > 1:
+            return None, f"`{kind}` gets inputs of different shapes: " + ", ".join(fmt(s) for s in inputs)
+        if sizes:
+            out.append(sizes.pop())
+        else:
+            out.append(None if None in dims else 1)
+    return ((batch.pop() if len(batch) == 1 else None),) + tuple(out), None

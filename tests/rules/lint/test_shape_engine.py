@@ -76,6 +76,19 @@ PRELUDE = "import numpy as np\nfrom tensorflow import keras\nfrom tensorflow.ker
      "z", (None, 8)),
     ("a = keras.Input(shape=(4,))\nb = keras.Input(shape=(6,))\nz = layers.Concatenate()([a, b])", "z", (None, 10)),
     ("i = keras.Input(shape=(5, 3))\nz = layers.TimeDistributed(layers.Dense(2))(i)", "z", (None, 5, 2)),
+    # an Embedding on a length-1 input keeps the axis; merges broadcast it as Keras 3 does
+    ("i = keras.Input(shape=(1,), dtype='int32')\nz = layers.Embedding(10, 100)(i)", "z", (None, 1, 100)),
+    ("m = keras.Sequential([layers.Embedding(10, 8, input_length=5)])\nz = layers.Embedding(10, 8)("
+     "keras.Input(shape=(5,)))", "z", (None, 5, 8)),
+    ("a = keras.Input(shape=(100,))\nb = layers.Embedding(10, 100)(keras.Input(shape=(1,)))\n"
+     "z = layers.multiply([a, b])", "z", (None, 1, 100)),
+    ("a = keras.Input(shape=(100,))\nb = layers.Embedding(10, 100)(keras.Input(shape=(1,)))\n"
+     "z = layers.Add()([b, a])", "z", (None, 1, 100)),
+    ("a = keras.Input(shape=(4, 1))\nb = keras.Input(shape=(1, 5))\nz = layers.add([a, b])", "z", (None, 4, 5)),
+    ("a = keras.Input(shape=(3, 4))\nb = keras.Input(shape=(2, 4))\nz = layers.concatenate([a, b], axis=1)",
+     "z", (None, 5, 4)),
+    # a builder's parameter: the rank is known, the size is not
+    ("def f(n):\n    return keras.Input(shape=(n,))\nz = f(k)", "z", (None, None)),
 ])
 def test_known_shapes(code, name, expected):
     assert shape(PRELUDE + code, name) == expected
@@ -327,6 +340,30 @@ def test_channel_axis_placement(code, expected):
 ])
 def test_rank_cause_or_missing_reshape(code, expected):
     assert _found(_MNIST + code) == expected
+
+
+_CALLS = "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+
+
+@pytest.mark.parametrize("code,expected", [
+    # another rank, another size: at the call
+    ("m = keras.Sequential([layers.Dense(4, input_shape=(100,))])\nm(keras.Input(shape=(1, 100)))\n",
+     [("KM523", 4)]),
+    ("i = keras.Input(shape=(8,))\nm = keras.Model(i, layers.Dense(2)(i))\nm(keras.Input(shape=(9,)))\n",
+     [("KM523", 5)]),
+    # a model built and called in a builder function whose sizes are parameters: the rank suffices
+    ("def g(n):\n    m = keras.Sequential()\n    m.add(layers.Dense(4, input_dim=n))\n"
+     "    v = layers.Embedding(10, n)(keras.Input(shape=(1,)))\n"
+     "    return m(layers.multiply([keras.Input(shape=(n,)), v]))\n", [("KM523", 7)]),
+    # matching, adjusted by Keras (a trailing 1), unknown, or no declared input: quiet
+    ("m = keras.Sequential([layers.Dense(4, input_shape=(100,))])\nm(keras.Input(shape=(100,)))\n", []),
+    ("m = keras.Sequential([layers.Dense(4, input_shape=(100,))])\nm(keras.Input(shape=(100, 1)))\n", []),
+    ("m = keras.Sequential([layers.Dense(4, input_shape=(100,))])\nm(f())\n", []),
+    ("m = keras.Sequential([layers.Dense(4)])\nm(keras.Input(shape=(1, 100)))\n", []),
+    ("m = keras.Sequential([layers.Dense(4, input_shape=s)])\nm(keras.Input(shape=(1, 100)))\n", []),
+])
+def test_model_called_on_a_tensor(code, expected):
+    assert _found(_CALLS + code) == expected
 
 
 @pytest.mark.parametrize("code,expected", [
