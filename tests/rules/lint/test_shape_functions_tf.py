@@ -68,7 +68,7 @@ def _cases():
     for target, shape in [((28, 28, 1), (None, 784)), ((-1,), (None, 4, 5)), ((2, -1), (None, 12)),
                           ((4, 5, 6), (None, 120)), ((-1, 3), (3, 6, 2))]:
         yield "Reshape", {"target_shape": target}, shape
-    for out, shape in itertools.product((8, 32), [(None, 10), (None, 5, 3), (None, None)]):
+    for out, shape in itertools.product((8, 32), [(None, 10), (None, 5, 3), (None, None), (None, 1)]):
         yield "Embedding", {"input_dim": 100, "output_dim": out}, shape
     for kind, units, rs, shape in itertools.product(("LSTM", "GRU", "SimpleRNN"), (1, 16), (False, True),
                                                     [(None, 10, 3), (4, 7, 2), (None, None, 5)]):
@@ -110,6 +110,12 @@ def _merge_cases():
         yield kind, {}, [(None, 7), (None, 7)]
         if kind != "Subtract":
             yield kind, {}, [(None, 7), (None, 7), (None, 7)]
+        # Keras 3 gives a lower-rank input axes of 1 after the batch axis, then broadcasts size-1
+        # axes as NumPy does (mnist_acgan: a latent vector times the Embedding of a length-1 input)
+        for shapes in ([(None, 100), (None, 1, 100)], [(None, 1, 100), (None, 100)], [(None, 3), (None, 5, 3)],
+                       [(None, 1), (None, 5, 3)], [(None, 5), (None, 5, 1)], [(None, 4, 1), (None, 1, 5)],
+                       [(None, 1, 5), (None, 4, 5)], [(None, 6), (None, 1)], [(2, 6), (2, 1, 6)]):
+            yield kind, {}, shapes
 
 
 def _layer(tf, kind, cfg):
@@ -184,6 +190,8 @@ BAD = [
     ("Concatenate", {}, [(None, 4, 5), (None, 5)]),
     ("Concatenate", {"axis": -1}, [(None, 4, 5), (None, 3, 5)]),
     ("Add", {}, [(None, 4), (None, 5)]),
+    ("Multiply", {}, [(None, 5), (None, 5, 3)]),
+    ("Add", {}, [(None, 4, 2), (None, 3, 2)]),
 ]
 
 
