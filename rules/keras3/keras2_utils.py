@@ -349,7 +349,8 @@ class SklearnWrappers(KerasRule):
 
     At a `fit(...)` of a search over such a wrapper (or of the wrapper) it also reports what the
     new wrappers refuse at run time: X with more than two axes when the build function makes
-    convolutional or recurrent layers without a `Reshape` (they check X with scikit-learn's
+    convolutional or recurrent layers without a `Reshape` or an `Embedding` (which takes 2-D token
+    ids) (they check X with scikit-learn's
     `check_array`: "Found array with dim 4"), and, for a classifier, a target made by
     `to_categorical` (`SKLearnClassifier` one-hot encodes the labels itself).
 
@@ -798,7 +799,8 @@ class SklearnWrappers(KerasRule):
         if fn_def is not None:
             spelled = {code_of(n.func).split(".")[-1] for n in walk(fn_def.body) if isinstance(n, cst.Call)}
             wants = sorted(n for n in spelled if _ND_LAYER.match(n))
-            if wants and "Reshape" not in spelled:
+            # an Embedding first takes 2-D token ids (its LSTM gets the 3-D tensor); a Reshape makes the axes
+            if wants and not spelled & {"Reshape", "Embedding"}:
                 problems.append(
                     f"Keras 3's wrappers accept only 2-D X (scikit-learn's `check_array`: \"Found array with dim 4\"), "
                     f"and `{fn_def.name.value}` builds `{wants[0]}` layers for images or sequences: pass "
