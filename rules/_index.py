@@ -160,7 +160,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM303': {
-        'module': 'kmigrate.rules.keras3.keras1_layers',
+        'module': 'kmigrate.rules.keras3.keras1_merge',
         'cls': 'Keras1Merge',
         'name': 'keras1-merge',
         'summary': ('Keras 1 `merge(mode=...)`/`Merge` is gone; use '

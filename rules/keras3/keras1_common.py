@@ -28,6 +28,11 @@ def class_key(canonical: Optional[str]) -> Optional[str]:
     return None
 
 
+def keywords(call: cst.Call) -> dict[str, cst.Arg]:
+    """The call's keyword arguments by name."""
+    return {a.keyword.value: a for a in call.args if a.keyword is not None}
+
+
 def string_value(node: cst.BaseExpression) -> Optional[str]:
     if isinstance(node, cst.SimpleString):
         value = node.evaluated_value
