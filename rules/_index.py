@@ -521,7 +521,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM335': {
-        'module': 'kmigrate.rules.keras3.keras2_layers',
+        'module': 'kmigrate.rules.keras3.layer_weights',
         'cls': 'LayerWeightsArgument',
         'name': 'layer-weights-argument',
         'summary': ('`weights=` in a layer constructor is gone; use `Constant` '

@@ -61,6 +61,24 @@ class KerasRule(Rule):
         return self._index
 
 
+def is_layer(kname: Optional[str]) -> bool:
+    """A Keras layer class (`layers.Dense`), not `Input`/`InputLayer`/`InputSpec`."""
+    return bool(kname) and kname.startswith("layers.") and kname[7:8].isupper() and kname not in (
+        "layers.Input", "layers.InputLayer", "layers.InputSpec")
+
+
+class LayerKeywordRule(KerasRule):
+    """A rule about a keyword of Keras layer constructors (`layers`: which ones; empty: any)."""
+
+    # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
+    requires = ("keras",)
+    layers: frozenset = frozenset()
+
+    def layer_call(self, node: cst.Call) -> Optional[str]:
+        k = self.call_kname(node)
+        return k if is_layer(k) and (not self.layers or k in self.layers) else None
+
+
 class ModelIndex:
     """Names bound exactly once in the file to a Keras model, and the model's visible output width."""
 
