@@ -108,39 +108,16 @@ def test_bug_lines_of_a_replacement_and_an_insertion():
     assert bug_lines("a\nb\nc\n", "a\nb\nx\nc\n") == {2, 3}
 
 
-def test_heldout_figures():
-    flagged, quiet, missed = 0, 0, []
-    for path in pairs(HELDOUT):
-        buggy = path.read_text(encoding="utf-8")
-        fixed = path.with_name(path.stem + ".fixed.py").read_text(encoding="utf-8")
-        hit = any(f.code == expected_code(path) and f.line in bug_lines(buggy, fixed)
-                  for f in findings(buggy, path.name))
-        flagged += hit
-        quiet += not findings(fixed, path.name)
-        if not hit:
-            missed.append(path.stem)
-    assert len(pairs(HELDOUT)) == 12
-    assert (flagged, quiet) == (12, 12)
-    assert missed == []
+# Held-out batches, written after the rules: (folder, pairs, pairs missed on the bug's lines).
+# heldout3 as first measured missed km522_expand_dims_axis1, km523_decoder_missing_reshape and
+# km524_call_training_flag too; km525_split_before_scaling is found on another line.
+_HELDOUT_FIGURES = [(HELDOUT, 12, []), (HELDOUT2, 10, []), (HELDOUT3, 10, ["km525_split_before_scaling"])]
 
 
-def test_heldout2_figures():
+@pytest.mark.parametrize("folder, count, expected_missed", _HELDOUT_FIGURES, ids=lambda v: getattr(v, "name", ""))
+def test_heldout_figures(folder, count, expected_missed):
     missed, quiet = [], 0
-    for path in pairs(HELDOUT2):
-        buggy = path.read_text(encoding="utf-8")
-        fixed = path.with_name(path.stem + ".fixed.py").read_text(encoding="utf-8")
-        got = findings(buggy, path.name)
-        if not any(f.code == expected_code(path) and f.line in bug_lines(buggy, fixed) for f in got):
-            missed.append(path.stem)
-            assert any(f.code == expected_code(path) for f in got), path.stem  # found, one line away
-        quiet += not findings(fixed, path.name)
-    assert len(pairs(HELDOUT2)) == 10 and quiet == 10
-    assert missed == []
-
-
-def test_heldout3_figures():
-    missed, quiet = [], 0
-    for path in pairs(HELDOUT3):
+    for path in pairs(folder):
         buggy = path.read_text(encoding="utf-8")
         fixed = path.with_name(path.stem + ".fixed.py").read_text(encoding="utf-8")
         got = findings(buggy, path.name)
@@ -148,7 +125,5 @@ def test_heldout3_figures():
             missed.append(path.stem)
             assert any(f.code == expected_code(path) for f in got), path.stem  # found, on another line
         quiet += not findings(fixed, path.name)
-    assert len(pairs(HELDOUT3)) == 10 and quiet == 10
-    # first measured: km522_expand_dims_axis1, km523_decoder_missing_reshape, km524_call_training_flag
-    # and km525_split_before_scaling missed (found on another line)
-    assert missed == ["km525_split_before_scaling"]
+    assert len(pairs(folder)) == count and quiet == count
+    assert missed == expected_missed
