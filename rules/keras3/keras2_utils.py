@@ -21,6 +21,10 @@ from kmigrate.rules.tables.keras2_api import (
 
 
 _SEARCHES = ("GridSearchCV", "RandomizedSearchCV")
+# scikit-learn helpers that fit clones of the estimator they are given, and take `params=` for its `fit`
+_CLONING = ("cross_val_score", "cross_validate", "cross_val_predict", "learning_curve", "validation_curve",
+            "permutation_test_score")
+_PIPELINES = ("Pipeline", "make_pipeline")
 # SKLearnClassifier/SKLearnRegressor's own parameters
 _WRAPPER_PARAMS = frozenset({"model", "model_kwargs", "fit_kwargs", "warm_start"})
 # what the Keras 2 wrappers passed on to `Model.fit` (Keras 1's nb_epoch as epochs)
@@ -72,6 +76,28 @@ def _import_from_names(node: cst.ImportFrom):
     if root is None:
         return None
     return root, rest, [(a, get_full_name_for_node(a.name) or "") for a in node.names]
+
+
+def _appended(elements: list, new):
+    """`elements` (call arguments or dict elements) with `new` last, commas as the others have them."""
+    if not elements:
+        return [new]
+    last = elements[-1]
+    between = elements[-2].comma if len(elements) > 1 and isinstance(elements[-2].comma, cst.Comma) else \
+        cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    if isinstance(last.comma, cst.Comma):
+        if isinstance(last.comma.whitespace_after, cst.SimpleWhitespace) and len(elements) == 1:
+            between = last.comma.with_changes(whitespace_after=cst.SimpleWhitespace(" "))
+        return [*elements[:-1], last.with_changes(comma=between), new.with_changes(comma=last.comma)]
+    return [*elements[:-1], last.with_changes(comma=between), new]
+
+
+def _dict_with(d: cst.Dict, items, quote) -> cst.Dict:
+    """`d` with `items` ([(str key, value node)]) added at its end."""
+    elements = list(d.elements)
+    for key, value in items:
+        elements = _appended(elements, cst.DictElement(quote(key), value))
+    return d.with_changes(elements=elements)
 
 
 class Keras1FunctionKeyword(KerasRule):
@@ -474,6 +500,9 @@ class SklearnWrappers(KerasRule):
         if self._is_search(node.func):
             self._search_grid(node)
             return
+        if self._is_sklearn(node.func, _CLONING):
+            self._cloning_call(node)
+            return
         k = self.kname(node.func)
         if not k or not k.startswith(SKLEARN_MODULE + "."):
             return
@@ -498,12 +527,16 @@ class SklearnWrappers(KerasRule):
 
     def _is_search(self, func) -> bool:
         """`GridSearchCV`/`RandomizedSearchCV` of scikit-learn, however imported."""
+        return self._is_sklearn(func, _SEARCHES)
+
+    def _is_sklearn(self, func, names) -> bool:
+        """One of scikit-learn's `names`, however imported."""
         spelled = code_of(func).split(".")[-1]
         quals = self.names.qualified_names(func)
-        if any(q.split(".")[0] == "sklearn" and q.rsplit(".", 1)[-1] in _SEARCHES for q in quals):
+        if any(q.split(".")[0] == "sklearn" and q.rsplit(".", 1)[-1] in names for q in quals):
             return True
         # not resolved to an import (a star import, a name from elsewhere): by its spelling
-        return spelled in _SEARCHES and not any("." in q and q.split(".")[0] != "sklearn" for q in quals)
+        return spelled in names and not any("." in q and q.split(".")[0] != "sklearn" for q in quals)
 
     @staticmethod
     def _search_args(node: cst.Call):
@@ -720,6 +753,7 @@ class SklearnWrappers(KerasRule):
         over them fails ("Invalid parameter 'units' for estimator SKLearnClassifier")."""
         plan = self._grid_plan(node)
         if plan is None:
+            self._search_keeps_fit(node)
             return
         _, grid = self._search_args(node)
         if isinstance(plan, _Unconverted):
@@ -818,6 +852,277 @@ class SklearnWrappers(KerasRule):
                     f"(`{y.value}.argmax(axis=1)`)")
         if problems:
             self.report(node, "this `fit` fails on Keras 3: " + "; ".join(problems))
+
+    # ------------------------------------------ what scikit-learn clones: the wrapper's fit_kwargs
+
+    def _carried_fit(self, expr, depth: int = 0):
+        """What scikit-learn clones when it is given `expr`, as far as it concerns `fit_kwargs`
+        (Keras 3's `__sklearn_clone__` drops them): ('wrapper', call, [(fit key, value)], safety) for
+        a Keras wrapper (a `KerasClassifier`/`KerasRegressor` KM343 rewrites, or a `SKLearn*`) with
+        fit arguments; ('pipeline', call) for a `Pipeline`/`make_pipeline`; ('unknown', why) when it
+        cannot be followed; None when it is not (or holds no) Keras wrapper with fit arguments."""
+        if depth > 6:
+            return "unknown", "it is not followed that far"
+        if isinstance(expr, cst.Name):
+            values = self._assigned_values(expr.value)
+            if values is None or all(v is None for v in values):
+                from kmigrate.rules.keras3.keras2_common import name_bindings
+
+                bound = name_bindings(self.module).get(expr.value, ())
+                if bound and all(isinstance(b, (cst.FunctionDef, cst.ClassDef)) for b in bound):
+                    return None
+                return "unknown", f"`{expr.value}` is not bound by a plain assignment here"
+            if len(values) == 1 and values[0] is not None:
+                return self._carried_fit(values[0], depth + 1)
+            kinds = [self._carried_fit(v, depth + 1) if v is not None else ("unknown", "") for v in values]
+            if any(k is not None for k in kinds):
+                return "unknown", f"`{expr.value}` is bound more than once"
+            return None
+        if not isinstance(expr, cst.Call):
+            if isinstance(expr, (cst.Attribute, cst.Subscript)):
+                return "unknown", f"`{code_of(expr)}` is not followed"
+            return None
+        k = self.kname(expr.func) or ""
+        last = k.rsplit(".", 1)[-1]
+        if k.startswith(SKLEARN_MODULE + ".") and last in SKLEARN_WRAPPERS:
+            if isinstance(self._rewrite(expr, last, SKLEARN_WRAPPERS[last].split(".")[1]), str):
+                return None  # not rewritten: reported at the wrapper
+            fit_kw = self._split(expr)[3]
+            safety = Safety.UNSAFE if last == "KerasClassifier" else Safety.SAFE
+            return ("wrapper", expr, fit_kw, safety) if fit_kw else None
+        if last in ("SKLearnClassifier", "SKLearnRegressor"):
+            if any(a.star for a in expr.args):
+                return "unknown", "the wrapper's arguments are not visible"
+            arg = kwarg(expr, "fit_kwargs")
+            if arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
+                return None
+            if not isinstance(arg.value, cst.Dict) or not all(
+                    isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+                    and isinstance(e.key.evaluated_value, str) for e in arg.value.elements):
+                return "unknown", "the wrapper's `fit_kwargs=` is not a literal dict"
+            items = [(e.key.evaluated_value, e.value) for e in arg.value.elements]
+            return ("wrapper", expr, items, Safety.SAFE) if items else None
+        if self._is_sklearn(expr.func, _PIPELINES):
+            return "pipeline", expr
+        if self._is_sklearn(expr.func, ("clone",)) and expr.args:
+            return self._carried_fit(expr.args[0].value, depth + 1)
+        if isinstance(expr.func, cst.Name):
+            from kmigrate.rules.keras3.keras2_common import name_bindings
+
+            bound = name_bindings(self.module).get(expr.func.value, ())
+            if any(isinstance(b, cst.FunctionDef) for b in bound):
+                return "unknown", f"`{expr.func.value}(...)` is a function of this file"
+        return None
+
+    def _fit_wrappers(self) -> list:
+        """The Keras wrappers of the file whose rewrite carries `fit_kwargs`: [('wrapper', call, items, safety)]."""
+        found = self.__dict__.get("_fit_wrapper_list")
+        if found is None:
+            found = self._fit_wrapper_list = []
+            for n in walk(self.module):
+                if isinstance(n, cst.Call) and (self.kname(n.func) or "").rsplit(".", 1)[-1] in (
+                        *SKLEARN_WRAPPERS, "SKLearnClassifier", "SKLearnRegressor"):
+                    kind = self._carried_fit(n)
+                    if kind is not None and kind[0] == "wrapper":
+                        found.append(kind)
+        return found
+
+    def _step_example(self, pipeline: cst.Call, wrappers) -> tuple:
+        """(`params=` example, whether the pipeline visibly holds one of `wrappers`)."""
+        calls = {w[1]: w for w in wrappers}
+        held = None
+        # the steps, also a list the file `.append`s `(name, step)` tuples to (`estimators.append(('mlp', clf))`)
+        lists = {n.value for n in walk(pipeline) if isinstance(n, cst.Name)}
+        appended = [n for n in walk(self.module) if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
+                    and n.func.attr.value == "append" and isinstance(n.func.value, cst.Name)
+                    and n.func.value.value in lists]
+        for n in (*walk(pipeline), *(m for a in appended for m in walk(a))):
+            if n is pipeline:
+                continue
+            kind = self._carried_fit(n) if isinstance(n, (cst.Call, cst.Name)) else None
+            if kind is not None and kind[0] == "wrapper" and kind[1] in calls:
+                held = (n, kind)
+                break
+        step = "<step>"
+        if held is not None and code_of(pipeline.func).split(".")[-1] == "make_pipeline":
+            old = (self.kname(held[1][1].func) or "").rsplit(".", 1)[-1]
+            step = SKLEARN_WRAPPERS.get(old, "." + old).split(".")[1].lower()
+        elif held is not None:
+            for t in (*walk(pipeline), *(m for a in appended for m in walk(a))):
+                if isinstance(t, cst.Tuple) and len(t.elements) == 2 and t.elements[1].value is held[0] \
+                        and isinstance(t.elements[0].value, cst.SimpleString):
+                    step = t.elements[0].value.evaluated_value
+        items = (held[1] if held is not None else wrappers[0])[2]
+        example = "{" + ", ".join(f"'{step}__{k}': {code_of(v)}" for k, v in items[:2]) + "}"
+        return example, held is not None
+
+    def _clone_message(self, what: str, wrapper=None, of: str = "the Keras wrapper") -> str:
+        cls, loses = "`SKLearnClassifier`/`SKLearnRegressor` lose their", "lose"
+        if wrapper is not None:
+            last = (self.kname(wrapper[1].func) or "").rsplit(".", 1)[-1]
+            cls = f"`{SKLEARN_WRAPPERS.get(last, '.' + last).split('.')[1]}` loses its"
+        return (f"{what} fits clones of {of}, and Keras 3's {cls} `fit_kwargs` when cloned "
+                "(`__sklearn_clone__` passes on only `model`, `warm_start` and `model_kwargs`): each fit would "
+                "train with `fit`'s defaults (1 epoch, batch size 32)")
+
+    def _cloning_call(self, node: cst.Call) -> None:
+        """`cross_val_score(wrapper, X, y, ...)` and the other helpers that fit clones: the wrapper's
+        `fit_kwargs` go to `params=` (scikit-learn passes them to every clone's `fit`)."""
+        helper = code_of(node.func).split(".")[-1]
+        estimator = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "estimator"),
+                         node.args[0].value if node.args and node.args[0].keyword is None and not node.args[0].star
+                         else None)
+        if estimator is None:
+            return
+        kind = self._carried_fit(estimator)
+        if kind is None:
+            return
+        what = f"`{helper}`"
+        if kind[0] == "pipeline":
+            wrappers = self._fit_wrappers()
+            if not wrappers:
+                return
+            example, held = self._step_example(kind[1], wrappers)
+            self.report(node, self._clone_message(what, of="the pipeline") + f"; {'this' if held else 'if this'} pipeline holds one "
+                        f"with `fit_kwargs`, pass them to its step's `fit` through the pipeline: "
+                        f"`params={example}` (not rewritten)")
+            return
+        if kind[0] == "unknown":
+            if self._fit_wrappers():
+                self.report(node, self._clone_message(what, of="its estimator") + "; if the estimator is a Keras wrapper with "
+                            f"`fit_kwargs`, pass them as `params={{...}}` too (not rewritten: {kind[1]})")
+            return
+        _, _, items, safety = kind
+        if helper == "validation_curve":
+            name = kwarg(node, "param_name")
+            pos = [a for a in node.args if a.keyword is None and not a.star]
+            name = name.value if name is not None else (pos[3].value if len(pos) > 3 else None)
+            varied = name.evaluated_value if isinstance(name, cst.SimpleString) else None
+            if isinstance(varied, str) and varied.split("__")[0] == "fit_kwargs":
+                return  # the curve sets fit_kwargs itself; params= would override it
+            if not isinstance(varied, str):
+                self.report(node, self._clone_message(what, kind) + "; pass the wrapper's `fit_kwargs` as "
+                            "`params={...}` unless the curve varies `fit_kwargs` (not rewritten: `param_name` is "
+                            "not a literal)")
+                return
+        self._add_params(node, what, kind, items, safety)
+
+    def _add_params(self, node: cst.Call, what: str, wrapper, items, safety) -> None:
+        from kmigrate.rules.keras3.keras2_common import string_literal
+
+        keys = ", ".join(f"`{k}`" for k, _ in items)
+        message = self._clone_message(what, wrapper)
+        odd = [k for k, v in items if not _plain(v)]
+        if odd:
+            self.report(node, message + f"; pass them as `params={{...}}` (not rewritten: the wrapper's `{odd[0]}` "
+                        "is not a literal, and would be evaluated twice)")
+            return
+        if any(a.star for a in node.args):
+            self.report(node, message + "; pass them as `params={...}` (not rewritten: the call passes `*`/`**` "
+                        "arguments)")
+            return
+        given = [a for a in node.args if a.keyword is not None and a.keyword.value in ("params", "fit_params")]
+        if len(given) > 1:
+            self.report(node, message + "; pass them in `params=` (not rewritten: the call has both `params=` "
+                        "and `fit_params=`)")
+            return
+        quote = lambda k: string_literal(k, like=self.module)  # noqa: E731
+        by_hand = message + f"; add the wrapper's {keys} to the call's `params=`"
+        message += f"; `params=` gives every clone's `fit` the wrapper's {keys}"
+        if not given:
+            new = cst.Arg(keyword=cst.Name("params"), value=_dict_with(cst.Dict([]), items, quote),
+                          equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                whitespace_after=cst.SimpleWhitespace("")))
+            args = _appended(list(node.args), new)
+            self.report(node.args[-1], message, cst.FlattenSentinel(args[len(node.args) - 1:]), safety=safety,
+                        at=node)
+            return
+        arg = given[0]
+        if isinstance(arg.value, cst.Name) and arg.value.value == "None":
+            self.report(arg.value, message, _dict_with(cst.Dict([]), items, quote), safety=safety, at=node)
+            return
+        if not isinstance(arg.value, cst.Dict) or not all(
+                isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+                and isinstance(e.key.evaluated_value, str) for e in arg.value.elements):
+            self.report(node, by_hand + f" (not rewritten: `{arg.keyword.value}=` is not a literal dict)")
+            return
+        have = {e.key.evaluated_value for e in arg.value.elements}
+        missing = [(k, v) for k, v in items if k not in have]
+        if not missing:
+            return  # already given (a value of its own wins over fit_kwargs, as in Keras 3's fit)
+        if arg.keyword.value == "fit_params":
+            message += " (scikit-learn 1.6+ calls `fit_params=` `params=`)"
+        self.report(arg.value, message, _dict_with(arg.value, missing, quote), safety=safety, at=node)
+
+    def _search_keeps_fit(self, node: cst.Call) -> None:
+        """A search KM343 does not convert (its grid is over the wrapper's own parameters, or empty)
+        over a wrapper with fit arguments: `'fit_kwargs': [{...}]` in each dict of the grid, as the
+        converted grids have it (scikit-learn clones the wrapper for every candidate)."""
+        from kmigrate.rules.keras3.keras2_common import string_literal
+
+        estimator, grid = self._search_args(node)
+        kind = self._carried_fit(estimator) if estimator is not None else None
+        if kind is None:
+            return
+        what = f"`{code_of(node.func).split('.')[-1]}`"
+        if kind[0] == "pipeline":
+            wrappers = self._fit_wrappers()
+            if wrappers:
+                example, held = self._step_example(kind[1], wrappers)
+                self.report(node, self._clone_message(what, of="the pipeline") + f"; {'this' if held else 'if this'} pipeline holds "
+                            "one with `fit_kwargs`, give them to the search's `fit(...)` for its step, e.g. "
+                            f"`.fit(X, y, **{example})` (not rewritten)")
+            return
+        if kind[0] == "unknown":
+            if self._fit_wrappers():
+                self.report(node, self._clone_message(what, of="its estimator") + "; if the estimator is a Keras wrapper with "
+                            "`fit_kwargs`, put them in the grid as `'fit_kwargs': [{...}]` (not rewritten: "
+                            f"{kind[1]})")
+            return
+        _, _, items, safety = kind
+        message = self._clone_message(what, kind)
+        keys = ", ".join(f"`{k}`" for k, _ in items)
+        hint = f"; put them in the grid: `'fit_kwargs': [{{{', '.join(f'{k!r}: {code_of(v)}' for k, v in items)}}}]`"
+
+        def has_fit(d) -> bool:
+            return any(isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+                       and isinstance(e.key.evaluated_value, str) and e.key.evaluated_value.split("__")[0] == "fit_kwargs"
+                       for e in d.elements)
+
+        def dicts_of(g):
+            if isinstance(g, cst.Dict):
+                return [g]
+            if isinstance(g, cst.List) and g.elements and all(
+                    isinstance(e, cst.Element) and isinstance(e.value, cst.Dict) for e in g.elements):
+                return [e.value for e in g.elements]
+            return None
+
+        dicts = dicts_of(grid)
+        if dicts is None:
+            bound = self._single_assignment(grid.value) if isinstance(grid, cst.Name) else None
+            named = dicts_of(bound)
+            if named is not None and all(has_fit(d) for d in named):
+                return
+            if isinstance(bound, cst.Call) and code_of(bound.func) == "dict" and any(
+                    a.keyword is not None and a.keyword.value == "fit_kwargs" for a in bound.args):
+                return
+            why = "the grid is not a literal dict here" if grid is not None else "no grid is visible"
+            self.report(node, message + hint + f" (not rewritten: {why})")
+            return
+        if all(has_fit(d) for d in dicts) or any(
+                not isinstance(e, cst.DictElement) for d in dicts for e in d.elements):
+            return
+        odd = [k for k, v in items if not _plain(v)]
+        if odd:
+            self.report(grid, message + hint + f" (not rewritten: the wrapper's `{odd[0]}` is not a literal)")
+            return
+        quote = lambda k: string_literal(k, like=self.module)  # noqa: E731
+        value = cst.parse_expression("[" + code_of(_dict_with(cst.Dict([]), items, quote)) + "]")
+        new = [d if has_fit(d) else _dict_with(d, [("fit_kwargs", value)], quote) for d in dicts]
+        new_grid = new[0] if isinstance(grid, cst.Dict) else grid.with_changes(
+            elements=[e.with_changes(value=v) for e, v in zip(grid.elements, new)])
+        self.report(grid, message + f"; the grid gives every candidate the wrapper's {keys} as "
+                    "`'fit_kwargs': [{...}]`", new_grid, safety=safety, at=node)
 
     # -------------------------------------------------------------- wrapper.model -> wrapper.model_
 
