@@ -373,6 +373,24 @@ class SklearnWrappers(KerasRule):
     distributions), a key that is neither a parameter of the build function nor one of `fit`'s,
     a build function that is not visible, a grid under a name.
 
+    scikit-learn's helpers that fit clones of their estimator (`cross_val_score`, `cross_validate`,
+    `cross_val_predict`, `learning_curve`, `validation_curve`, `permutation_test_score`, however
+    imported) lose the wrapper's `fit_kwargs` the same way: every fold would train with `fit`'s
+    defaults (1 epoch, batch size 32, no callbacks), silently (the classic
+    `cross_val_score(KerasClassifier(build_fn=f, epochs=100, batch_size=5), X, y, cv=kfold)`).
+    When the estimator is a wrapper whose rewrite carries fit arguments (the call itself, or a name
+    bound once to it), the same arguments go to the helper's `params=`, which scikit-learn passes to
+    every clone's `fit` (and Keras 3's `fit(X, y, **kwargs)` to `model.fit`); into a literal
+    `params=`/`fit_params=` dict the call has, the keys it lacks (one it gives wins, as in `fit`).
+    Not for a `validation_curve` whose `param_name` is `fit_kwargs` (it sets them itself). A search
+    KM343 does not convert (a grid over `model_kwargs` only, or `param_grid={}`) over such a wrapper
+    gets `'fit_kwargs': [{...}]` in each grid dict, as the converted grids have. Reported at the
+    call instead: a `Pipeline`/`make_pipeline` holding such a wrapper (with the
+    `params={'<step>__epochs': ...}` that reaches it), an estimator that cannot be followed (a loop
+    variable, a name bound twice, an attribute) in a file that has such a wrapper, fit arguments
+    that are not literals (`callbacks=[EarlyStopping()]` would be evaluated twice), a `params=`
+    that is not a literal dict, a grid under a name.
+
     At a `fit(...)` of a search over such a wrapper (or of the wrapper) it also reports what the
     new wrappers refuse at run time: X with more than two axes when the build function makes
     convolutional or recurrent layers without a `Reshape` or an `Embedding` (which takes 2-D token
@@ -381,18 +399,22 @@ class SklearnWrappers(KerasRule):
     `to_categorical` (`SKLearnClassifier` one-hot encodes the labels itself).
 
     ## Why is this bad
-    The module is gone: `ModuleNotFoundError: No module named 'keras.wrappers.scikit_learn'`.
+    The module is gone: `ModuleNotFoundError: No module named 'keras.wrappers.scikit_learn'`. And
+    where the new wrappers are cloned (cross-validation, searches), their `fit_kwargs` are dropped:
+    the migrated program runs, but trains each fold for 1 epoch.
 
     ## Example
     ```python
     from keras.wrappers.scikit_learn import KerasRegressor
     reg = KerasRegressor(build_fn=make_model, units=16, epochs=5, batch_size=8)
+    scores = cross_val_score(reg, X, y, cv=3)
     ```
     becomes
     ```python
     from tensorflow.keras.wrappers import SKLearnRegressor
     reg = SKLearnRegressor(model=lambda X, y, **kwargs: make_model(**kwargs), model_kwargs={"units": 16},
                            fit_kwargs={"epochs": 5, "batch_size": 8})
+    scores = cross_val_score(reg, X, y, cv=3, params={"epochs": 5, "batch_size": 8})
     ```
 
     ## Fix safety
@@ -409,6 +431,13 @@ class SklearnWrappers(KerasRule):
     scikit-learn: the migrated search fits as many candidates as the old grid has combinations.
     `best_params_` printed whole shows the two dicts instead of the flat keys, and
     `cv_results_['param_epochs']` is `cv_results_['param_fit_kwargs']` now (not rewritten).
+    `params=` and the added `'fit_kwargs'` grid entry have the safety of the wrapper's rewrite too
+    (safe over an `SKLearn*` wrapper); checked in TensorFlow with scikit-learn: every fold of a
+    migrated `cross_val_score`/`cross_validate` trains the wrapper's epochs with its callbacks
+    (1 epoch without them). `params=` needs scikit-learn 1.4 (1.6 for `learning_curve`,
+    `validation_curve`, `permutation_test_score`); an old `fit_params=` is merged into, not renamed
+    (recent scikit-learn has only `params=`). Array values as long as X (a `sample_weight`) are
+    split per fold by scikit-learn, as it does for any `params=`.
     """
 
     # Fires only on names resolved to Keras: a file that never spells "keras" is not parsed.
@@ -450,6 +479,11 @@ class SklearnWrappers(KerasRule):
                 "search = GridSearchCV(reg, param_grid={'model_kwargs': [{'units': units} for units in [4, 8]],\n"
                 "                                       'fit_kwargs': [{'batch_size': 8, 'epochs': epochs} for epochs in [1, 2]]})\n"
                 "search.fit(X, y)\nprint(search.best_params_['model_kwargs']['units'])\n"),
+        Example("from tensorflow.keras.wrappers import SKLearnRegressor\nfrom sklearn.model_selection import cross_val_score\n"
+                "reg = SKLearnRegressor(model=make, fit_kwargs={'epochs': 5})\nscores = cross_val_score(reg, X, y, cv=3)\n",
+                "from tensorflow.keras.wrappers import SKLearnRegressor\nfrom sklearn.model_selection import cross_val_score\n"
+                "reg = SKLearnRegressor(model=make, fit_kwargs={'epochs': 5})\n"
+                "scores = cross_val_score(reg, X, y, cv=3, params={'epochs': 5})\n"),
         Example("from keras.wrappers.scikit_learn import KerasRegressor\nreg = KerasRegressor(build_fn=f)\n"
                 "grid_result = GridSearchCV(reg, {}).fit(X, y)\nbest = grid_result.best_estimator_.model\n"
                 "reg.model.summary()\n",
@@ -1051,7 +1085,7 @@ class SklearnWrappers(KerasRule):
         if not missing:
             return  # already given (a value of its own wins over fit_kwargs, as in Keras 3's fit)
         if arg.keyword.value == "fit_params":
-            message += " (scikit-learn 1.6+ calls `fit_params=` `params=`)"
+            message += " (`fit_params=` is `params=` in recent scikit-learn)"
         self.report(arg.value, message, _dict_with(arg.value, missing, quote), safety=safety, at=node)
 
     def _search_keeps_fit(self, node: cst.Call) -> None:
