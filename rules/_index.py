@@ -585,7 +585,7 @@ RULES = {
         'requires': ('keras',),
     },
     'KM343': {
-        'module': 'kmigrate.rules.keras3.keras2_utils',
+        'module': 'kmigrate.rules.keras3.sklearn_wrappers',
         'cls': 'SklearnWrappers',
         'name': 'sklearn-wrappers',
         'summary': ('`keras.wrappers.scikit_learn` is gone; use '

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Iterator, Optional, Sequence
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
 from kmigrate.rules.analysis.literals import module_quote, string_literal as literal
 from kmigrate.names import NameResolver
 from kmigrate.rules.analysis.call_args import code_of, has_star, kwarg, make_kw, positional, walk, with_args  # noqa: F401
 from kmigrate.rule import FileContext, Rule
+from kmigrate.rules.imports.removed_keras_module import split_root
 from kmigrate.rules.tables.keras2_api import MODEL_FACTORIES, SAME_WIDTH_LAYERS, UNITS_LAYERS
 
 
@@ -314,6 +316,17 @@ def name_loads(module: cst.Module, parents: dict, name: str) -> list[cst.Name]:
             continue
         out.append(n)
     return out
+
+
+def import_from_names(node: cst.ImportFrom):
+    """(root, module rest, [(alias, name)]) for `from <keras root>.<rest> import ...`."""
+    if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        return None
+    dotted = get_full_name_for_node(node.module) or ""
+    root, rest = split_root(dotted)
+    if root is None:
+        return None
+    return root, rest, [(a, get_full_name_for_node(a.name) or "") for a in node.names]
 
 
 def removal_edits(module: str, obj: str, asname=None) -> list:
