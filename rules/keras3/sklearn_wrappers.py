@@ -12,7 +12,9 @@ from libcst.helpers import get_full_name_for_node
 
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
 from kmigrate.rules.imports.removed_keras_module import split_root
-from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, import_from_names, kwarg, removal_edits, walk
+from kmigrate.rules.keras3.keras2_common import (
+    KerasRule, code_of, import_from_names, kwarg, name_bindings, removal_edits, string_literal, walk,
+)
 from kmigrate.rules.tables.keras2_api import SKLEARN_MODULE, SKLEARN_WRAPPERS
 
 _SEARCHES = ("GridSearchCV", "RandomizedSearchCV")
@@ -369,15 +371,10 @@ class SklearnWrappers(KerasRule):
             fn, takes_xy = fn.body.func, False
         if not isinstance(fn, cst.Name):
             return "the wrapper's `model=` is not a function by name"
-        from kmigrate.rules.keras3.keras2_common import name_bindings
-
-        defs = name_bindings(self.module).get(fn.value, ())
-        if len(defs) != 1 or not isinstance(defs[0], cst.FunctionDef):
-            return f"`{fn.value}` is not a function defined in this file"
-        params = defs[0].params
-        if isinstance(params.star_kwarg, cst.Param):
-            return f"`{fn.value}` takes `**kwargs`: which keys are its own is not visible"
-        own = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+        found = self._build_function(fn, "keys")
+        if isinstance(found, str):
+            return found
+        own = found[1]
         if takes_xy:
             own -= {"X", "y"}
         fixed = []
@@ -391,7 +388,7 @@ class SklearnWrappers(KerasRule):
                     return f"the wrapper's `{key}=` is not a literal dict"
                 items = [(e.key.evaluated_value, e.value) for e in arg.value.elements]
             fixed.append(items)
-        return call, defs[0], own, fixed[0], fixed[1], Safety.SAFE
+        return call, found[0], own, fixed[0], fixed[1], Safety.SAFE
 
     def _grid_plan(self, node: cst.Call):
         """The conversion of a search's grid over a Keras wrapper (cached per search call):
@@ -454,8 +451,6 @@ class SklearnWrappers(KerasRule):
     def _convert_grid_dict(self, d: cst.Dict, fn_def, own, fixed_model, fixed_fit, moved):
         """One grid dict -> `{'model_kwargs': [...], 'fit_kwargs': [...]}` enumerating the same
         combinations, or why not."""
-        from kmigrate.rules.keras3.keras2_common import string_literal
-
         fn = fn_def.name.value
         model, fit = [], []
         for e in d.elements:
@@ -583,8 +578,6 @@ class SklearnWrappers(KerasRule):
         if not isinstance(plan, tuple) or index.value.evaluated_value not in plan[1]:
             return
         name, key = plan[1][index.value.evaluated_value]
-        from kmigrate.rules.keras3.keras2_common import string_literal
-
         new = cst.parse_expression(f"{code_of(value)}[{code_of(string_literal(name, like=index.value))}]"
                                    f"[{code_of(string_literal(key, like=index.value))}]")
         self.report(node, f"the search grid now holds `{key}` inside `{name}`: `best_params_` has it there",
@@ -655,8 +648,6 @@ class SklearnWrappers(KerasRule):
         if isinstance(expr, cst.Name):
             values = self._assigned_values(expr.value)
             if values is None or all(v is None for v in values):
-                from kmigrate.rules.keras3.keras2_common import name_bindings
-
                 bound = name_bindings(self.module).get(expr.value, ())
                 if bound and all(isinstance(b, (cst.FunctionDef, cst.ClassDef)) for b in bound):
                     return None
@@ -696,8 +687,6 @@ class SklearnWrappers(KerasRule):
         if self._is_sklearn(expr.func, ("clone",)) and expr.args:
             return self._carried_fit(expr.args[0].value, depth + 1)
         if isinstance(expr.func, cst.Name):
-            from kmigrate.rules.keras3.keras2_common import name_bindings
-
             bound = name_bindings(self.module).get(expr.func.value, ())
             if any(isinstance(b, cst.FunctionDef) for b in bound):
                 return "unknown", f"`{expr.func.value}(...)` is a function of this file"
@@ -797,8 +786,6 @@ class SklearnWrappers(KerasRule):
         self._add_params(node, what, kind, items, safety)
 
     def _add_params(self, node: cst.Call, what: str, wrapper, items, safety) -> None:
-        from kmigrate.rules.keras3.keras2_common import string_literal
-
         keys = ", ".join(f"`{k}`" for k, _ in items)
         message = self._clone_message(what, wrapper)
         odd = [k for k, v in items if not _plain(v)]
@@ -847,8 +834,6 @@ class SklearnWrappers(KerasRule):
         """A search KM343 does not convert (its grid is over the wrapper's own parameters, or empty)
         over a wrapper with fit arguments: `'fit_kwargs': [{...}]` in each dict of the grid, as the
         converted grids have it (scikit-learn clones the wrapper for every candidate)."""
-        from kmigrate.rules.keras3.keras2_common import string_literal
-
         estimator, grid = self._search_args(node)
         kind = self._carried_fit(estimator) if estimator is not None else None
         if kind is None:
@@ -975,11 +960,7 @@ class SklearnWrappers(KerasRule):
 
     def _assigned_values(self, name: str) -> Optional[list]:
         """The values `name` is assigned (None for a binding that is not a plain `name = value`)."""
-        from kmigrate.rules.keras3.keras2_common import name_bindings
-
-        bindings = self.__dict__.get("_bindings")
-        if bindings is None:
-            bindings = self._bindings = name_bindings(self.module)
+        bindings = name_bindings(self.module)  # built once per module
         found = bindings.get(name, ())
         if not found:
             return None
@@ -1015,11 +996,7 @@ class SklearnWrappers(KerasRule):
         receiver = node.func.value
         if not isinstance(receiver, cst.Name):
             return
-        from kmigrate.rules.keras3.keras2_common import name_bindings
-
-        bindings = self.__dict__.get("_bindings")
-        if bindings is None:
-            bindings = self._bindings = name_bindings(self.module)
+        bindings = name_bindings(self.module)  # built once per module
         found = bindings.get(receiver.value, ())
         if len(found) != 1 or not isinstance(found[0], cst.AssignTarget):
             return
@@ -1039,24 +1016,16 @@ class SklearnWrappers(KerasRule):
     def _split(self, node: cst.Call):
         """A `KerasClassifier`/`KerasRegressor(...)` call split as Keras 3 wants it: (the build
         function's def, its parameter names, [(model kwarg, value)], [(fit kwarg, value)]), or why not."""
-        from kmigrate.rules.keras3.keras2_common import name_bindings
-
         if any(a.star for a in node.args):
             return "`**sk_params` cannot be split"
         pos = [a for a in node.args if a.keyword is None]
         fn = pos[0].value if pos else (kwarg(node, "build_fn").value if kwarg(node, "build_fn") else None)
         if len(pos) > 1 or not isinstance(fn, cst.Name):
             return "no `build_fn` function by name"
-        bindings = self.__dict__.get("_bindings")
-        if bindings is None:
-            bindings = self._bindings = name_bindings(self.module)
-        defs = bindings.get(fn.value, ())
-        if len(defs) != 1 or not isinstance(defs[0], cst.FunctionDef):
-            return f"`{fn.value}` is not a function defined in this file"
-        params = defs[0].params
-        if isinstance(params.star_kwarg, cst.Param):
-            return f"`{fn.value}` takes `**kwargs`: which `sk_params` are its own is not visible"
-        own = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+        found = self._build_function(fn, "`sk_params`")
+        if isinstance(found, str):
+            return found
+        fn_def, own = found
         if own & {"X", "y"}:
             return f"`{fn.value}` has parameters named `X`/`y`"
         model_kw, fit_kw = [], []
@@ -1068,17 +1037,25 @@ class SklearnWrappers(KerasRule):
                 model_kw.append((name, a.value))
             else:
                 fit_kw.append(("epochs" if name == "nb_epoch" else name, a.value))
-        return defs[0], own, model_kw, fit_kw
+        return fn_def, own, model_kw, fit_kw
+
+    def _build_function(self, fn: cst.Name, what: str):
+        """(its def, its parameter names) for the build function `fn` names, or why not."""
+        defs = name_bindings(self.module).get(fn.value, ())
+        if len(defs) != 1 or not isinstance(defs[0], cst.FunctionDef):
+            return f"`{fn.value}` is not a function defined in this file"
+        params = defs[0].params
+        if isinstance(params.star_kwarg, cst.Param):
+            return f"`{fn.value}` takes `**kwargs`: which {what} are its own is not visible"
+        return defs[0], {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
 
     def _rewrite(self, node: cst.Call, old: str, new: str):
-        from kmigrate.rules.keras3.keras2_common import string_literal
-
         split = self._split(node)
         if isinstance(split, str):
             return split
         fn_def, own, model_kw, fit_kw = split
         fn = fn_def.name
-        bindings = self._bindings
+        bindings = name_bindings(self.module)
         # quote style of the file
         def dict_text(items):
             return "{" + ", ".join(f"{code_of(string_literal(k, like=self.module))}: {code_of(v)}" for k, v in items) + "}"

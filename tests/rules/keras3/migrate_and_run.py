@@ -1,7 +1,12 @@
-"""What the Keras 1 build tests share: migrate an old program in memory (checking that a second
-run changes nothing) and execute the migrated text under TensorFlow to get at its objects."""
+"""What the tests that run migrated programs share: migrate an old program in memory (checking
+that a second run changes nothing), then execute the migrated text under TensorFlow, in this
+process to get at its objects (`run`) or as a script of its own (`run_script`)."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 from kmigrate.engine import Options, fix_text
@@ -28,3 +33,23 @@ def run(migrated, filename: str) -> dict:
     namespace: dict = {}
     exec(compile(migrated.text, filename, "exec"), namespace)
     return namespace
+
+
+def migrate_all(source: str, filename: str):
+    """(first run, second run) of every default rule with unsafe fixes on over `source`; asserts
+    the second run changes nothing (`migrate` takes a subset of rules)."""
+    opts = Options(rules=tuple(r for r in all_rules().values() if not r.opt_in), unsafe_fixes=True)
+    out = fix_text(source, filename, opts)
+    again = fix_text(out.text, filename, opts)
+    assert again.text == out.text
+    return out, again
+
+
+def run_script(text: str, folder: Path, filename: str) -> None:
+    """Run `text` as a script of its own (CPU only) in `folder`; it must print CASE-OK."""
+    path = folder / filename
+    path.write_text(text, encoding="utf-8")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1"}
+    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=600,
+                          cwd=folder, env=env)
+    assert "CASE-OK" in proc.stdout, f"{proc.stderr[-3000:]}\nran:\n{text}"

@@ -8,15 +8,11 @@ must train the requested number of epochs, and so must a `cross_validate` over a
 whose call already passed `params=`."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-from kmigrate.engine import Options, fix_text
-from kmigrate.rule import all_rules
+from tests.rules.keras3.migrate_and_run import migrate_all, run_script
 
 pytestmark = pytest.mark.tf
 
@@ -81,18 +77,10 @@ print('CASE-OK')
 
 
 def test_migrated_cross_validation_trains_the_requested_epochs(tmp_path):
-    options = Options(rules=tuple(r for r in all_rules().values() if not r.opt_in), unsafe_fixes=True)
-    out = fix_text(textwrap.dedent(OLD).lstrip(), "cv.py", options)
+    out, again = migrate_all(textwrap.dedent(OLD).lstrip(), "cv.py")
     assert "KerasClassifier" not in out.text and "params={'epochs': 2, " in out.text, out.text
-    again = fix_text(out.text, "cv.py", options)
-    assert again.text == out.text
     assert [f for f in again.findings if f.code == "KM343"] == [], again.findings
-    path = tmp_path / "cv.py"
-    path.write_text(out.text + "\n" + textwrap.dedent(CHECK).lstrip(), encoding="utf-8")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1"}
-    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=600,
-                          cwd=tmp_path, env=env)
-    assert "CASE-OK" in proc.stdout, f"{proc.stderr[-3000:]}\nmigrated:\n{out.text}"
+    run_script(out.text + "\n" + textwrap.dedent(CHECK).lstrip(), tmp_path, "cv.py")
 
 
 
@@ -107,15 +95,9 @@ print('CASE-OK')
 def test_without_the_added_params_each_fold_trains_one_epoch(tmp_path):
     """What the test above guards against, checked against the installed Keras: if a later Keras
     keeps `fit_kwargs` when cloning, this fails and the `params=` rewrite can be retired."""
-    options = Options(rules=tuple(r for r in all_rules().values() if not r.opt_in), unsafe_fixes=True)
-    text = fix_text(textwrap.dedent(OLD).lstrip(), "cv.py", options).text
+    text = migrate_all(textwrap.dedent(OLD).lstrip(), "cv.py")[0].text
     added = [", params={'epochs': 2, 'batch_size': 5, 'verbose': 0, 'callbacks': [counter]})",
              ", 'epochs': 3, 'verbose': 0})"]
     assert all(a in text for a in added), text
     text = text.replace(added[0], ")").replace(added[1], "})")
-    path = tmp_path / "cv.py"
-    path.write_text(text + "\n" + textwrap.dedent(BUG).lstrip(), encoding="utf-8")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1"}
-    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=600,
-                          cwd=tmp_path, env=env)
-    assert "CASE-OK" in proc.stdout, f"{proc.stderr[-3000:]}\nrun:\n{text}"
+    run_script(text + "\n" + textwrap.dedent(BUG).lstrip(), tmp_path, "cv.py")

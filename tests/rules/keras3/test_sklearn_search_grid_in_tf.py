@@ -5,15 +5,11 @@ and unsafe fixes, then run; it must fit the same candidates the old grid names, 
 the wrapper's own fixed arguments."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-from kmigrate.engine import Options, fix_text
-from kmigrate.rule import all_rules
+from tests.rules.keras3.migrate_and_run import migrate_all, run_script
 
 pytestmark = pytest.mark.tf
 
@@ -65,15 +61,7 @@ print('CASE-OK')
 
 
 def test_migrated_search_fits_the_old_grids_candidates(tmp_path):
-    options = Options(rules=tuple(r for r in all_rules().values() if not r.opt_in), unsafe_fixes=True)
-    out = fix_text(textwrap.dedent(OLD).lstrip(), "search.py", options)
+    out, again = migrate_all(textwrap.dedent(OLD).lstrip(), "search.py")
     assert "'model_kwargs': [" in out.text and "KerasClassifier" not in out.text, out.text
-    again = fix_text(out.text, "search.py", options)
-    assert again.text == out.text
     assert [f for f in again.findings if f.code == "KM343"] == [], again.findings
-    path = tmp_path / "search.py"
-    path.write_text(out.text + "\n" + textwrap.dedent(CHECK).lstrip(), encoding="utf-8")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1"}
-    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=600,
-                          cwd=tmp_path, env=env)
-    assert "CASE-OK" in proc.stdout, f"{proc.stderr[-3000:]}\nmigrated:\n{out.text}"
+    run_script(out.text + "\n" + textwrap.dedent(CHECK).lstrip(), tmp_path, "search.py")
