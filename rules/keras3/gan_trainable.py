@@ -7,7 +7,8 @@ from typing import Optional
 import libcst as cst
 
 from kmigrate.rule import Example, Safety, Severity
-from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, enclosing_line, parent_map, walk
+from kmigrate.rules.analysis.keras_facts import ModuleIndex
+from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, enclosing_line, walk
 
 
 def _receiver(node) -> Optional[str]:
@@ -124,28 +125,33 @@ class GanTrainableAfterCompile(KerasRule):
     ]
 
     def visit_Module(self, node: cst.Module) -> None:
-        parents = parent_map(node)
+        index = ModuleIndex.of(self)  # the module's walk, shared: parents, calls, `.trainable` nodes
+        parents = index.parent
         frozen: dict[tuple, list] = {}  # (receiver, owner) -> [(block body, index of the `= False` line)]
         others: set[str] = set()  # receivers whose `trainable` is set to something else, somewhere
-        for n in walk(node):
-            if isinstance(n, cst.SimpleStatementLine):
-                found = _trainable_assign(n)
-                if found is None:
-                    continue
-                receiver, value = found
-                if value != "False":
-                    others.add(receiver)
-                    continue
-                block = parents.get(n)
-                if not isinstance(block, (cst.Module, cst.IndentedBlock)):
-                    continue
-                body = list(block.body)
-                i = body.index(n)
-                if any(_method_call(c, "compile") == receiver for stmt in body[:i] for c in walk(stmt)):
-                    frozen.setdefault((receiver, self._owner(n, receiver, parents)), []).append((body, i))
+        seen: set[int] = set()
+        for attr in index.attributes.get("trainable", ()):
+            n = enclosing_line(attr, parents)
+            if n is None or id(n) in seen:
+                continue
+            seen.add(id(n))
+            found = _trainable_assign(n)
+            if found is None:
+                continue
+            receiver, value = found
+            if value != "False":
+                others.add(receiver)
+                continue
+            block = parents.get(n)
+            if not isinstance(block, (cst.Module, cst.IndentedBlock)):
+                continue
+            body = list(block.body)
+            i = body.index(n)
+            if any(_method_call(c, "compile") == receiver for stmt in body[:i] for c in walk(stmt)):
+                frozen.setdefault((receiver, self._owner(n, receiver, parents)), []).append((body, i))
         if not frozen:
             return
-        calls = [n for n in walk(node) if _method_call(n, "train_on_batch") is not None]
+        calls = [c for c in index.calls if _method_call(c, "train_on_batch") is not None]
         for (receiver, owner), places in frozen.items():
             if receiver in others or len(places) != 1:
                 continue

@@ -8,8 +8,9 @@ import libcst as cst
 
 from kmigrate.rule import Example, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import (
-    KerasRule, code_of, name_bindings, name_loads, parent_map, positional, string_literal, walk,
+    KerasRule, name_bindings, name_loads, positional, string_literal, walk,
 )
+from kmigrate.rules.analysis.keras_facts import ModuleIndex
 from kmigrate.rules.tables.keras1_layers import DIM_ORDERING_VALUES
 
 GET_OLD = "backend.image_dim_ordering"
@@ -106,11 +107,12 @@ class ImageDimOrdering(KerasRule):
     ]
 
     def visit_Module(self, node: cst.Module) -> None:
-        calls = [n for n in walk(node) if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
+        index = ModuleIndex.of(self)  # the module's walk, shared: its calls and parent map
+        calls = [n for n in index.calls if isinstance(n.func, cst.Attribute)
                  and n.func.attr.value in ("image_dim_ordering", "image_data_format", "set_image_dim_ordering")]
         if not calls:
             return
-        parents = parent_map(node)
+        parents = index.parent
         bindings = None
         done: set[int] = set()
         for call in calls:

@@ -1381,12 +1381,9 @@ class DeconvOutputShape(Keras1Rule):
         return found
 
     def _parents(self) -> dict:
-        found = self.__dict__.get("_km310_parents")
-        if found is None:
-            from kmigrate.rules.keras3.keras2_common import parent_map
+        from kmigrate.rules.analysis.keras_facts import ModuleIndex
 
-            found = self._km310_parents = parent_map(self.module)
-        return found
+        return ModuleIndex.of(self).parent  # the module's shared walk
 
     def _bound_value(self, binding: cst.CSTNode) -> Optional[cst.BaseExpression]:
         """The value a plain assignment gives the name (`n = 3`, or `a, n = 2, 3`); None otherwise."""
