@@ -315,6 +315,8 @@ path, rounds = sys.argv[1], int(sys.argv[2])
 text = open(path, encoding="utf-8").read()
 options = Options(rules=tuple(select_rules(["KM"], [])))  # every rule, no unsafe fixes: --check
 fix_text(text, path, options)  # imports, rule classes, caches of LibCST's own
+from kmigrate.collector import tune
+tune()  # as the language server does once warm (kmigrate/server/analysis.py warm_up)
 lines = text.split("\n")
 
 

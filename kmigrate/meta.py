@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import weakref
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -379,7 +380,8 @@ class ModuleMeta:
     @property
     def positions(self) -> Positions:
         if self._positions is None:
-            self._positions = Positions(self.module, self._text, self._tree, lambda: self.parents)
+            meta = weakref.ref(self)  # not `self`: a cycle would keep the module until a collection
+            self._positions = Positions(self.module, self._text, self._tree, lambda: meta().parents)
         return self._positions
 
     def _provider(self, key):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import re
+import weakref
 from collections import Counter
 from typing import Optional
 
@@ -97,11 +98,19 @@ class NameResolver:
     METADATA: tuple = ()  # no LibCST metadata needed (kept for rules that list it)
 
     def __init__(self, visitor):
-        self._v = visitor  # anything with a `.module`
+        # `visitor`: anything with a `.module` (a rule gets its module when the pass starts).
+        # Held weakly: a visitor holds its resolver, and that cycle would keep the tree alive
+        # until a garbage collection. The module last seen is held: a resolver that outlives
+        # its visitor (the shared analyses of a module) still reads it.
+        self._v = weakref.ref(visitor)
+        self._module = visitor.module
 
     @property
     def bindings(self) -> "Bindings":
-        return Bindings.of(self._v.module)
+        visitor = self._v()
+        if visitor is not None:
+            self._module = visitor.module
+        return Bindings.of(self._module)
 
     def qualified_names(self, node: cst.CSTNode, under: Optional[str] = None) -> set[str]:
         """With `under` (a package name), nothing when no name of the node can be under it, from

@@ -77,6 +77,9 @@ class _Precheck:
     def options(self) -> "Options":
         if callable(self._options) and not hasattr(self._options, "rules"):
             self._options = self._options()
+        from .collector import tune
+
+        tune()  # files are about to be parsed in this process (no-op after the first call)
         return self._options  # type: ignore[return-value]
 
     def precheck_options(self):
@@ -141,7 +144,10 @@ _WORKER: dict = {}
 
 
 def _init_worker(options: "Options", cache: Optional["Cache"]) -> None:
+    from .collector import tune
+
     _WORKER["options"], _WORKER["cache"] = options, cache
+    tune()
 
 
 def _work(paths: list[str]) -> list[FileResult]:

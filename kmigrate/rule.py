@@ -42,7 +42,7 @@ Replacement = Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]
 class Report:
     """What a rule said about one node during one pass (engine-internal)."""
 
-    rule: "Rule"
+    rule: "type[Rule]"  # the class, not the visitor: a report held by its visitor makes no cycle
     node: cst.CSTNode
     message: str
     severity: Severity
@@ -175,7 +175,7 @@ class Rule(cst.BatchableCSTVisitor):
             # The engine runs a report-only rule again only to see its findings still stand.
             raise TypeError(f"{self.code} has fix_safety none and cannot report a fix")
         self.reports.append(
-            Report(self, node, message, severity or self.severity, safety, replacement, imports, at)
+            Report(type(self), node, message, severity or self.severity, safety, replacement, imports, at)
         )
 
     @classmethod

@@ -132,9 +132,11 @@ def warm_up() -> None:
     if sys.getrecursionlimit() < RECURSION_LIMIT:
         sys.setrecursionlimit(RECURSION_LIMIT)
     from .. import engine, notebook  # noqa: F401
+    from ..collector import tune
     from ..rule import all_rules
 
     all_rules()
+    tune()
 
 
 # ------------------------------------------------------------------------------ running the engine

@@ -421,6 +421,7 @@ class Facts:
                         scope.bind(n, Binding(order, path + ((id(s), True),), None, s))
 
         block(body, ())
+        del bind_target, small, block  # recursive closures: a cycle would keep `self` (and the tree) alive
 
     def position(self, node: cst.CSTNode) -> Optional[tuple[ScopeInfo, int, tuple]]:
         n: Optional[cst.CSTNode] = node
@@ -499,6 +500,7 @@ class Facts:
                         methods[s.name.value] = s
                 self.keras_classes[c] = KerasClass(c, kind, methods, only)
                 kinds[c] = kind
+        del kind_of  # a recursive closure: a cycle would keep `self` (and the tree) alive
 
     def _base_kind(self, base: Expr) -> Optional[str]:
         k = self.keras_name(base)

@@ -150,6 +150,7 @@ class Frame:
         self.standalone = standalone
         self.returns: list = []
         self.local_names: set[str] = set()
+        program.frames.append(self)
 
     def get(self, name: str):
         if name in self.vars:
@@ -331,6 +332,7 @@ class ShapeProgram:
             program.issues.clear()
         except Exception:  # never crash a run: an odd module just gets no shape findings
             program.issues.clear()
+        program.release()
         _CACHE[0], _CACHE[1] = rule.module, program
         return program
 
@@ -341,6 +343,7 @@ class ShapeProgram:
         self.issues: dict[tuple, Issue] = {}
         self.target = "keras"  # the Keras a fix writes for (the rule's context knows)
         self.models: list[ModelV] = []
+        self.frames: list[Frame] = []  # every frame the run made (release() unties them)
         self.call_stack: list = []
         self._return_counts: dict = {}
         self._local_names: dict = {}
@@ -351,6 +354,21 @@ class ShapeProgram:
         self.sources: dict[int, dict] = {}  # id of a layer call -> {config key: (name, literal)} (`written`)
         self._kname: dict = {}
         self._qname: dict = {}
+
+    def release(self) -> None:
+        """Keep only the issues (all the rules read after the run). The frames and values refer to
+        each other and to the program: dropped here, the tree and the rule are not kept alive
+        until a garbage collection finds the cycles."""
+        self.module = self.r = self.line = self.top = None
+        self.models, self.call_stack = [], []
+        for frame in self.frames:
+            frame.p = frame.parent = None
+            frame.vars.clear()
+            frame.returns.clear()
+        self.frames = []
+        for memo in (self._return_counts, self._local_names, self._names_cache, self.literals, self.sources,
+                     self._kname, self._qname):
+            memo.clear()
 
     # ------------------------------------------------------------------ names
 

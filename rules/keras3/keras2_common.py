@@ -2,6 +2,7 @@
 small, file-local view of which names hold a Keras model and what its output width is."""
 from __future__ import annotations
 
+import weakref
 from typing import Iterator, Optional, Sequence
 
 import libcst as cst
@@ -85,7 +86,7 @@ class ModelIndex:
     """Names bound exactly once in the file to a Keras model, and the model's visible output width."""
 
     def __init__(self, rule: KerasRule):
-        self.rule = rule
+        self._rule = weakref.ref(rule)  # the rule holds its index: a cycle would keep the tree alive
         self.assigned: dict[str, list[cst.BaseExpression]] = {}
         self.adds: dict[str, list[cst.Call]] = {}
         for n in walk(rule.module):
@@ -104,6 +105,10 @@ class ModelIndex:
             if (isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "add"
                     and isinstance(n.func.value, cst.Name)):
                 self.adds.setdefault(n.func.value.value, []).append(n)
+
+    @property
+    def rule(self) -> KerasRule:
+        return self._rule()
 
     def value_of(self, name: str) -> Optional[cst.BaseExpression]:
         values = self.assigned.get(name, [])
