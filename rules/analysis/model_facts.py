@@ -633,7 +633,26 @@ class Chain:
 
 
 def sequential_chains(facts: ModuleFacts, scope: ScopeFacts) -> list[Chain]:
-    """Every Sequential model of the scope with the layers the file visibly puts in it."""
+    """Every Sequential model of the scope with the layers the file visibly puts in it (computed
+    once per scope: three rules read them; not to be changed by a reader)."""
+    memo = facts.__dict__.setdefault("_chains", {})
+    chains = memo.get(scope)
+    if chains is None:
+        chains = memo[scope] = _sequential_chains(facts, scope) if _has_sequential(facts) else []
+    return chains
+
+
+def _has_sequential(facts: ModuleFacts) -> bool:
+    """Whether any call of the module builds a Sequential model (the module index's calls, once)."""
+    found = facts.__dict__.get("_has_sequential")
+    if found is None:
+        index = facts.index
+        found = facts._has_sequential = index is None or any(
+            facts.model_kind(call) == "Sequential" for call in index.calls)
+    return found
+
+
+def _sequential_chains(facts: ModuleFacts, scope: ScopeFacts) -> list[Chain]:
     chains: list[Chain] = []
     by_name: dict[str, list[Chain]] = {}
     for st in scope.stmts:

@@ -73,6 +73,7 @@ class Keras1InitializerCallable(Keras1Rule):
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         body = node.body
+        self._lambda_bodies.add(body)  # visited before the body: visit_Call knows it is one
         if not isinstance(body, cst.Call):
             return
         k = self.kname(body.func)
@@ -158,9 +159,10 @@ class Keras1InitializerCallable(Keras1Rule):
 
     @property
     def _lambda_bodies(self) -> set:
+        """The bodies of the lambdas visited so far (a lambda is visited before its body)."""
         found = self.__dict__.get("_bodies")
         if found is None:
-            found = self._bodies = {n.body for n in walk(self.module) if isinstance(n, cst.Lambda)}
+            found = self._bodies = set()
         return found
 
     def _by_hand(self, node: cst.CSTNode, fn: str, why: str = "") -> None:

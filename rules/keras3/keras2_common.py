@@ -8,6 +8,7 @@ from typing import Iterator, Optional, Sequence
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from kmigrate.rules.analysis.keras_facts import ModuleIndex, small_statements
 from kmigrate.rules.analysis.literals import module_quote, string_literal as literal
 from kmigrate.names import NameResolver
 from kmigrate.rules.analysis.call_args import code_of, has_star, kwarg, make_kw, positional, walk, with_args  # noqa: F401
@@ -89,22 +90,25 @@ class ModelIndex:
         self._rule = weakref.ref(rule)  # the rule holds its index: a cycle would keep the tree alive
         self.assigned: dict[str, list[cst.BaseExpression]] = {}
         self.adds: dict[str, list[cst.Call]] = {}
-        for n in walk(rule.module):
-            if isinstance(n, cst.Assign):
+        # Bindings are statements (none is inside an expression); `.add()` calls come from the
+        # module's shared index, in source order (the order the layers are added).
+        for n in (small for stmt in rule.module.body for small in small_statements(stmt)):
+            kind = type(n)
+            if kind is cst.Assign:
                 for t in n.targets:
-                    if isinstance(t.target, cst.Name):
-                        self.assigned.setdefault(t.target.value, []).append(n.value)
-                    elif isinstance(t.target, (cst.Tuple, cst.List)):
-                        for el in t.target.elements:
-                            if isinstance(el.value, cst.Name):
+                    target = t.target
+                    if type(target) is cst.Name:
+                        self.assigned.setdefault(target.value, []).append(n.value)
+                    elif type(target) is cst.Tuple or type(target) is cst.List:
+                        for el in target.elements:
+                            if type(el.value) is cst.Name:
                                 self.assigned.setdefault(el.value.value, []).append(cst.Name("_unknown_"))
-            elif isinstance(n, (cst.AnnAssign, cst.AugAssign)) and isinstance(n.target, cst.Name):
+            elif (kind is cst.AnnAssign or kind is cst.AugAssign) and type(n.target) is cst.Name:
                 self.assigned.setdefault(n.target.value, []).append(n.value or cst.Name("_unknown_"))
-            elif isinstance(n, (cst.For, cst.With, cst.FunctionDef, cst.ClassDef)):
-                pass
-            if (isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "add"
-                    and isinstance(n.func.value, cst.Name)):
-                self.adds.setdefault(n.func.value.value, []).append(n)
+        for n in ModuleIndex.of(rule).calls:
+            f = n.func
+            if type(f) is cst.Attribute and f.attr.value == "add" and type(f.value) is cst.Name:
+                self.adds.setdefault(f.value.value, []).append(n)
 
     @property
     def rule(self) -> KerasRule:

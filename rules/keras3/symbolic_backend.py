@@ -10,6 +10,7 @@ from kmigrate.names import keras_module
 from kmigrate.rule import Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, name_bindings, walk
 from kmigrate.rules.tables.keras2_api import BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL, KERAS_TENSOR_OK
+from kmigrate.walk import code_children
 
 _INPUTS = ("layers.Input", "Input", "models.Input")
 _MODELS = ("models.Model", "Model")
@@ -22,18 +23,20 @@ def _names(node: cst.CSTNode) -> list[str]:
     skip: set[int] = set()
     while stack:
         n = stack.pop()
-        if isinstance(n, (cst.Lambda, cst.FunctionDef, cst.ClassDef)):
+        kind = type(n)  # exact types: isinstance on LibCST's classes goes through ABCMeta (slow)
+        if kind in _OPAQUE:
             continue
-        if isinstance(n, cst.Attribute):
+        if kind is cst.Attribute:
             skip.add(id(n.attr))
-        if isinstance(n, cst.Arg) and n.keyword is not None:
+        elif kind is cst.Arg and n.keyword is not None:
             skip.add(id(n.keyword))
-        if isinstance(n, cst.Name) and id(n) not in skip:
+        elif kind is cst.Name and id(n) not in skip:
             out.append(n.value)
-        from kmigrate.walk import code_children
-
         stack.extend(reversed(code_children(n)))
     return out
+
+
+_OPAQUE = frozenset({cst.Lambda, cst.FunctionDef, cst.ClassDef})
 
 
 class _Scope:
@@ -80,7 +83,7 @@ class _Scope:
                 return "layer"
             if isinstance(value.func, cst.Name) and (value.func.value in self.layers or value.func.value in self.models):
                 return "base"
-        if any(n in self.tensors for n in _names(value)):
+        if self.tensors and any(n in self.tensors for n in _names(value)):
             return "derived"
         return None
 

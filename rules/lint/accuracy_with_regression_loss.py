@@ -7,6 +7,7 @@ import libcst as cst
 
 from kmigrate.rule import Example, Rule, Safety, Severity
 
+from kmigrate.rules.analysis.keras_facts import ModuleIndex
 from kmigrate.rules.analysis.model_facts import ModuleFacts, ScopeFacts, argument, keyword, literal_string, sequential_chains
 
 REGRESSION_STRINGS = {
@@ -78,6 +79,9 @@ class AccuracyWithRegressionLoss(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self.facts = ModuleFacts.of(self)
+        if not any(type(c.func) is cst.Attribute and c.func.attr.value == "compile"
+                   for c in ModuleIndex.of(self).calls):
+            return  # no `.compile(...)` anywhere: no scope to read
         for scope in self.facts.scopes:
             chains = None
             for n in scope.own_nodes():

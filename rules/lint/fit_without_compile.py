@@ -6,7 +6,7 @@ from typing import Optional
 import libcst as cst
 
 from kmigrate.rule import Example, Rule, Safety, Severity
-
+from kmigrate.rules.analysis.keras_facts import ModuleIndex
 from kmigrate.rules.analysis.model_facts import (
     FIT_METHODS,
     UNCOMPILED_MODEL_FUNCTIONS,
@@ -75,6 +75,9 @@ class FitWithoutCompile(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self.facts = ModuleFacts.of(self)
+        if not any(type(c.func) is cst.Attribute and c.func.attr.value in FIT_METHODS
+                   and type(c.func.value) is cst.Name for c in ModuleIndex.of(self).calls):
+            return  # no `<name>.fit(...)` anywhere: no scope to read
         for scope in self.facts.scopes:
             self._scope(scope)
 

@@ -76,11 +76,7 @@ class ModelsInLoopWithoutClearSession(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         facts = self.facts = ModuleFacts.of(self)
-        text = self.context.text
-        clears = "clear_session" in text or "reset_default_graph" in text  # else no function clears
-        self.clearing = {fn for name, fns in facts.functions.items() for fn in fns
-                         if clears and any(is_clear_call(n) for n in walk(fn.body, into_scopes=True))}
-        self.clearing_names = {fn.name.value for fn in self.clearing}
+        self._clearing: Optional[set] = None
         self._top_functions = {stmt.name.value: stmt for stmt in node.body if isinstance(stmt, cst.FunctionDef)}
         self._builders: dict[str, Optional[cst.FunctionDef]] = {}
         done: set[int] = set()
@@ -109,6 +105,20 @@ class ModelsInLoopWithoutClearSession(Rule):
                     f"`dense_4`...). Call `keras.backend.clear_session()` (`K.clear_session()`) at "
                     f"the start of the loop body.",
                 )
+
+    @property
+    def clearing(self) -> set:
+        """The functions that clear the session (read only when a loop builds something)."""
+        if self._clearing is None:
+            text = self.context.text
+            clears = "clear_session" in text or "reset_default_graph" in text  # else no function clears
+            self._clearing = {fn for fns in self.facts.functions.values() for fn in fns
+                              if clears and any(is_clear_call(n) for n in walk(fn.body, into_scopes=True))}
+        return self._clearing
+
+    @property
+    def clearing_names(self) -> set[str]:
+        return {fn.name.value for fn in self.clearing}
 
     def _builds_model(self, value: cst.BaseExpression, scope: ScopeFacts) -> Optional[str]:
         kind = self.facts.model_kind(value)
@@ -142,13 +152,14 @@ class ModelsInLoopWithoutClearSession(Rule):
         return self._builders[name]
 
     def _clears(self, loop: cst.CSTNode) -> bool:
+        clearing_names = self.clearing_names
         for n in walk(loop.body, into_scopes=True):
             if is_clear_call(n):
                 return True
             if isinstance(n, cst.Call):
                 f = n.func
                 called = f.value if isinstance(f, cst.Name) else f.attr.value if isinstance(f, cst.Attribute) else None
-                if called in self.clearing_names:
+                if called in clearing_names:
                     return True
         return False
 
