@@ -24,6 +24,7 @@ import os
 from collections import deque
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Union
 
+from .collector import tune
 from .result import FileResult
 
 if TYPE_CHECKING:
@@ -77,8 +78,6 @@ class _Precheck:
     def options(self) -> "Options":
         if callable(self._options) and not hasattr(self._options, "rules"):
             self._options = self._options()
-        from .collector import tune
-
         tune()  # files are about to be parsed in this process (no-op after the first call)
         return self._options  # type: ignore[return-value]
 
@@ -144,8 +143,6 @@ _WORKER: dict = {}
 
 
 def _init_worker(options: "Options", cache: Optional["Cache"]) -> None:
-    from .collector import tune
-
     _WORKER["options"], _WORKER["cache"] = options, cache
     tune()
 

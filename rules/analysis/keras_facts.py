@@ -230,7 +230,18 @@ class ModuleIndex:
         self.named_exprs = 0  # how many `:=` the module has
         self.star_import = False  # `from x import *` somewhere
         self.template_sets = False  # `{{...}}`: a set of one set (hyperas templates)
+        self._method_calls: Optional[dict[str, list[cst.Call]]] = None
         self._walk()
+
+    def method_calls(self, name: str) -> list[cst.Call]:
+        """The calls `<expr>.<name>(...)` of the module, in source order (grouped on first use)."""
+        by_name = self._method_calls
+        if by_name is None:
+            by_name = self._method_calls = {}
+            for c in self.calls:
+                if type(c.func) is cst.Attribute:
+                    by_name.setdefault(c.func.attr.value, []).append(c)
+        return by_name.get(name, [])
 
     def _walk(self) -> None:
         stack: list[cst.CSTNode] = [self.module]

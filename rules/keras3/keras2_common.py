@@ -105,10 +105,9 @@ class ModelIndex:
                                 self.assigned.setdefault(el.value.value, []).append(cst.Name("_unknown_"))
             elif (kind is cst.AnnAssign or kind is cst.AugAssign) and type(n.target) is cst.Name:
                 self.assigned.setdefault(n.target.value, []).append(n.value or cst.Name("_unknown_"))
-        for n in ModuleIndex.of(rule).calls:
-            f = n.func
-            if type(f) is cst.Attribute and f.attr.value == "add" and type(f.value) is cst.Name:
-                self.adds.setdefault(f.value.value, []).append(n)
+        for n in ModuleIndex.of(rule).method_calls("add"):
+            if type(n.func.value) is cst.Name:
+                self.adds.setdefault(n.func.value.value, []).append(n)
 
     @property
     def rule(self) -> KerasRule:

@@ -79,8 +79,7 @@ class AccuracyWithRegressionLoss(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self.facts = ModuleFacts.of(self)
-        if not any(type(c.func) is cst.Attribute and c.func.attr.value == "compile"
-                   for c in ModuleIndex.of(self).calls):
+        if not ModuleIndex.of(self).method_calls("compile"):
             return  # no `.compile(...)` anywhere: no scope to read
         for scope in self.facts.scopes:
             chains = None

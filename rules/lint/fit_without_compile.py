@@ -75,8 +75,8 @@ class FitWithoutCompile(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self.facts = ModuleFacts.of(self)
-        if not any(type(c.func) is cst.Attribute and c.func.attr.value in FIT_METHODS
-                   and type(c.func.value) is cst.Name for c in ModuleIndex.of(self).calls):
+        index = ModuleIndex.of(self)
+        if not any(type(c.func.value) is cst.Name for m in FIT_METHODS for c in index.method_calls(m)):
             return  # no `<name>.fit(...)` anywhere: no scope to read
         for scope in self.facts.scopes:
             self._scope(scope)
