@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
+from .code_facts import CodeFacts
 from .codegen import code_of
 from .meta import ModuleMeta
 from .parsing import parse_module
@@ -83,7 +84,7 @@ def fix_text(text: str, path: str, options: Options, *, is_notebook: bool = Fals
     if not rules:
         return TextResult(text, [])
     tree = check_syntax(text, path, is_notebook)
-    rules = active_rules(text, options, context, tree, among=rules)
+    rules = active_rules(text, options, context, CodeFacts(tree), among=rules)
     first_rules = set(rules)
     if not rules:
         return TextResult(text, [])

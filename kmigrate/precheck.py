@@ -24,7 +24,9 @@ import functools
 import importlib
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence, Union
+
+from .code_facts import CodeFacts
 
 INDEX_COMMAND = "python -m tests.engine.test_rule_index"
 
@@ -124,7 +126,7 @@ def rule_classes(entries: Iterable[Any]) -> list[type]:
 # ------------------------------------------------------------------------------ the pre-check
 
 
-def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] = None,
+def active_rules(text: str, options: Any, context: Any, tree: Union[ast.AST, CodeFacts, None] = None,
                  among: Optional[Sequence[Any]] = None) -> list:
     """Cheap pre-check: a rule runs only if one of its trigger strings occurs in the text (and
     its `trigger_pattern`, if it has one, matches).
@@ -135,8 +137,10 @@ def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] 
     identifier-like (`keras`, `fit_generator`) and whose `code_triggers` is true (the default)
     also needs one of them in the code: in a name, attribute, import, keyword or a string
     literal that is not a docstring, not only in comments or docstrings; so do the identifier-like
-    words it `requires`. Only the rules left
-    need LibCST and their metadata.
+    words it `requires`; a rule with `needs_import` needs one of those modules imported; and a
+    rule with a `screen` must pass it (kmigrate/code_facts.py: what
+    the code imports, calls, binds...). `tree` may be the tree's CodeFacts already. Only the
+    rules left need LibCST and their metadata.
     """
     has = _Memo(text)  # many rules share a word ("keras"): scan the text once per word
     rules = among if among is not None else [
@@ -144,23 +148,25 @@ def active_rules(text: str, options: Any, context: Any, tree: Optional[ast.AST] 
         and _pattern_found(r, text) and r.wants(context)]
     if not rules or tree is None:
         return list(rules)
-    words: Optional[str] = None
+    facts = tree if isinstance(tree, CodeFacts) else None
     out = []
     for r in rules:
-        if not getattr(r, "code_triggers", True):
-            out.append(r)
-            continue
-        # identifier-like triggers (one of them, unless another trigger is present) and required
-        # words (all) must be in the code: `keras` in a docstring builds no model
-        other_triggers, all_of = _word_kinds(r)
-        any_of = [] if any(has(t) for t in other_triggers) else [t for t in r.triggers if has(t)]
-        if not (any_of or all_of):
-            out.append(r)
-            continue
-        if words is None:
-            words = _code_words(tree)
-        if (not any_of or any(t in words for t in any_of)) and all(w in words for w in all_of):
-            out.append(r)
+        if getattr(r, "code_triggers", True):
+            # identifier-like triggers (one of them, unless another trigger is present) and required
+            # words (all) must be in the code: `keras` in a docstring builds no model
+            other_triggers, all_of = _word_kinds(r)
+            any_of = [] if any(has(t) for t in other_triggers) else [t for t in r.triggers if has(t)]
+            if any_of or all_of:
+                facts = facts or CodeFacts(tree)
+                words = facts.words
+                if not ((not any_of or any(t in words for t in any_of)) and all(w in words for w in all_of)):
+                    continue
+        needs, screen = getattr(r, "needs_import", ()), getattr(r, "screen", None)
+        if needs or screen is not None:
+            facts = facts or CodeFacts(tree)
+            if (needs and not facts.imports_from(*needs)) or (screen is not None and not screen(facts, context)):
+                continue
+        out.append(r)
     return out
 
 
@@ -203,38 +209,3 @@ def _pattern_found(rule: Any, text: str) -> bool:
 @functools.lru_cache(maxsize=None)
 def _compiled(pattern: str) -> "re.Pattern[str]":
     return re.compile(pattern, re.MULTILINE)
-
-
-def _code_words(tree: ast.AST) -> str:
-    """Every identifier and string literal of the code (docstrings excluded), one per line."""
-    words = []
-    owners, constant, expr, lists, node_base = _DOC_OWNERS, ast.Constant, ast.Expr, list, ast.AST
-    stack = [tree]
-    while stack:  # one pass over each node's fields (ast.walk reads them twice)
-        node = stack.pop()
-        kind = type(node)
-        if kind is constant:
-            if type(node.value) is str:
-                words.append(node.value)
-            continue
-        for name in kind._fields:
-            value = getattr(node, name, None)
-            vt = type(value)
-            if vt is str:
-                words.append(value)
-            elif vt is lists:
-                if kind in owners and name == "body" and value and type(value[0]) is expr \
-                        and type(value[0].value) is constant and type(value[0].value.value) is str:
-                    value = value[1:]  # the docstring
-                for v in value:  # nodes, or names (global, nonlocal, match keywords), or None
-                    if type(v) is str:
-                        words.append(v)
-                    elif v is not None:
-                        stack.append(v)
-            elif value is not None and isinstance(value, node_base):
-                stack.append(value)
-    return "\n".join(words)
-
-
-_DOC_OWNERS = frozenset({ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef})
-

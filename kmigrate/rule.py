@@ -35,6 +35,10 @@ class ImportEdit:
     remove: bool = False
 
 
+# The module roots kmigrate.names resolves Keras and TensorFlow names under (KERAS_ROOTS,
+# TF_LAYERS_ROOTS): `needs_import = KERAS_OR_TF` for a rule that reports only on such names.
+KERAS_OR_TF = ("keras", "tensorflow", "tf_keras")
+
 Replacement = Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]
 
 
@@ -106,6 +110,11 @@ class Rule(cst.BatchableCSTVisitor):
     # Strings that must all occur in the text for the rule to run (e.g. ("keras",) for a rule
     # that only fires on names resolved to Keras, which needs an import spelling it).
     requires: ClassVar[tuple[str, ...]] = ()
+    # Module roots of which the file must import one for the rule to report anything (e.g.
+    # ("keras", "tensorflow", "tf_keras") for a rule that only reports on names resolved to Keras,
+    # which kmigrate.names resolves from imports only). A file that imports none of them, read
+    # with `ast` (kmigrate/code_facts.py), is not parsed for the rule.
+    needs_import: ClassVar[tuple[str, ...]] = ()
     # Opt-in rules (model-style conversion) run only when `wants(context)` says so.
     opt_in: ClassVar[bool] = False
     VALID: ClassVar[Sequence[Union[str, Example]]] = ()
@@ -177,6 +186,12 @@ class Rule(cst.BatchableCSTVisitor):
         self.reports.append(
             Report(type(self), node, message, severity or self.severity, safety, replacement, imports, at)
         )
+
+    # screen(facts, context) -> bool, a classmethod a rule may define: given what the file's code
+    # holds (kmigrate.code_facts.CodeFacts, from `ast`), False only when the rule cannot report
+    # anything in this file whatever else is true of it (True when unsure). A rule screened out
+    # is not run; a file every rule is screened out of is never parsed with LibCST.
+    screen: ClassVar[Optional[Any]] = None
 
     @classmethod
     def documentation(cls) -> str:
