@@ -108,8 +108,8 @@ def _inner_reparse(new: cst.CSTNode, old: cst.CSTNode, module: cst.Module) -> Op
     if not _pair(new, old, (), module.default_indent, changed, spine) or not changed:
         return None
     swaps = {}
-    for stmt, indents, following in changed:
-        parsed = _parse_in_blocks(stmt, indents, following, module)
+    for stmt, indents, following, before in changed:
+        parsed = _parse_in_blocks(stmt, indents, following, before, module)
         if parsed is None:
             return None
         swaps[stmt] = parsed
@@ -145,7 +145,7 @@ def _pair(new, old, indents: tuple, default_indent: str, changed: list, spine: s
                 if x is y or (type(x) is not cst.SimpleStatementLine
                               and _pair(x, y, inner, default_indent, found, below)):
                     continue
-                found.append((x, inner, a.body[k + 1] if k + 1 < len(a.body) else None))
+                found.append((x, inner, a.body[k + 1] if k + 1 < len(a.body) else None, y))
         elif kind in _CLAUSES:
             if not _pair(a, b, indents, default_indent, found, below):
                 return False
@@ -156,11 +156,15 @@ def _pair(new, old, indents: tuple, default_indent: str, changed: list, spine: s
     return True
 
 
-def _parse_in_blocks(stmt, indents: tuple, following, module: cst.Module):
+def _parse_in_blocks(stmt, indents: tuple, following, before, module: cst.Module):
     """`stmt` parsed on its own, as a statement of nested blocks with `indents`; None unless it
-    prints exactly as `stmt` does there."""
-    if type(stmt) is not cst.SimpleStatementLine and (following is None or following.leading_lines):
-        # Lines after a new block could belong to it (its footer) in a full parse: not decided here.
+    prints exactly as `stmt` does there. `before`: the statement it replaced; `following`: the
+    next statement of its block, if any."""
+    if type(stmt) is not cst.SimpleStatementLine and (following is None or following.leading_lines) \
+            and _tail(stmt) != _tail(before):
+        # Comment and blank lines after a block go to the deepest block indented at least as far
+        # (its footer): the lines after a compound statement that ends in other blocks than the
+        # one it replaced could change owner in a full parse. Not decided here.
         return None
     nl = module.default_newline
     code = code_of(stmt, module, indents)
@@ -184,3 +188,35 @@ def _parse_in_blocks(stmt, indents: tuple, following, module: cst.Module):
         return None
     got = node.body.body[1]
     return got if code_of(got, module, indents) == code else None
+
+
+def _tail(stmt) -> Optional[tuple]:
+    """The blocks a statement ends in, innermost last: (indent, footer lines) of each last
+    block down the chain of last statements; None for a simple statement line."""
+    shape = []
+    while type(stmt) is not cst.SimpleStatementLine:
+        block = _last_block(stmt)
+        if type(block) is not cst.IndentedBlock:
+            shape.append(type(block).__name__)  # `if x: pass` on one line, or unknown
+            break
+        shape.append((block.indent, len(block.footer)))
+        if not block.body:
+            break
+        stmt = block.body[-1]
+    return tuple(shape) or None
+
+
+def _last_block(stmt):
+    """The block a compound statement ends with (its last clause's body)."""
+    kind = type(stmt)
+    if kind is cst.If:
+        return _last_block(stmt.orelse) if stmt.orelse is not None else stmt.body
+    if kind in (cst.For, cst.While):
+        return stmt.orelse.body if stmt.orelse is not None else stmt.body
+    if kind in (cst.Try, cst.TryStar):
+        if stmt.finalbody is not None:
+            return stmt.finalbody.body
+        if stmt.orelse is not None:
+            return stmt.orelse.body
+        return stmt.handlers[-1].body if stmt.handlers else stmt.body
+    return getattr(stmt, "body", None)  # With, FunctionDef, ClassDef, Else (Match is not parsed here)
