@@ -31,6 +31,7 @@ class CodeFacts:
     names     identifiers read (Name in a load context)
     bound     identifiers bound anywhere: assigned, deleted, imported (as), def/class/lambda
               parameter names, except/as, global/nonlocal, match captures
+    local     the identifiers of `bound` bound otherwise than by an import
     attrs     attribute names (`x.attr`)
     calls     the last word of every callee (`f(...)` -> f, `a.b.fit(...)` -> fit)
     keywords  keyword argument names of calls (`f(k=1)` -> k)
@@ -39,14 +40,15 @@ class CodeFacts:
     strings   True when the code holds a non-docstring string literal
     """
 
-    __slots__ = ("words", "imports", "star", "names", "bound", "attrs", "calls", "keywords", "functions",
+    __slots__ = ("words", "imports", "star", "names", "bound", "local", "attrs", "calls", "keywords", "functions",
                  "bases", "strings")
 
     def __init__(self, tree: ast.AST):
         words: list[str] = []
         imports: set[str] = set()
         names: set[str] = set()
-        bound: set[str] = set()
+        bound: set[str] = set()  # not by imports (`local`); imported names are added at the end
+        imported: set[str] = set()
         attrs: set[str] = set()
         calls: set[str] = set()
         keywords: set[str] = set()
@@ -90,13 +92,13 @@ class CodeFacts:
             elif kind is Import:
                 for a in node.names:
                     imports.add(a.name)
-                    bound.add(a.asname or a.name.split(".", 1)[0])
+                    imported.add(a.asname or a.name.split(".", 1)[0])
             elif kind is ImportFrom:
                 for a in node.names:
                     if a.name == "*":
                         star = True
                     else:
-                        bound.add(a.asname or a.name)
+                        imported.add(a.asname or a.name)
                         if not node.level and node.module:
                             imports.add(f"{node.module}.{a.name}")
                 if not node.level and node.module:
@@ -135,13 +137,20 @@ class CodeFacts:
                 elif value is not None and isinstance(value, A):
                     stack.append(value)
         self.words = "\n".join(words)
-        self.imports, self.star, self.names, self.bound = frozenset(imports), star, frozenset(names), frozenset(bound)
+        self.imports, self.star, self.names = frozenset(imports), star, frozenset(names)
+        self.local, self.bound = frozenset(bound), frozenset(bound | imported)
         self.attrs, self.calls, self.keywords = frozenset(attrs), frozenset(calls), frozenset(keywords)
         self.functions, self.bases, self.strings = frozenset(functions), frozenset(bases), strings
 
     def imports_from(self, *roots: str) -> bool:
         """Some import of a module under one of `roots` (`keras` covers keras.layers, not keras_hub)."""
         return any(m == r or m.startswith(r + ".") for m in self.imports for r in roots)
+
+    def reaches(self, *roots: str) -> bool:
+        """The code can name something under one of the module `roots` (as kmigrate.names resolves
+        names): it imports one, or binds a root's own name otherwise (`keras = importorskip("keras")`,
+        a parameter `tf`: names resolves any such binding by its spelling)."""
+        return self.imports_from(*roots) or any(r.split(".", 1)[0] in self.local for r in roots)
 
     def mentions(self, *identifiers: str) -> bool:
         """One of `identifiers` is a name, attribute, import part, keyword or def name of the code."""

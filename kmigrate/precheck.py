@@ -164,7 +164,7 @@ def active_rules(text: str, options: Any, context: Any, tree: Union[ast.AST, Cod
         needs, screen = getattr(r, "needs_import", ()), getattr(r, "screen", None)
         if needs or screen is not None:
             facts = facts or CodeFacts(tree)
-            if (needs and not facts.imports_from(*needs)) or (screen is not None and not screen(facts, context)):
+            if (needs and not facts.reaches(*needs)) or (screen is not None and not screen(facts, context)):
                 continue
         out.append(r)
     return out

@@ -112,8 +112,9 @@ class Rule(cst.BatchableCSTVisitor):
     requires: ClassVar[tuple[str, ...]] = ()
     # Module roots of which the file must import one for the rule to report anything (e.g.
     # ("keras", "tensorflow", "tf_keras") for a rule that only reports on names resolved to Keras,
-    # which kmigrate.names resolves from imports only). A file that imports none of them, read
-    # with `ast` (kmigrate/code_facts.py), is not parsed for the rule.
+    # which kmigrate.names resolves from imports, and from other bindings of a root's own name).
+    # A file whose code reaches none of them (CodeFacts.reaches, from `ast`) is not parsed for
+    # the rule.
     needs_import: ClassVar[tuple[str, ...]] = ()
     # Opt-in rules (model-style conversion) run only when `wants(context)` says so.
     opt_in: ClassVar[bool] = False

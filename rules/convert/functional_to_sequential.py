@@ -5,7 +5,7 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from kmigrate.rule import Example, FileContext, Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, FileContext, Rule, Safety, Severity
 
 from kmigrate.rules.convert.common import (
     Code,
@@ -72,6 +72,7 @@ class FunctionalToSequential(Rule):
     fix_safety = Safety.SAFE
     opt_in = True
     triggers = ("Model",)
+    needs_import = KERAS_OR_TF
 
     VALID = [
         Example("from tensorflow import keras\ni = keras.Input((3,))\nmodel = keras.Model(i, keras.layers.Dense(1)(i))\n"),

@@ -6,7 +6,7 @@ from typing import Optional
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from kmigrate.rule import Example, FileContext, Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, FileContext, Rule, Safety, Severity
 
 from kmigrate.rules.convert.common import (
     Code,
@@ -82,6 +82,7 @@ class SequentialToFunctional(Rule):
     fix_safety = Safety.SAFE
     opt_in = True
     triggers = ("Sequential",)
+    needs_import = KERAS_OR_TF
 
     VALID = [
         Example("from tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(1, input_shape=(3,))])\n"),

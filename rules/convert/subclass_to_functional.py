@@ -5,7 +5,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.rule import Example, FileContext, Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, FileContext, Rule, Safety, Severity
 
 from kmigrate.rules.convert.common import (
     STATELESS_LAYERS,
@@ -89,6 +89,7 @@ class SubclassToFunctional(Rule):
     fix_safety = Safety.SAFE
     opt_in = True
     triggers = ("Model",)
+    needs_import = KERAS_OR_TF
 
     VALID = [
         Example("from tensorflow import keras\nclass M(keras.Model):\n    def __init__(self):\n"

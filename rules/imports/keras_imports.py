@@ -111,6 +111,8 @@ def _wrong_keras(node: cst.CSTNode, target: str) -> bool:
 
 class _ImportRule(Rule):
     triggers = ("keras",)
+    # keras imports (--target tensorflow.keras) or tensorflow ones and `tf.keras` uses (--target keras)
+    needs_import = ("keras", "tensorflow")
 
     def __init__(self, context: FileContext):
         super().__init__(context)
@@ -237,6 +239,7 @@ class MixedKerasImports(_ImportRule):
     summary = "File imports both standalone `keras` and `tensorflow.keras`"
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
+    needs_import = ("keras",)  # reports only standalone `keras` imports
 
     VALID = ["from tensorflow import keras\nfrom tensorflow.keras import layers\n", "import keras\nfrom keras import layers\n"]
     INVALID = [

@@ -37,6 +37,7 @@ class MissingKerasName(Rule):
     summary = "Import of a Keras module or name that no longer exists"
     severity = Severity.ERROR
     fix_safety = Safety.NONE
+    needs_import = ("keras", "tensorflow")  # import statements under split_root's roots only
 
     VALID = [
         "from tensorflow.keras.layers import Dense, LSTM\nimport tensorflow.keras.backend as K\n",

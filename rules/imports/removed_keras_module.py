@@ -84,6 +84,7 @@ class RemovedKerasModule(Rule):
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
     triggers = ("keras",)
+    needs_import = ("keras", "tensorflow")  # split_root: keras.*, tensorflow.*
 
     VALID = [
         "from tensorflow.keras.layers import Dense\n",

@@ -6,7 +6,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import (KerasRule, code_of, name_bindings, positional, pure_expression,
                                                  removal_edits, walk)
 from kmigrate.rules.tables.keras2_api import ENGINE_HELPERS
@@ -52,6 +52,7 @@ class KerasEngineHelpers(KerasRule):
     """
 
     code = "KM350"
+    needs_import = KERAS_OR_TF
     name = "keras-engine-helpers"
     summary = "Private `keras.engine` helpers (`slice_X`, `make_batches`) are gone; inline them"
     severity = Severity.ERROR

@@ -103,6 +103,11 @@ class GanTrainableAfterCompile(KerasRule):
     triggers = ("train_on_batch",)
     trigger_pattern = r"\.trainable\s*=\s*False"
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # by method and attribute names (no import needed)
+        return "trainable" in facts.attrs and "compile" in facts.calls and "train_on_batch" in facts.calls
+
     VALID = [
         "from keras.models import Model\nd.trainable = False\nd.compile(loss='mse', optimizer='sgd')\n"
         "for i in range(3):\n    d.train_on_batch(x, y)\n",

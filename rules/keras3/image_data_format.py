@@ -6,7 +6,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.rule import Example, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import (
     KerasRule, name_bindings, name_loads, positional, string_literal, walk,
 )
@@ -83,6 +83,7 @@ class ImageDimOrdering(KerasRule):
     """
 
     code = "KM347"
+    needs_import = KERAS_OR_TF
     name = "image-dim-ordering"
     summary = "`K.image_dim_ordering()`/`set_image_dim_ordering()` ('th'/'tf') are gone; use `image_data_format()`"
     severity = Severity.ERROR

@@ -7,7 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from kmigrate.names import keras_module
-from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras1_common import Keras1Rule, code_of, positional, walk
 from kmigrate.rules.tables.keras1_layers import KERAS1_INITIALIZERS
 
@@ -47,6 +47,7 @@ class Keras1InitializerCallable(Keras1Rule):
     """
 
     code = "KM311"
+    needs_import = KERAS_OR_TF
     name = "keras1-initializer-callable"
     summary = "Keras 1 initializer lambda (`lambda shape, name: normal(shape, scale=...)`); use an initializer object"
     severity = Severity.ERROR

@@ -13,7 +13,7 @@ from typing import Optional
 import libcst as cst
 
 from kmigrate.names import canonical_keras, keras_module
-from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import removal_edits
 from kmigrate.rules.keras3.keras1_common import (
     Keras1Rule,
@@ -109,6 +109,7 @@ class Keras1LayerName(Keras1Rule):
     """
 
     code = "KM301"
+    needs_import = KERAS_OR_TF
     name = "keras1-layer-name"
     summary = "Keras 1 layer name (`Convolution2D`, `Deconvolution2D`, `AtrousConvolution2D`, ...)"
     severity = Severity.WARNING
@@ -357,6 +358,7 @@ class RemovedKeras1Layer(Keras1Rule):
     """
 
     code = "KM302"
+    needs_import = KERAS_OR_TF
     name = "removed-keras1-layer"
     summary = "Keras 1 layer with no Keras 2/3 class (`MaxoutDense`, `Highway`, `TimeDistributedDense`)"
     severity = Severity.ERROR
@@ -577,6 +579,7 @@ class Keras1LayerKeyword(Keras1Rule):
     """
 
     code = "KM304"
+    needs_import = KERAS_OR_TF
     name = "keras1-layer-keyword"
     summary = "Keras 1 layer keyword (`output_dim`, `init`, `W_regularizer`, `border_mode`, `p`, ...)"
     severity = Severity.ERROR
@@ -686,6 +689,7 @@ class ConvKernelPositional(Keras1Rule):
     """
 
     code = "KM305"
+    needs_import = KERAS_OR_TF
     name = "conv-kernel-positional"
     summary = "Keras 1 kernel arguments `Conv2D(32, 3, 3)` (Keras 3 reads the 3rd as strides)"
     severity = Severity.ERROR
@@ -832,6 +836,7 @@ class DimOrdering(Keras1Rule):
     """
 
     code = "KM306"
+    needs_import = KERAS_OR_TF
     name = "keras1-dim-ordering"
     summary = "Keras 1 `dim_ordering='tf'/'th'`; use `data_format='channels_last'/'channels_first'`"
     severity = Severity.ERROR
@@ -937,6 +942,7 @@ class ConsumeLess(Keras1Rule):
     """
 
     code = "KM307"
+    needs_import = KERAS_OR_TF
     name = "keras1-consume-less"
     summary = "Keras 1 RNN `consume_less=`; use `implementation=` (or nothing)"
     severity = Severity.ERROR
@@ -1005,6 +1011,7 @@ class ForgetBiasInit(Keras1Rule):
     """
 
     code = "KM308"
+    needs_import = KERAS_OR_TF
     name = "keras1-forget-bias-init"
     summary = "Keras 1 LSTM `forget_bias_init=`; use `unit_forget_bias=`"
     severity = Severity.ERROR
@@ -1066,6 +1073,7 @@ class ModelInputOutput(Keras1Rule):
     """
 
     code = "KM309"
+    needs_import = KERAS_OR_TF
     name = "keras1-model-input-output"
     summary = "`Model(input=, output=)` (Keras 1); use `inputs=`/`outputs=`"
     severity = Severity.ERROR
@@ -1188,6 +1196,7 @@ class DeconvOutputShape(Keras1Rule):
     """
 
     code = "KM310"
+    needs_import = KERAS_OR_TF
     name = "keras1-deconv-output-shape"
     summary = "`Deconvolution2D(output_shape=)` (Keras 1) is gone"
     severity = Severity.ERROR

@@ -9,7 +9,7 @@ from typing import Optional
 import libcst as cst
 
 from kmigrate.names import canonical_keras
-from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras1_common import (
     Keras1Rule,
     class_key,
@@ -80,6 +80,7 @@ class Keras1Merge(Keras1Rule):
     """
 
     code = "KM303"
+    needs_import = KERAS_OR_TF
     name = "keras1-merge"
     summary = "Keras 1 `merge(mode=...)`/`Merge` is gone; use `add`/`concatenate`/`dot`/..."
     severity = Severity.ERROR

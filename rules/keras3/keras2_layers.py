@@ -9,7 +9,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from kmigrate.names import canonical_keras, keras_module
-from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import (
     KerasRule, LayerKeywordRule, code_of, is_layer, kwarg, make_kw, positional, with_args,
 )
@@ -58,6 +58,7 @@ class InputShapeOnLayer(KerasRule):
     requires = ("keras",)
 
     code = "KM330"
+    needs_import = KERAS_OR_TF
     name = "input-shape-on-layer"
     summary = "`input_shape=`/`batch_input_shape=`/`input_dim=` on a layer; start the model with `Input`"
     severity = Severity.WARNING
@@ -270,6 +271,7 @@ class EmbeddingDropout(LayerKeywordRule):
     """
 
     code = "KM331"
+    needs_import = KERAS_OR_TF
     name = "embedding-dropout"
     summary = "`Embedding(dropout=)` is gone"
     severity = Severity.ERROR
@@ -317,6 +319,7 @@ class EmbeddingInputLength(LayerKeywordRule):
     """
 
     code = "KM332"
+    needs_import = KERAS_OR_TF
     name = "embedding-input-length"
     summary = "`Embedding(input_length=)` is deprecated and ignored"
     severity = Severity.WARNING
@@ -362,6 +365,7 @@ class PoolingWithoutSize(LayerKeywordRule):
     """
 
     code = "KM333"
+    needs_import = KERAS_OR_TF
     name = "pooling-without-size"
     summary = "`AveragePooling*D()` has no default `pool_size` any more"
     severity = Severity.ERROR
@@ -414,6 +418,7 @@ class BatchNormalizationMode(LayerKeywordRule):
     """
 
     code = "KM334"
+    needs_import = KERAS_OR_TF
     name = "batchnorm-mode"
     summary = "`BatchNormalization(mode=)` is gone"
     severity = Severity.ERROR

@@ -7,7 +7,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from kmigrate.names import keras_module
-from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, kwarg, positional, rename_kw, with_args
 from kmigrate.rules.tables.keras2_api import (
     LEGACY_OPTIMIZER_NAMES, OPTIMIZER_ALIASES, OPTIMIZER_SUBMODULES_GONE, OPTIMIZERS,
@@ -54,6 +54,7 @@ class OptimizerLr(_OptimizerRule):
     requires = ("keras",)
 
     code = "KM325"
+    needs_import = KERAS_OR_TF
     name = "optimizer-lr"
     summary = "Optimizer `lr=` is gone; use `learning_rate=`"
     severity = Severity.ERROR
@@ -111,6 +112,11 @@ class OptimizerLrAttribute(_OptimizerRule):
     fix_safety = Safety.SAFE
     triggers = (".lr",)
     trigger_pattern = r"\.[\s\\]*lr\b"  # not `.lru_cache`, `.lr_schedule`
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `<x>.optimizer.lr` is reported without any import; the rest needs a Keras name
+        return ("lr" in facts.attrs and "optimizer" in facts.attrs) or facts.reaches(*KERAS_OR_TF)
 
     VALID = ["x = self.lr\n", "opt = make()\nprint(opt.lr)\n", "print(model.optimizer.learning_rate)\n"]
     INVALID = [
@@ -178,6 +184,7 @@ class OptimizerDecay(_OptimizerRule):
     requires = ("keras",)
 
     code = "KM327"
+    needs_import = KERAS_OR_TF
     name = "optimizer-decay"
     summary = "Optimizer `decay=` is ignored by Keras 3; use a learning-rate schedule"
     severity = Severity.WARNING
@@ -251,6 +258,7 @@ class LegacyOptimizers(KerasRule):
     requires = ("keras",)
 
     code = "KM328"
+    needs_import = KERAS_OR_TF
     name = "legacy-optimizers"
     summary = "`optimizers.legacy`/`optimizers.experimental` and lower-case optimizer aliases are gone"
     severity = Severity.ERROR

@@ -8,7 +8,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.rule import Example, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, Safety, Severity
 from kmigrate.rules.analysis.keras_facts import ModuleIndex
 from kmigrate.rules.keras3.keras2_common import (
     KerasRule, code_of, kwarg, make_kw, name_bindings, positional, string_literal, walk, with_args,
@@ -58,6 +58,11 @@ class ModelResetStates(KerasRule):
     fix_safety = Safety.SAFE
     triggers = ("reset_states",)
     requires = ("keras",)
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `self.model.reset_states()` (a callback) is reported without any import
+        return "reset_states" in facts.calls and ("model" in facts.attrs or facts.reaches(*KERAS_OR_TF))
 
     VALID = [
         "from keras.layers import LSTM\nlstm = LSTM(4, stateful=True)\nlstm.reset_states()\n",
@@ -151,6 +156,7 @@ class NumpyLayerSize(KerasRule):
     """
 
     code = "KM349"
+    needs_import = KERAS_OR_TF
     name = "numpy-layer-size"
     summary = "Layer size computed with NumPy (`np.max(y) + 1`); Keras 3 wants a Python `int`"
     severity = Severity.ERROR
@@ -299,6 +305,12 @@ class AccuracyMetricNames(KerasRule):
     triggers = ("acc",)
     requires = ("keras",)
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `h.history['acc']` beside `.compile(metrics=['accuracy'])` is reported without any import
+        return facts.reaches(*KERAS_OR_TF) or (
+            "history" in facts.attrs and "compile" in facts.calls and "metrics" in facts.keywords)
+
     VALID = [
         "from keras.callbacks import EarlyStopping\nm.compile(loss='mse', metrics=['accuracy'])\n"
         "s = EarlyStopping(monitor='val_accuracy')\n",
@@ -412,6 +424,7 @@ class CheckpointFileSuffix(KerasRule):
     """
 
     code = "KM353"
+    needs_import = KERAS_OR_TF
     name = "checkpoint-file-suffix"
     summary = "`ModelCheckpoint` file name without the `.keras`/`.h5`/`.weights.h5` suffix Keras 3 requires"
     severity = Severity.ERROR
@@ -508,6 +521,7 @@ class SequentialInputOutput(KerasRule):
     """
 
     code = "KM354"
+    needs_import = KERAS_OR_TF
     name = "sequential-input-output"
     summary = "A Sequential model's `.output`/`.input` raise in Keras 3; use `.outputs[0]`/`.inputs[0]`"
     severity = Severity.ERROR

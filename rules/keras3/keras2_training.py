@@ -6,7 +6,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import (
     KerasRule, code_of, has_star, kwarg, make_kw, method, positional, rename_kw, walk, with_args,
 )
@@ -53,6 +53,11 @@ class FitNbEpoch(KerasRule):
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
     triggers = ("nb_epoch",)
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # by method name (no import needed): only `.fit(..., nb_epoch=)` / `.fit_generator(..., nb_epoch=)`
+        return "nb_epoch" in facts.keywords and not facts.calls.isdisjoint(("fit", "fit_generator"))
 
     VALID = ["model.fit(x, y, epochs=3)\n", "model.train(x, nb_epoch=3)\n"]
     INVALID = [
@@ -109,6 +114,11 @@ class GeneratorMethods(KerasRule):
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
     triggers = tuple(GENERATOR_METHODS)
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # by method name (no import needed): only `.fit_generator(...)` and its kin
+        return not facts.calls.isdisjoint(GENERATOR_METHODS)
 
     VALID = ["model.fit(gen, steps_per_epoch=10)\n", "def fit_generator(x):\n    return x\nfit_generator(3)\n"]
     INVALID = [
@@ -248,6 +258,11 @@ class PredictClasses(KerasRule):
     fix_safety = Safety.SAFE
     triggers = ("predict_classes",)
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # by method name (no import needed): only `.predict_classes(...)`
+        return PREDICT_CLASSES in facts.calls
+
     VALID = ["model.predict(x).argmax(axis=-1)\n", "predict_classes(x)\n"]
     INVALID = [
         Example("from keras.models import Sequential\nfrom keras.layers import Dense, Activation\n"
@@ -313,6 +328,7 @@ class PredictProba(KerasRule):
     """
 
     code = "KM323"
+    needs_import = KERAS_OR_TF
     name = "predict-proba"
     summary = "`predict_proba` is gone; use `predict`"
     severity = Severity.ERROR
@@ -367,6 +383,11 @@ class WorkerKeywords(KerasRule):
 
     _DEFAULTS = {"workers": "1", "nb_worker": "1", "use_multiprocessing": "False", "pickle_safe": "False",
                  "max_queue_size": "10", "max_q_size": "10"}
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `.fit_generator(..., workers=)` is reported by method name (no import needed)
+        return not facts.keywords.isdisjoint(WORKER_KEYWORDS) and not facts.calls.isdisjoint(TRAINING_METHODS)
 
     VALID = ["model.fit(x, y, epochs=2)\n", "pool.map(f, xs, workers=4)\n", "est.fit(x, workers=4)\n"]
     INVALID = [

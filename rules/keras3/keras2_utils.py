@@ -7,7 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import KerasRule, import_from_names, kwarg, rename_kw, walk
 from kmigrate.rules.tables.keras2_api import (
     BACKEND_DROPPABLE, BACKEND_GONE, BACKEND_TF_ONLY_HINTS, BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL, DEPRECATED_PREPROCESSING,
@@ -53,6 +53,7 @@ class Keras1FunctionKeyword(KerasRule):
     requires = ("keras",)
 
     code = "KM340"
+    needs_import = KERAS_OR_TF
     name = "keras1-function-keyword"
     summary = "Keras 1 function keyword (`to_categorical(nb_classes=)`, `load_data(nb_words=)`)"
     severity = Severity.ERROR
@@ -119,6 +120,7 @@ class BackendOnlyInTfKeras(KerasRule):
     requires = ("keras",)
 
     code = "KM341"
+    needs_import = KERAS_OR_TF
     name = "backend-only-in-tf-keras"
     summary = "`keras.backend` function gone from standalone Keras 3 (use `keras.ops`)"
     severity = Severity.ERROR
@@ -206,6 +208,7 @@ class BackendGone(KerasRule):
     requires = ("keras",)
 
     code = "KM342"
+    needs_import = KERAS_OR_TF
     name = "backend-session-api"
     summary = "`K.get_session`/`set_session`/`placeholder`/`function`/`learning_phase` are gone"
     severity = Severity.ERROR
@@ -278,6 +281,7 @@ class DeprecatedPreprocessing(KerasRule):
     requires = ("keras",)
 
     code = "KM344"
+    needs_import = KERAS_OR_TF
     name = "deprecated-preprocessing"
     summary = "`preprocessing.text.Tokenizer`/`ImageDataGenerator`: deprecated in tf.keras, gone in Keras 3"
     severity = Severity.INFO
@@ -351,6 +355,7 @@ class OldKerasNames(KerasRule):
     requires = ("keras",)
 
     code = "KM345"
+    needs_import = KERAS_OR_TF
     name = "old-keras-names"
     summary = "Loss/metric/constraint/initializer/regularizer imported by a name Keras 3 dropped"
     severity = Severity.ERROR
@@ -470,6 +475,7 @@ class MissingKerasAttribute(KerasRule):
     """
 
     code = "KM346"
+    needs_import = KERAS_OR_TF
     name = "missing-keras-attribute"
     summary = "Use of a Keras name (through an attribute) that no longer exists"
     severity = Severity.ERROR

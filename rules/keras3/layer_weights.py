@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 import libcst as cst
 
 from kmigrate.names import canonical_keras, keras_module
-from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import (
     LayerKeywordRule, code_of, enclosing_line, has_star, is_layer, kwarg, make_kw, positional, walk, with_args,
 )
@@ -98,6 +98,7 @@ class LayerWeightsArgument(LayerKeywordRule):
     """
 
     code = "KM335"
+    needs_import = KERAS_OR_TF
     name = "layer-weights-argument"
     summary = "`weights=` in a layer constructor is gone; use `Constant` initializers"
     severity = Severity.ERROR

@@ -46,6 +46,11 @@ class NumpyRemovedAlias(KerasRule):
     triggers = ("keras", "tensorflow")
     requires = ("numpy",)
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # NumPy names (a local `numpy` binding resolves too), not Keras ones: no needs_import
+        return not facts.attrs.isdisjoint(REMOVED) and (facts.imports_from("numpy") or "numpy" in facts.bound)
+
     VALID = ["import numpy as np\nx = np.zeros(3, dtype=np.float32) + np.nan\n",
              "import numpy as np\nclass A:\n    float = 1\nA.float\n"]
     INVALID = [

@@ -10,7 +10,7 @@ from typing import Optional
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.imports.removed_keras_module import split_root
 from kmigrate.rules.keras3.keras2_common import (
     KerasRule, code_of, import_from_names, kwarg, name_bindings, removal_edits, string_literal, walk,
@@ -201,6 +201,7 @@ class SklearnWrappers(KerasRule):
     requires = ("keras",)
 
     code = "KM343"
+    needs_import = KERAS_OR_TF
     name = "sklearn-wrappers"
     summary = "`keras.wrappers.scikit_learn` is gone; use `keras.wrappers.SKLearnClassifier`/`SKLearnRegressor`"
     severity = Severity.ERROR

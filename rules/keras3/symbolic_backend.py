@@ -7,7 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from kmigrate.names import keras_module
-from kmigrate.rule import Example, ImportEdit, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, name_bindings, walk
 from kmigrate.rules.tables.keras2_api import BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL, KERAS_TENSOR_OK
 from kmigrate.walk import code_children
@@ -139,6 +139,7 @@ class SymbolicBackend(KerasRule):
     """
 
     code = "KM352"
+    needs_import = KERAS_OR_TF
     name = "backend-on-symbolic-tensor"
     summary = "`K.*` on a functional model's symbolic tensors / symbolic `add_loss`: use `keras.ops` / a loss layer"
     severity = Severity.ERROR

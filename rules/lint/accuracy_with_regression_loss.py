@@ -61,6 +61,12 @@ class AccuracyWithRegressionLoss(Rule):
     def wants(cls, context) -> bool:
         return super().wants(context) and "keras" in context.text
 
+    # Not needs_import: `<any>.compile(loss="mse", metrics=["accuracy"])` is matched by the method
+    # name and string literals alone. It always takes a `.compile(..., metrics=...)` call.
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        return "compile" in facts.calls and "metrics" in facts.keywords
+
     VALID = [
         "import keras\nmodel.compile(optimizer='adam', loss='mse', metrics=['mae'])\n",
         "import keras\nmodel.compile(optimizer='adam', loss='binary_crossentropy', metrics=['accuracy'])\n",

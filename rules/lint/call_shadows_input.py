@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from kmigrate.rule import Example, Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.model_facts import SCOPE_NODES, ModuleFacts, walk
 
@@ -45,6 +45,7 @@ class CallShadowsInput(Rule):
     severity = Severity.INFO
     fix_safety = Safety.UNSAFE
     triggers = ("def call",)  # and `keras` (wants)
+    needs_import = KERAS_OR_TF
 
     @classmethod
     def wants(cls, context) -> bool:

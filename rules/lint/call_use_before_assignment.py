@@ -6,7 +6,7 @@ from typing import Optional
 import libcst as cst
 from libcst.metadata import Assignment
 
-from kmigrate.rule import Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Rule, Safety, Severity
 from kmigrate.walk import code_children, walk
 
 from kmigrate.rules.analysis.keras_facts import Facts, FactsRule, call_reads, positional_params
@@ -50,6 +50,7 @@ class CallUseBeforeAssignment(FactsRule, Rule):
     severity = Severity.ERROR
     fix_safety = Safety.NONE
     triggers = ("def call",)
+    needs_import = KERAS_OR_TF
 
     VALID = [
         "from tensorflow import keras\n"

@@ -5,7 +5,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.rule import Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.keras_facts import _iter as _walk
 from kmigrate.rules.analysis.keras_facts import (
@@ -73,6 +73,7 @@ class DenseOnUnflattened(FactsRule, Rule):
     severity = Severity.WARNING
     fix_safety = Safety.NONE
     triggers = ("Dense",)
+    needs_import = KERAS_OR_TF
 
     VALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"

@@ -5,7 +5,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.rule import Example, Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety, Severity
 from kmigrate.rules.analysis.keras_facts import ModuleIndex
 from kmigrate.rules.analysis.model_facts import (
     FIT_METHODS,
@@ -49,6 +49,7 @@ class FitWithoutCompile(Rule):
     severity = Severity.ERROR
     fix_safety = Safety.NONE
     triggers = (".fit", ".evaluate", "_on_batch")  # and `keras` (wants)
+    needs_import = KERAS_OR_TF
 
     @classmethod
     def wants(cls, context) -> bool:

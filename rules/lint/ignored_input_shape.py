@@ -5,7 +5,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.rule import Example, Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.keras_facts import SEQUENTIAL, Facts, FactsRule, _attr_targets, _params, kwarg, small_statements, without_arg
 
@@ -53,6 +53,7 @@ class IgnoredInputShape(FactsRule, Rule):
     severity = Severity.WARNING
     fix_safety = Safety.SAFE
     triggers = ("input_shape", "input_dim")
+    needs_import = KERAS_OR_TF
 
     VALID = [
         "from tensorflow import keras\n"

@@ -1,7 +1,7 @@
 """KM522: the model's input shape contradicts the data given to it, or its first layer."""
 from __future__ import annotations
 
-from kmigrate.rule import Example, Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.shape_program import ShapeRule
 
@@ -55,6 +55,7 @@ class InputShapeVsData(ShapeRule, Rule):
     severity = Severity.ERROR
     fix_safety = Safety.UNSAFE
     triggers = ("Sequential", "Model", "Input")
+    needs_import = KERAS_OR_TF
 
     VALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"

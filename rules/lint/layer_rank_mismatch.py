@@ -2,7 +2,7 @@
 is called on a tensor whose shape contradicts its input."""
 from __future__ import annotations
 
-from kmigrate.rule import Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.shape_program import ShapeRule
 
@@ -68,6 +68,7 @@ class LayerRankMismatch(ShapeRule, Rule):
     severity = Severity.ERROR
     fix_safety = Safety.UNSAFE
     triggers = ("Sequential", "Model", "Input")
+    needs_import = KERAS_OR_TF
 
     VALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"

@@ -1,7 +1,7 @@
 """KM521: a cross-entropy loss that does not match how the labels are encoded."""
 from __future__ import annotations
 
-from kmigrate.rule import Example, Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.shape_program import ShapeRule
 
@@ -42,6 +42,7 @@ class LossVsLabelEncoding(ShapeRule, Rule):
     severity = Severity.ERROR
     fix_safety = Safety.UNSAFE
     triggers = ("crossentropy", "Crossentropy")
+    needs_import = KERAS_OR_TF
 
     VALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"

@@ -5,7 +5,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.rule import Example, Rule, Safety
+from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety
 
 from kmigrate.rules.analysis.model_facts import ModuleFacts, ScopeFacts, is_clear_call, line_of, walk, walk_with_self
 
@@ -50,6 +50,7 @@ class ModelsInLoopWithoutClearSession(Rule):
     summary = "A loop builds a new model on every pass without `keras.backend.clear_session()`"
     fix_safety = Safety.NONE
     triggers = ("Sequential", "Model")  # and `keras` (wants)
+    needs_import = KERAS_OR_TF
 
     @classmethod
     def wants(cls, context) -> bool:

@@ -10,7 +10,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.rule import Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.keras_facts import DENSE, Facts, FactsRule, Loss, Output
 
@@ -77,6 +77,7 @@ class ProbabilitiesFromLogits(FactsRule, Rule):
     severity = Severity.WARNING
     fix_safety = Safety.NONE
     triggers = ("from_logits",)
+    needs_import = KERAS_OR_TF
 
     VALID = [
         "from tensorflow import keras\n"
@@ -143,6 +144,7 @@ class OutputLossMismatch(FactsRule, Rule):
     severity = Severity.ERROR
     fix_safety = Safety.NONE
     triggers = ("softmax", "crossentropy")
+    needs_import = KERAS_OR_TF
 
     VALID = [
         "from tensorflow import keras\n"

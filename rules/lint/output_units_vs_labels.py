@@ -1,7 +1,7 @@
 """KM520: the model's output units differ from the number of classes the labels carry."""
 from __future__ import annotations
 
-from kmigrate.rule import Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.shape_program import ShapeRule
 
@@ -49,6 +49,7 @@ class OutputUnitsVsLabels(ShapeRule, Rule):
     severity = Severity.ERROR
     fix_safety = Safety.NONE
     triggers = ("fit", "evaluate", "train_on_batch")
+    needs_import = KERAS_OR_TF
 
     VALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"

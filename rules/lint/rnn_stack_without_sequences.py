@@ -5,7 +5,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.rule import Example, Rule, Safety
+from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety
 
 from kmigrate.rules.analysis.model_facts import (
     RANK_PRESERVING,
@@ -65,6 +65,7 @@ class StackedRecurrentWithoutSequences(Rule):
     summary = "An inner recurrent layer feeds another one without `return_sequences=True`"
     fix_safety = Safety.UNSAFE
     triggers = ("LSTM", "GRU", "RNN")  # and `keras` (wants)
+    needs_import = KERAS_OR_TF
 
     @classmethod
     def wants(cls, context) -> bool:

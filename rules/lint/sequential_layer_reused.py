@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from kmigrate.rule import Example, Rule, Safety
+from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety
 
 from kmigrate.rules.analysis.model_facts import (
     WEIGHTED,
@@ -52,6 +52,7 @@ class SequentialLayerReuse(Rule):
     summary = "One weighted layer instance is added twice to a Sequential model (shared weights)"
     fix_safety = Safety.UNSAFE
     triggers = ("Sequential",)  # and `keras` (wants)
+    needs_import = KERAS_OR_TF
 
     @classmethod
     def wants(cls, context) -> bool:

@@ -5,7 +5,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmigrate.rule import Example, Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety, Severity
 from kmigrate.walk import code_children
 
 from kmigrate.rules.analysis.keras_facts import MODEL_BASES, Facts, FactsRule, KerasClass, _attr_targets, _params, nodes_of
@@ -57,6 +57,7 @@ class SuperInit(FactsRule, Rule):
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
     triggers = ("__init__", "super")
+    needs_import = KERAS_OR_TF
 
     VALID = [
         "from tensorflow import keras\n"

@@ -6,7 +6,7 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from kmigrate.rule import Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Rule, Safety, Severity
 from kmigrate.walk import code_children
 
 from kmigrate.rules.analysis.keras_facts import ModuleIndex
@@ -75,6 +75,7 @@ class UndefinedNameInModel(Rule):
     fix_safety = Safety.NONE
     triggers = ("def ",)
     requires = ("keras",)
+    needs_import = KERAS_OR_TF
 
     VALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\nUNITS = 8\n"

@@ -1,7 +1,7 @@
 """KM525 (info): raw 0-255 images from `load_data()` given to `fit` without scaling."""
 from __future__ import annotations
 
-from kmigrate.rule import Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.shape_program import ShapeRule
 
@@ -36,6 +36,7 @@ class UnscaledImageData(ShapeRule, Rule):
     severity = Severity.INFO
     fix_safety = Safety.NONE
     triggers = ("load_data",)
+    needs_import = KERAS_OR_TF
 
     VALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"

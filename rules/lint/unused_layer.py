@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from kmigrate.rule import Rule, Safety, Severity
+from kmigrate.rule import KERAS_OR_TF, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.keras_facts import MODEL_BASES, Facts, FactsRule, _attr_targets, _params, nodes_of, small_statements
 
@@ -50,6 +50,7 @@ class UnusedLayer(FactsRule, Rule):
     severity = Severity.WARNING
     fix_safety = Safety.NONE
     triggers = ("def call",)
+    needs_import = KERAS_OR_TF
 
     VALID = [
         "from tensorflow import keras\n"

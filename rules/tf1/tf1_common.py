@@ -38,6 +38,7 @@ class TF1Rule(Rule):
     requires = ("tensorflow",)
     # names resolve to tensorflow only through an import of it (a comment saying so is not enough)
     trigger_pattern = r"^[ \t]*(?:import|from)[ \t][^\n]*\btensorflow\b"
+    needs_import = ("tensorflow",)
 
     def __init__(self, context: FileContext):
         super().__init__(context)

@@ -149,6 +149,7 @@ class TFLayersRule(Rule):
     """Base of the KM2xx rules: context stacks, spelling of the Keras target, import clean-up."""
 
     triggers = ("layers",)
+    needs_import = ("tensorflow",)  # names under tensorflow.layers / tensorflow.contrib.{layers,slim}
 
     @classmethod
     def wants(cls, context: FileContext) -> bool:

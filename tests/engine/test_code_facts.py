@@ -48,12 +48,22 @@ def test_imports_are_absolute_module_paths():
     assert not facts("import keras_cv\nfrom keras_hub.src import keras\n").imports_from(*KERAS_OR_TF)
 
 
+def test_a_root_is_reached_by_an_import_or_by_a_binding_of_its_own_name():
+    # kmigrate.names resolves `keras = importorskip("keras")` or a parameter `tf` by spelling.
+    assert not facts("from keras_cv.backend import keras\nkeras.layers.Dense(3)\n").reaches(*KERAS_OR_TF)
+    assert facts("import pytest\nkeras = pytest.importorskip('keras')\n").reaches(*KERAS_OR_TF)
+    assert facts("def f(tf):\n    return tf.layers.dense(x, 3)\n").reaches("tensorflow", "tf")
+    assert not facts("def f(tf):\n    pass\n").reaches("tensorflow")
+    assert facts("import tensorflow.compat.v1 as tf\n").reaches("tensorflow")
+
+
 def test_names_bound_and_read():
     f = facts()
     assert {"x", "os", "D", "keras", "thing", "Net", "call", "self", "inputs", "rest", "flag", "kw", "y",
             "err", "counter", "z", "w", "lam", "q"} <= f.bound
     assert {"D", "inputs", "keras", "base", "rest", "z", "undefined_name", "q", "self"} <= f.names
     assert "undefined_name" not in f.bound and "a" not in f.bound
+    assert "D" not in f.local and "thing" not in f.local and {"y", "err", "lam", "q"} <= f.local
 
 
 def test_calls_attributes_keywords_definitions():
@@ -103,6 +113,7 @@ def _run(rule, text, monkeypatch):
 
 def test_a_file_without_the_needed_import_is_not_parsed(monkeypatch):
     assert _run(_AnyCall, "from keras_cv.backend import keras\nkeras.layers.Dense(3)\n", monkeypatch) == ([], False)
+    assert _run(_AnyCall, "keras = load('keras')\nkeras.layers.Dense(3)\n", monkeypatch) == ([1, 2], True)
     assert _run(_AnyCall, "import keras\nkeras.layers.Dense(3)\n", monkeypatch) == ([2], True)
     assert _run(_AnyCall, "import tensorflow as tf\ntf.keras.layers.Dense(3)\n", monkeypatch) == ([2], True)
 
