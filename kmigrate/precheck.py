@@ -161,13 +161,19 @@ def active_rules(text: str, options: Any, context: Any, tree: Union[ast.AST, Cod
                 words = facts.words
                 if not ((not any_of or any(t in words for t in any_of)) and all(w in words for w in all_of)):
                     continue
-        needs, screen = getattr(r, "needs_import", ()), getattr(r, "screen", None)
-        if needs or screen is not None:
+        if getattr(r, "needs_import", ()) or getattr(r, "screen", None) is not None:
             facts = facts or CodeFacts(tree)
-            if (needs and not facts.reaches(*needs)) or (screen is not None and not screen(facts, context)):
+            if screened_out(r, facts, context):
                 continue
         out.append(r)
     return out
+
+
+def screened_out(rule: Any, facts: CodeFacts, context: Any) -> bool:
+    """The rule cannot report on this code: it reaches none of the modules the rule `needs_import`,
+    or the rule's `screen` says no."""
+    needs, screen = getattr(rule, "needs_import", ()), getattr(rule, "screen", None)
+    return bool(needs and not facts.reaches(*needs)) or (screen is not None and not screen(facts, context))
 
 
 @functools.lru_cache(maxsize=None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 
 import libcst as cst
+import pytest
 
 import kmigrate.engine as engine
 from kmigrate.code_facts import CodeFacts
@@ -129,3 +130,32 @@ def test_screens_are_classmethods_that_take_facts_and_context():
         if rule.screen is not None:
             assert getattr(rule.screen, "__self__", None) is rule, f"{code}.screen is not a classmethod"
         assert set(rule.needs_import) <= set(KERAS_OR_TF), code
+
+
+def _texts():
+    from tests.paths import ROOT
+
+    texts = [(p.read_text(encoding="utf-8"), p.name) for p in sorted((ROOT / "fixtures").rglob("*.py"))]
+    for rule in all_rules().values():
+        texts += [(ex if isinstance(ex, str) else ex.before, rule.code) for ex in [*rule.VALID, *rule.INVALID]]
+    return texts
+
+
+@pytest.mark.parametrize("shard", range(4))  # in four parts, for the test workers
+def test_screens_hide_no_finding_of_any_fixture_or_example(monkeypatch, shard):
+    """Every rule over every fixture and example (all rules at once, unsafe fixes on): the same
+    findings and text with the screens as without them."""
+    import kmigrate.precheck as precheck
+
+    options = Options(rules=tuple(all_rules().values()), unsafe_fixes=True)
+    screened = []
+    for text, where in _texts()[shard::4]:
+        try:
+            with_screens = fix_text(text, "case.py", options)
+        except engine.FileError:
+            continue
+        with monkeypatch.context() as m:
+            m.setattr(precheck, "screened_out", lambda rule, facts, context: screened.append(rule) and False)
+            without = fix_text(text, "case.py", options)
+        assert (with_screens.text, with_screens.findings) == (without.text, without.findings), where
+    assert len(screened) > 250  # the screens were asked on these texts
