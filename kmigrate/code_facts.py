@@ -38,12 +38,14 @@ class CodeFacts:
     functions def names (functions and methods)
     bases     the last word of every class base (`class M(keras.Model)` -> Model)
     strings   True when the code holds a non-docstring string literal
+    tree      the `ast` tree itself, for a screen that needs structure (walk only what it needs)
     """
 
     __slots__ = ("words", "imports", "star", "names", "bound", "local", "attrs", "calls", "keywords", "functions",
-                 "bases", "strings")
+                 "bases", "strings", "tree")
 
     def __init__(self, tree: ast.AST):
+        self.tree = tree
         words: list[str] = []
         imports: set[str] = set()
         names: set[str] = set()
