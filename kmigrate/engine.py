@@ -19,7 +19,7 @@ from .meta import ModuleMeta
 from .parsing import parse_module
 from .reconcile import reconcile
 from .imports import edit_imports, leading_import_code, tidy_imports
-from .reparse import Replace, ancestors, reparse
+from .reparse import Replace, ancestors, changed_statements, reparse
 from .result import ERROR_CODE, error_finding  # noqa: F401  (re-exported)
 from .rule import FileContext, Finding, Report, Rule, Safety
 from .source import LINE_BREAK, compile_quietly
@@ -238,19 +238,59 @@ def _parse(text: str) -> cst.Module:
 def _code_after(before: cst.Module, after: cst.Module, text: str, positions) -> str:
     """`after.code`, `before` being the module parsed from `text` and `after` the same with
     fixes: the statements the fixes left alone are copied from the text, not generated."""
-    same = (after.header is before.header and after.footer is before.footer and after.body
+    same = (_same_nodes(after.header, before.header) and _same_nodes(after.footer, before.footer) and after.body
             and after.has_trailing_newline == before.has_trailing_newline
             and after.default_indent == before.default_indent and after.default_newline == before.default_newline)
     spans = positions.statement_spans() if same else None
     if spans is None:
         return code_of(after)
     where = {id(s): span for s, span in zip(before.body, spans)}
+    in_place = len(after.body) == len(before.body)
     parts = [text[:spans[0][0]]]
-    for stmt in after.body:
+    for i, stmt in enumerate(after.body):
         span = where.get(id(stmt))
-        parts.append(text[span[0]:span[1]] if span is not None else code_of(stmt, after))
+        if span is not None:
+            parts.append(text[span[0]:span[1]])
+            continue
+        piece = _spliced(before.body[i], stmt, text, spans[i], positions, after) if in_place else None
+        parts.append(piece if piece is not None else code_of(stmt, after))
     parts.append(text[spans[-1][1]:])
     return "".join(parts)
+
+
+def _same_nodes(a, b) -> bool:
+    """The same node objects (a transformer rebuilds a module's header and footer sequences
+    even when it keeps every line in them)."""
+    return a is b or (len(a) == len(b) and all(x is y for x, y in zip(a, b)))
+
+
+def _spliced(old: cst.CSTNode, new: cst.CSTNode, text: str, span: tuple[int, int], positions,
+             module: cst.Module) -> Optional[str]:
+    """The code of `new`, a top-level statement rebuilt in place of `old` (whose text is
+    `text[span]`): the old text with only the innermost statements the fixes changed printed
+    anew (a class with one line fixed is not printed whole); None when that cannot be done."""
+    found = changed_statements(new, old, module)
+    if found is None:
+        return None
+    edits = []
+    for stmt, indents, _following, replaced in found[0]:
+        at = positions.block_statement_span(replaced)
+        if at is not None and at[1] is None:  # where it ends: as long as its code
+            code = code_of(replaced, module, indents)
+            at = (at[0], at[0] + len(code)) if text.startswith(code, at[0]) else None
+        if at is None or not span[0] <= at[0] < at[1] <= span[1]:
+            return None
+        edits.append((at[0], at[1], stmt, indents))
+    edits.sort(key=lambda e: e[0])
+    out, at = [], span[0]
+    for a, b, stmt, indents in edits:
+        if a < at:
+            return None
+        out.append(text[at:a])
+        out.append(code_of(stmt, module, indents))
+        at = b
+    out.append(text[at:span[1]])
+    return "".join(out)
 
 
 def _reparse(before: cst.Module, after: cst.Module, text: str) -> cst.Module:

@@ -162,6 +162,23 @@ class Positions:
             node = parents.get(node)
         return node
 
+    def block_statement_span(self, stmt: cst.CSTNode) -> Optional[tuple[int, Optional[int]]]:
+        """(start, end) text offsets of a statement of a block, its leading blank and comment
+        lines included, up to the next statement of its block; the end is None for the last
+        compound statement of a block (its blocks' footers decide where it ends). None: unknown."""
+        if self._text is None or (self._layout is None and not self._map()):
+            return None
+        place = self._layout.get(stmt)
+        offsets = self._offsets
+        if place is None or not 0 < place.line <= len(offsets):
+            return None
+        start = offsets[place.line - 1]
+        if place.next_line is not None:
+            return (start, offsets[place.next_line - 1]) if place.line < place.next_line <= len(offsets) else None
+        if place.end_line is not None:  # the last of its block, a simple line: up to its own newline
+            return (start, offsets[place.end_line]) if place.line <= place.end_line < len(offsets) else None
+        return start, None
+
     def statement_spans(self) -> Optional[list[tuple[int, int]]]:
         """(start, end) text offsets of each top-level statement, its leading blank and comment
         lines included, from the `ast` layout; None when that does not line up with the text."""
@@ -272,6 +289,7 @@ class _Place:
     indents: tuple[str, ...]  # the indentation of each enclosing block
     top: int  # index of its top-level statement in module.body
     next_line: Optional[int] = None  # the next statement of the same block, if any
+    end_line: Optional[int] = None  # a simple statement line's last line (its code and newline)
 
 
 def _layout(module: cst.Module, text: str, tree: Optional[ast.Module]) -> Optional[dict]:
@@ -298,9 +316,11 @@ def _lay_block(stmts, body: list, indents: tuple, top: Optional[int], default_in
             return False
         first = body[k]
         here = i if top is None else top
+        end = None
         if type(stmt) is cst.SimpleStatementLine:
             k += len(stmt.body)
             line = first.lineno
+            end = body[k - 1].end_lineno if k <= len(body) else None
         else:
             k += 1
             line = first.lineno
@@ -317,7 +337,7 @@ def _lay_block(stmts, body: list, indents: tuple, top: Optional[int], default_in
                     indent = default_indent if block.indent is None else block.indent
                     if not _lay_block(block.body, inner, outer + (indent,), here, default_indent, out):
                         return False
-        place = out[stmt] = _Place(line - len(stmt.leading_lines), indents, here)
+        place = out[stmt] = _Place(line - len(stmt.leading_lines), indents, here, end_line=end)
         if previous is not None:
             previous.next_line = place.line
         previous = place

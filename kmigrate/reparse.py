@@ -103,10 +103,10 @@ def _config(module: cst.Module) -> cst.PartialParserConfig:
 def _inner_reparse(new: cst.CSTNode, old: cst.CSTNode, module: cst.Module) -> Optional[cst.CSTNode]:
     """`new` (a fixed top-level statement) with its innermost changed statements parsed again;
     None when its header changed or a statement does not parse back the same."""
-    changed: list = []  # (statement, its blocks' indentation, the next statement in its block)
-    spine: set = set()  # the nodes above them, rebuilt
-    if not _pair(new, old, (), module.default_indent, changed, spine) or not changed:
+    found = changed_statements(new, old, module)
+    if found is None:
         return None
+    changed, spine = found
     swaps = {}
     for stmt, indents, following, before in changed:
         parsed = _parse_in_blocks(stmt, indents, following, before, module)
@@ -114,6 +114,17 @@ def _inner_reparse(new: cst.CSTNode, old: cst.CSTNode, module: cst.Module) -> Op
             return None
         swaps[stmt] = parsed
     return new.visit(Replace(swaps, spine))
+
+
+def changed_statements(new: cst.CSTNode, old: cst.CSTNode, module: cst.Module) -> Optional[tuple[list, set]]:
+    """The innermost statements the fixes changed in the top-level statement `old` (now `new`),
+    as (statement, its blocks' indentation, the next statement of its block, the statement it
+    replaced), and the nodes above them; None when the header of `new` or of a block changed."""
+    changed: list = []
+    spine: set = set()
+    if not _pair(new, old, (), module.default_indent, changed, spine) or not changed:
+        return None
+    return changed, spine
 
 
 def _pair(new, old, indents: tuple, default_indent: str, changed: list, spine: set) -> bool:

@@ -161,3 +161,27 @@ def test_fixed_text_over_fixtures_and_real_packages(monkeypatch):
         process.process_file(str(f), options)
     assert counts["wrong"] == []
     assert counts["copied"] >= counts["calls"] * 0.9 > 50
+
+
+@pytest.mark.parametrize("src", SOURCES + TOP_LEVEL)
+def test_fixed_text_prints_only_the_changed_statements_of_a_block(src):
+    """A statement rebuilt inside a function or class: the fixed text is the old text with that
+    statement printed anew (engine._spliced), the same as printing the whole module."""
+    module = cst.parse_module(src)
+    spliced = 0
+    real = engine._spliced
+
+    def counting(*args):
+        nonlocal spliced
+        out = real(*args)
+        spliced += out is not None
+        return out
+
+    engine._spliced = counting
+    try:
+        for after in _swap_each_statement(module):
+            positions = Positions(module, src, None)
+            assert engine._code_after(module, after, src, positions) == code_of(after), after.code
+    finally:
+        engine._spliced = real
+    assert spliced or not module.has_trailing_newline or not any(type(n) is cst.IndentedBlock for n in walk(module))
