@@ -9,7 +9,12 @@ import libcst as cst
 from kmigrate.names import keras_module
 from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras1_common import Keras1Rule, code_of, positional, walk
+from kmigrate.rules.keras3.screens import called_with, used
 from kmigrate.rules.tables.keras1_layers import KERAS1_INITIALIZERS
+
+_FUNCTIONS = tuple(f"initializers.{name}" for name in KERAS1_INITIALIZERS)
+_CLASSES = tuple(f"initializers.{entry[0]}" for entry in KERAS1_INITIALIZERS.values())
+_CLASS_WORDS = tuple(entry[0] for entry in KERAS1_INITIALIZERS.values())
 
 
 class Keras1InitializerCallable(Keras1Rule):
@@ -53,6 +58,12 @@ class Keras1InitializerCallable(Keras1Rule):
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
     triggers = ("initializations", "initializers")
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a Keras 1 initializer function, or its class called with `name=`/`scale=` (KM345's rename)
+        return used(facts, _FUNCTIONS) or (
+            used(facts, _CLASSES) and called_with(facts, _CLASS_WORDS, ("name", "scale")))
 
     VALID = [
         "from keras.initializers import RandomNormal\nDense(3, kernel_initializer=RandomNormal(stddev=0.01))\n",

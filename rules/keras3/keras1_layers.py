@@ -32,6 +32,7 @@ from kmigrate.rules.keras3.keras1_common import (
     walk,
     with_args,
 )
+from kmigrate.rules.keras3.screens import called_with, scan, spelled
 from kmigrate.rules.tables.keras1_layers import (
     BACKEND_KEYWORDS,
     BORDER_MODE_GONE,
@@ -62,6 +63,25 @@ def _remove_arg(rule: Keras1Rule, call: cst.Call, arg: cst.Arg, message: str, sa
     else:
         rest = [a for a in call.args if a is not arg]
         rule.report(call, message, with_args(call, rest), safety=safety, severity=severity, at=arg)
+
+
+# KM304: each Keras 1 keyword it renames -> the classes (and backend functions) it renames it on.
+_KEYWORD_CLASSES: dict[str, set[str]] = {}
+for _cls, _table in [*KEYWORDS.items(), *((k.rpartition(".")[2], t) for k, t in BACKEND_KEYWORDS.items())]:
+    for _kw in _table:
+        if _kw not in SPECIAL_KEYWORDS:
+            _KEYWORD_CLASSES.setdefault(_kw, set()).add(_cls)
+_KERNEL_KEYWORDS = frozenset(k for kws in KERNEL_KEYWORDS.values() for k in kws)
+_DECONV_CLASSES = tuple(c for c, table in KEYWORDS.items() if "output_shape" in table)
+_KERAS2_NAME = {"Conv2D": "Convolution2D", "Conv3D": "Convolution3D", "Conv2DTranspose": "Deconvolution2D",
+                "SeparableConv2D": "SeparableConvolution2D"}
+_EXTRAS_CLASSES = (*KERAS1_POSITIONAL, *_KERAS2_NAME)
+
+
+def positional_keywords(facts) -> bool:
+    """KM305 may turn Keras 1 positional arguments after the kernel into keywords (`init=`,
+    `weights=`, `output_shape=`, ...): a conv class of KERAS1_POSITIONAL called with 4+ of them."""
+    return spelled(facts, _EXTRAS_CLASSES) and scan(facts, _EXTRAS_CLASSES, call=lambda c: len(c.args) >= 4)
 
 
 def _keras1_extras(call: cst.Call, cls: Optional[str]) -> dict[str, cst.Arg]:
@@ -586,6 +606,12 @@ class Keras1LayerKeyword(Keras1Rule):
     fix_safety = Safety.SAFE
     triggers = ("keras",)
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a keyword of its table on a call of that class, or one KM305 makes of a positional argument
+        classes = {c for k in facts.keywords if k in _KEYWORD_CLASSES for c in _KEYWORD_CLASSES[k]}
+        return (bool(classes) and called_with(facts, classes, _KEYWORD_CLASSES)) or positional_keywords(facts)
+
     VALID = [
         "from keras.layers import Dense\nDense(units=10, kernel_initializer='he_normal')\n",
         "def Dense(output_dim, init=None):\n    pass\nDense(output_dim=3, init=1)\n",
@@ -651,8 +677,6 @@ _KERAS1_EVIDENCE = frozenset(
     k for cls in ("Convolution2D", "Convolution3D", "AtrousConvolution2D", "SeparableConvolution2D")
     for k in KEYWORDS[cls]
 )
-_KERAS2_NAME = {"Conv2D": "Convolution2D", "Conv3D": "Convolution3D", "Conv2DTranspose": "Deconvolution2D",
-                "SeparableConv2D": "SeparableConvolution2D"}
 
 
 class ConvKernelPositional(Keras1Rule):
@@ -695,6 +719,12 @@ class ConvKernelPositional(Keras1Rule):
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
     triggers = ("Conv", "Deconv")
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a 2D/3D conv class (or an alias) called with nb_row=/kernel_dim1=... or 3+ positional arguments
+        return spelled(facts, POSITIONAL_KERNEL) and (not facts.keywords.isdisjoint(_KERNEL_KEYWORDS) or scan(
+            facts, POSITIONAL_KERNEL, call=lambda c: len(c.args) >= 3))
 
     VALID = [
         "from keras.layers import Conv2D\nConv2D(32, (3, 3))\n",
@@ -1080,6 +1110,11 @@ class ModelInputOutput(Keras1Rule):
     fix_safety = Safety.SAFE
     triggers = ("input", "output")
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `input=`/`output=` passed to Keras' Model (or a Model subclass's `__init__`)
+        return not facts.keywords.isdisjoint(MODEL_KEYWORDS) and spelled(facts, ("Model",))
+
     VALID = [
         "from keras.models import Model\nm = Model(inputs=x, outputs=y)\n",
         "from mylib import Model\nm = Model(input=x, output=y)\n",
@@ -1202,6 +1237,11 @@ class DeconvOutputShape(Keras1Rule):
     severity = Severity.ERROR
     fix_safety = Safety.UNSAFE
     triggers = ("output_shape", "Deconvolution2D", "Conv2DTranspose")
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `output_shape=` of a transposed conv, or a Keras 1 positional one (KM305 makes it a keyword)
+        return called_with(facts, _DECONV_CLASSES, ("output_shape",)) or positional_keywords(facts)
 
     VALID = ["from keras.layers import Conv2DTranspose\nConv2DTranspose(3, (3, 3), output_padding=1)\n",
              "from keras.layers import Lambda\nLambda(f, output_shape=(3,))\n"]

@@ -23,6 +23,7 @@ from kmigrate.rules.keras3.keras1_common import (
     walk,
     with_args,
 )
+from kmigrate.rules.keras3.screens import spelled
 from kmigrate.rules.tables.keras1_layers import MERGE_MODES
 
 _MERGE_FUNCS = {"layers.merge", "models.merge", "legacy.layers.merge"}
@@ -86,6 +87,11 @@ class Keras1Merge(Keras1Rule):
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
     triggers = ("merge", "Merge")
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # Keras' `merge`/`Merge` (a call, a reference or an import)
+        return spelled(facts, ("merge", "Merge"))
 
     VALID = [
         "def merge(a, mode=None):\n    return a\ny = merge([1, 2], mode='concat')\n",

@@ -2,6 +2,7 @@
 (KM335, `weights=`, is in layer_weights.py)."""
 from __future__ import annotations
 
+import ast
 from typing import Optional, Sequence
 
 import libcst as cst
@@ -13,9 +14,23 @@ from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import (
     KerasRule, LayerKeywordRule, code_of, is_layer, kwarg, make_kw, positional, with_args,
 )
+from kmigrate.rules.keras3.screens import called_with, keras_call_with, keras_import_words, nodes, scan, spelled
 from kmigrate.rules.tables.keras2_api import INPUT_DIM_IS_NOT_SHAPE, POOLING_WITHOUT_DEFAULT
 
 _SHAPE_KWS = ("input_shape", "batch_input_shape", "input_dim", "input_length")
+_POOLING = tuple(k.rpartition(".")[2] for k in POOLING_WITHOUT_DEFAULT)
+
+
+def _first_layer_shape(facts) -> bool:
+    """KM330: a call with a shape keyword first in a list (`Sequential([Dense(4, input_dim=3), ...])`)
+    or alone in an `.add(...)` (`model.add(Dense(4, input_dim=3))`)."""
+    def shaped(node) -> bool:
+        return type(node) is ast.Call and any(k.arg in _SHAPE_KWS for k in node.keywords)
+
+    ns = nodes(facts)
+    return any(shaped(c) for c in ns.list_heads) or any(
+        type(n.func) is ast.Attribute and (n.args and shaped(n.args[0]) or any(shaped(k.value) for k in n.keywords))
+        for n in ns.calls.get("add", ()))
 
 
 
@@ -64,6 +79,14 @@ class InputShapeOnLayer(KerasRule):
     severity = Severity.WARNING
     fix_safety = Safety.SAFE
     triggers = ("input_shape", "input_dim", "input_length")
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `batch_input_shape=`/`input_length=` on a layer, or a shape keyword in a Sequential model
+        return keras_call_with(facts, ("batch_input_shape", "input_length")) or (
+            not facts.keywords.isdisjoint(_SHAPE_KWS)
+            and any(w.endswith("Sequential") for w in (*facts.attrs, *keras_import_words(facts)))
+            and _first_layer_shape(facts))
 
     VALID = [
         "from keras.models import Sequential\nfrom keras.layers import Dense, Input\n"
@@ -279,6 +302,11 @@ class EmbeddingDropout(LayerKeywordRule):
     triggers = ("dropout",)
     layers = frozenset({"layers.Embedding"})
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `Embedding(dropout=)`
+        return called_with(facts, ("Embedding",), ("dropout",))
+
     VALID = ["from keras.layers import Embedding\ne = Embedding(100, 8)\n",
              "from keras.layers import LSTM\nl = LSTM(8, dropout=0.2)\n"]
     INVALID = [
@@ -327,6 +355,11 @@ class EmbeddingInputLength(LayerKeywordRule):
     triggers = ("input_length",)
     layers = frozenset({"layers.Embedding"})
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `Embedding(input_length=)`
+        return called_with(facts, ("Embedding",), ("input_length",))
+
     VALID = ["from keras.layers import Embedding\nx = Embedding(1000, 64)(inp)\n"]
     INVALID = [
         Example("from keras.layers import Embedding\nx = Embedding(1000, 64, input_length=100)(inp)\n",
@@ -372,6 +405,12 @@ class PoolingWithoutSize(LayerKeywordRule):
     fix_safety = Safety.SAFE
     triggers = ("AveragePooling", "AvgPool")
     layers = frozenset(POOLING_WITHOUT_DEFAULT)
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # an average-pooling class (or an alias) called without positional arguments nor `pool_size=`
+        return spelled(facts, _POOLING) and scan(facts, _POOLING, call=lambda c: not c.args and not any(
+            k.arg in ("pool_size", "pool_length") for k in c.keywords))
 
     VALID = ["from keras.layers import MaxPooling2D\np = MaxPooling2D()\n",
              "from keras.layers import AveragePooling2D\np = AveragePooling2D(3)\n"]
@@ -425,6 +464,11 @@ class BatchNormalizationMode(LayerKeywordRule):
     fix_safety = Safety.SAFE
     triggers = ("mode",)
     layers = frozenset({"layers.BatchNormalization"})
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `BatchNormalization(mode=)`
+        return called_with(facts, ("BatchNormalization",), ("mode",))
 
     VALID = ["from keras.layers import BatchNormalization\nb = BatchNormalization(axis=1)\n"]
     INVALID = [

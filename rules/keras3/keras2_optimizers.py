@@ -9,9 +9,16 @@ from libcst.helpers import get_full_name_for_node
 from kmigrate.names import keras_module
 from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, kwarg, positional, rename_kw, with_args
+from kmigrate.rules.keras3.screens import called_with, spelled
 from kmigrate.rules.tables.keras2_api import (
     LEGACY_OPTIMIZER_NAMES, OPTIMIZER_ALIASES, OPTIMIZER_SUBMODULES_GONE, OPTIMIZERS,
 )
+
+_OPTIMIZER_WORDS = frozenset(k.rpartition(".")[2] for k in (*OPTIMIZERS, *OPTIMIZER_ALIASES))  # KM327
+# KM328: the imports and attributes it reports on
+_GONE_SUBMODULES = tuple("." + sub for sub in OPTIMIZER_SUBMODULES_GONE)
+_GONE_ATTRS = frozenset({*(k.rpartition(".")[2] for k in OPTIMIZER_ALIASES),
+                         *(sub.rpartition(".")[2] for sub in OPTIMIZER_SUBMODULES_GONE)})
 
 
 class _OptimizerRule(KerasRule):
@@ -191,6 +198,11 @@ class OptimizerDecay(_OptimizerRule):
     fix_safety = Safety.UNSAFE
     triggers = ("decay",)
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `decay=` on an optimizer class (or an alias)
+        return called_with(facts, _OPTIMIZER_WORDS, ("decay",))
+
     VALID = ["from keras.optimizers import SGD\nopt = SGD(learning_rate=0.1)\n",
              "from keras.optimizers import AdamW\nopt = AdamW(weight_decay=0.1)\n"]
     INVALID = [
@@ -264,6 +276,12 @@ class LegacyOptimizers(KerasRule):
     severity = Severity.ERROR
     fix_safety = Safety.UNSAFE
     triggers = ("optimizers",)
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # an import from optimizers.legacy/experimental, or `optimizers.legacy.X` / `optimizers.adam`
+        return any(m.endswith(_GONE_SUBMODULES) for m in facts.imports) or (
+            not facts.attrs.isdisjoint(_GONE_ATTRS) and spelled(facts, ("optimizers",)))
 
     VALID = ["from tensorflow.keras.optimizers import Adam\n", "from keras import optimizers\nopt = optimizers.Adam()\n"]
     INVALID = [

@@ -3,6 +3,7 @@ layer sizes computed with NumPy, the metric names `acc`/`val_acc`, checkpoint fi
 Sequential model's `input`/`output`."""
 from __future__ import annotations
 
+import ast
 import re
 from typing import Optional
 
@@ -13,9 +14,51 @@ from kmigrate.rules.analysis.keras_facts import ModuleIndex
 from kmigrate.rules.keras3.keras2_common import (
     KerasRule, code_of, kwarg, make_kw, name_bindings, positional, string_literal, walk, with_args,
 )
+from kmigrate.rules.keras3.screens import nodes, scan, spelled
 from kmigrate.rules.tables.keras2_api import (
     ACCURACY_NAMES, CALLBACKS_WITH_MONITOR, MODEL_FACTORIES, NUMPY_INT_RESULTS, SIZE_ARGUMENTS,
 )
+
+_SIZED_LAYERS = tuple(k.rpartition(".")[2] for k in SIZE_ARGUMENTS)  # KM349
+_SIZE_KEYWORDS = frozenset(k for names, _ in SIZE_ARGUMENTS.values() for k in names)
+
+
+def _numpy_sizes(facts) -> bool:
+    """KM349: a sized layer (or an alias) called with a size `_numpy` may find NumPy's: an expression
+    with a call of a name `import numpy` binds or an argument-less `.max()`, or a name an assignment
+    gives such a value."""
+    ns = nodes(facts)
+    numpy = {a.asname or a.name for n in ns.imports if type(n) is ast.Import for a in n.names if a.name == "numpy"}
+
+    def computed(expr) -> bool:
+        for x in ast.walk(expr):
+            if type(x) is ast.Call and type(x.func) is ast.Attribute:
+                if x.func.attr in NUMPY_INT_RESULTS and not x.args and not x.keywords:
+                    return True
+                root = x.func
+                while type(root) is ast.Attribute:
+                    root = root.value
+                if type(root) is ast.Name and root.id in numpy:
+                    return True
+        return False
+
+    names = {t.id for a in ns.assigns if type(a) is ast.Assign and computed(a.value)
+             for t in a.targets if type(t) is ast.Name}
+
+    def sized(call) -> bool:
+        values = [a for a in call.args if type(a) is not ast.Starred][:2] + [
+            k.value for k in call.keywords if k.arg in _SIZE_KEYWORDS]
+        return any((type(v) is ast.Name and v.id in names) or computed(v) for v in values)
+
+    return scan(facts, _SIZED_LAYERS, call=sized)
+
+
+def _io_of_assigned(facts) -> bool:
+    """KM354: `x.output`/`x.input` of a name `x` some statement assigns a call to."""
+    ns = nodes(facts)
+    read = {n.value.id for a in ("output", "input") for n in ns.attributes.get(a, ()) if type(n.value) is ast.Name}
+    return bool(read) and any(type(t) is ast.Name and t.id in read for n in ns.assigns if type(n.value) is ast.Call
+                              for t in (n.targets if type(n) is ast.Assign else (n.target,)))
 
 
 # ---------------------------------------------------------------------------------- KM348
@@ -163,6 +206,12 @@ class NumpyLayerSize(KerasRule):
     fix_safety = Safety.SAFE
     triggers = ("numpy",)
     requires = ("keras",)
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a sized layer of its table, and a NumPy call (`import numpy`) or an argument-less `.max()`
+        return ("numpy" in facts.imports or not facts.calls.isdisjoint(NUMPY_INT_RESULTS)) \
+            and spelled(facts, _SIZED_LAYERS) and _numpy_sizes(facts)
 
     VALID = [
         "import numpy as np\nfrom keras.layers import Dense\nn = int(np.max(y) + 1)\nd = Dense(n)\n",
@@ -528,6 +577,12 @@ class SequentialInputOutput(KerasRule):
     fix_safety = Safety.SAFE
     triggers = (".output", ".input")
     requires = ("Sequential",)
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `.output`/`.input` of a name bound to Keras' `Sequential(...)`
+        return not facts.attrs.isdisjoint(("output", "input")) and spelled(facts, ("Sequential",)) \
+            and _io_of_assigned(facts)
 
     VALID = [
         "from keras.models import Sequential\nm = Sequential()\ny = m.layers[-1].output\n",

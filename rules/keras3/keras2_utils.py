@@ -3,9 +3,12 @@ old names of losses/metrics/constraints/initializers/regularizers and missing Ke
 (KM343, the scikit-learn wrappers, is in sklearn_wrappers.py)."""
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
 import libcst as cst
+
+from kmigrate.names import KERAS_ROOTS, TF_CONTRIB_LAYERS_ROOTS, TF_LAYERS_ROOTS, canonical_keras
 
 from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import KerasRule, import_from_names, kwarg, rename_kw, walk
@@ -15,6 +18,10 @@ from kmigrate.rules.tables.keras2_api import (
     OLD_NAMES_BY_TARGET, SKLEARN_MODULE, FUNCTION_KEYWORDS,
     UNSAFE_ALIASES,
 )
+from kmigrate.rules.keras3.screens import ROOT_HEADS, nodes, scan, spelled, used
+
+# KM341: the backend functions it reports with --target keras
+_KM341_FUNCTIONS = frozenset({*BACKEND_TO_OPS, *BACKEND_TO_OPS_POSITIONAL, *BACKEND_TF_ONLY_HINTS})
 
 
 
@@ -127,6 +134,12 @@ class BackendOnlyInTfKeras(KerasRule):
     fix_safety = Safety.SAFE
     triggers = ("backend",)
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # only with --target keras: `K.<function>` of its table, or an import from a backend module
+        return context.target == "keras" and (not facts.attrs.isdisjoint(_KM341_FUNCTIONS)
+                                              or any(m.endswith(".backend") for m in facts.imports))
+
     VALID = [
         "from tensorflow.keras import backend as K\ny = K.sum(x)\n",
         Example("from keras import backend as K\nK.clear_session()\n", options={"target": "keras"}),
@@ -215,6 +228,13 @@ class BackendGone(KerasRule):
     fix_safety = Safety.UNSAFE
     triggers = ("backend",)
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a gone backend function: imported from a backend module, or an attribute of one (an alias too)
+        return any(m.rpartition(".")[2] in BACKEND_GONE for m in facts.imports) or (
+            not facts.attrs.isdisjoint(BACKEND_GONE) and spelled(facts, ("backend",))
+            and scan(facts, ("backend",), attrs=BACKEND_GONE))
+
     VALID = ["from keras import backend as K\nK.clear_session()\n", "sess = tf.compat.v1.Session()\n"]
     INVALID = [
         Example("from keras import backend as K\nsess = K.get_session()\n"),
@@ -287,6 +307,11 @@ class DeprecatedPreprocessing(KerasRule):
     severity = Severity.INFO
     fix_safety = Safety.NONE
     triggers = ("preprocessing",)
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a name of its table (imported or through an attribute)
+        return used(facts, DEPRECATED_PREPROCESSING)
 
     VALID = ["from tensorflow.keras.layers import TextVectorization\n",
              "from keras.preprocessing.sequence import pad_sequences\n"]
@@ -361,6 +386,11 @@ class OldKerasNames(KerasRule):
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
     triggers = ("losses", "metrics", "constraints", "initializers", "regularizers", "objectives", "initializations")
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a name of its table for the target (imported or through an attribute)
+        return used(facts, OLD_NAMES_BY_TARGET[context.target])
 
     VALID = ["from tensorflow.keras.constraints import MaxNorm\n", "from keras.losses import mse\n",
              "from mylib.constraints import maxnorm\n",
@@ -482,6 +512,11 @@ class MissingKerasAttribute(KerasRule):
     fix_safety = Safety.NONE
     triggers = ("keras",)
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # an attribute chain naming a missing Keras name (resolved from the `ast` tree as kmigrate.names does)
+        return missing_attribute_in(facts, context.target)
+
     VALID = ["from keras import backend as K\nf = K.image_data_format()\n",
              "import keras\nm = keras.models.load_model('m.keras')\n",
              "import keras.layers\n"]
@@ -493,9 +528,7 @@ class MissingKerasAttribute(KerasRule):
     def __init__(self, context):
         super().__init__(context)
         self.in_import = 0
-        from kmigrate.rules.tables.keras_public_names import KERAS3, TF_KERAS
-
-        self.table = TF_KERAS if context.target == "tensorflow.keras" else KERAS3
+        self.table = _public_names(context.target)
 
     def visit_Import(self, node) -> None:
         self.in_import += 1
@@ -509,29 +542,13 @@ class MissingKerasAttribute(KerasRule):
     def leave_ImportFrom(self, node) -> None:
         self.in_import -= 1
 
-    def _handled_elsewhere(self, k: str) -> bool:
-        from kmigrate.rules.tables.keras2_api import OPTIMIZER_ALIASES
-        from kmigrate.rules.tables.keras_modules import MOVED_MODULES
-
-        fn = k.partition(".")[2]
-        if k in ("backend.image_dim_ordering", "backend.set_image_dim_ordering"):
-            return True  # KM347 rewrites or reports them
-        if any(k == m or k.startswith(m + ".") for m in MOVED_MODULES):
-            return True  # a module that moved: KM102 rewrites the chain
-        return (k in OLD_NAMES_BY_TARGET[self.context.target] or k in DEPRECATED_PREPROCESSING
-                or k in OPTIMIZER_ALIASES or k.startswith((SKLEARN_MODULE, "optimizers.legacy", "optimizers.experimental"))
-                or (k.startswith("backend.") and (fn in BACKEND_GONE or (self.context.target == "keras" and (
-                    fn in BACKEND_TO_OPS or fn in BACKEND_TO_OPS_POSITIONAL or fn in BACKEND_TF_ONLY_HINTS)))))
-
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if self.in_import:
             return
         k = self.kname(node)
-        if not k or k.startswith("src"):
+        if not _missing(k, self.table, self.context.target):
             return
-        module, _, name = k.rpartition(".")
-        if name.startswith("__") or module not in self.table or name in self.table[module] or k in self.table or self._handled_elsewhere(k):
-            return
+        name = k.rpartition(".")[2]
         from kmigrate.rules.tables.keras2_api import MISSING_ATTRIBUTE_HINTS
         from kmigrate.rules.tables.keras_modules import GONE_HINTS
 
@@ -539,3 +556,104 @@ class MissingKerasAttribute(KerasRule):
         where = "tf.keras (TensorFlow 2.21)" if self.context.target == "tensorflow.keras" else "Keras 3"
         spelled = self.module.code_for_node(node)
         self.report(node, f"`{spelled}` does not exist in {where}" + (f": {hint}" if hint else "; rewrite by hand"))
+
+
+def _public_names(target: str) -> dict:
+    from kmigrate.rules.tables.keras_public_names import KERAS3, TF_KERAS
+
+    return TF_KERAS if target == "tensorflow.keras" else KERAS3
+
+
+def _handled_elsewhere(k: str, target: str) -> bool:
+    from kmigrate.rules.tables.keras2_api import OPTIMIZER_ALIASES
+    from kmigrate.rules.tables.keras_modules import MOVED_MODULES
+
+    fn = k.partition(".")[2]
+    if k in ("backend.image_dim_ordering", "backend.set_image_dim_ordering"):
+        return True  # KM347 rewrites or reports them
+    if any(k == m or k.startswith(m + ".") for m in MOVED_MODULES):
+        return True  # a module that moved: KM102 rewrites the chain
+    return (k in OLD_NAMES_BY_TARGET[target] or k in DEPRECATED_PREPROCESSING
+            or k in OPTIMIZER_ALIASES or k.startswith((SKLEARN_MODULE, "optimizers.legacy", "optimizers.experimental"))
+            or (k.startswith("backend.") and (fn in BACKEND_GONE or (target == "keras" and (
+                fn in BACKEND_TO_OPS or fn in BACKEND_TO_OPS_POSITIONAL or fn in BACKEND_TF_ONLY_HINTS)))))
+
+
+def _missing(k: Optional[str], table: dict, target: str) -> bool:
+    """Whether KM346 reports a use of the canonical Keras name `k` (a name its Keras module lacks)."""
+    if not k or k.startswith("src"):
+        return False
+    module, _, name = k.rpartition(".")
+    return not (name.startswith("__") or module not in table or name in table[module] or k in table
+                or _handled_elsewhere(k, target))
+
+
+_ALIAS_ROOTS = (*KERAS_ROOTS, *TF_LAYERS_ROOTS, *TF_CONTRIB_LAYERS_ROOTS)  # as kmigrate.names follows aliases
+
+
+def _dotted(node) -> Optional[list]:
+    """`a.b.c` (an `ast` Attribute chain on a name) -> ['a', 'b', 'c']; None for anything else."""
+    tail = []
+    while type(node) is ast.Attribute:
+        tail.append(node.attr)
+        node = node.value
+    if type(node) is not ast.Name:
+        return None
+    tail.append(node.id)
+    tail.reverse()
+    return tail
+
+
+def missing_attribute_in(facts, target: str) -> bool:
+    """KM346's screen: some attribute chain of the code may resolve to a name `_missing` reports.
+
+    The names are resolved as kmigrate.names.Bindings resolves them, only more widely (every
+    resolution it could give counts): through the imports, `x = a.b` aliases (any of their values)
+    and a binding of a root's own name other than an import (`keras = importorskip('keras')`)."""
+    ns = nodes(facts)
+    imports: dict = {}
+    values: dict = {}  # name -> the dotted names assigned to it
+    for node in ns.imports:
+        if type(node) is ast.Import:
+            for a in node.names:
+                local = a.asname or a.name.split(".", 1)[0]
+                imports.setdefault(local, set()).add(a.name if a.asname else local)
+        elif not node.level and node.module:  # relative: never a Keras name
+            for a in node.names:
+                if a.name != "*":
+                    imports.setdefault(a.asname or a.name, set()).add(f"{node.module}.{a.name}")
+    for node in ns.assigns:
+        parts = _dotted(node.value)
+        if parts is not None:
+            for t in (node.targets if type(node) is ast.Assign else (node.target,)):
+                if type(t) is ast.Name:
+                    values.setdefault(t.id, []).append(parts)
+
+    roots = ROOT_HEADS & facts.local
+
+    def resolve(parts: list, depth: int) -> set:
+        head, tail = parts[0], parts[1:]
+        out = {".".join([q, *tail]) for q in imports.get(head, ())}
+        if head in roots:
+            out.add(".".join(parts))
+        if depth <= 4:
+            for value in values.get(head, ()):
+                if value[0] != head:
+                    out.update(".".join([t, *tail]) for t in resolve(value, depth + 1)
+                               if (t + ".").startswith(_ALIAS_ROOTS))
+        return out
+
+    heads = imports.keys() | values.keys() | roots
+    table = _public_names(target)
+    seen = set()
+    for node in (n for found in ns.attributes.values() for n in found):
+        parts = _dotted(node)
+        if parts is None or parts[0] not in heads:
+            continue
+        key = tuple(parts)
+        if key in seen:
+            continue
+        seen.add(key)
+        if any(_missing(canonical_keras(q), table, target) for q in resolve(parts, 0)):
+            return True
+    return False

@@ -13,6 +13,7 @@ from kmigrate.rules.keras3.keras2_common import (
     LayerKeywordRule, code_of, enclosing_line, has_star, is_layer, kwarg, make_kw, positional, walk, with_args,
 )
 from kmigrate.rules.analysis.keras_facts import ModuleIndex
+from kmigrate.rules.keras3.screens import keras_call_with
 from kmigrate.rules.tables.keras2_api import (
     CONSTANT_INITIALIZER, GRU_LAYER, RECURRENT_WEIGHTS, SET_WEIGHTS_LAYERS, WEIGHT_INITIALIZERS, WEIGHTS_ACCEPTED,
 )
@@ -104,6 +105,13 @@ class LayerWeightsArgument(LayerKeywordRule):
     severity = Severity.ERROR
     fix_safety = Safety.SAFE
     triggers = ("weights",)
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `weights=` on a call, or a Keras 1 positional one (KM305 makes it a keyword)
+        from kmigrate.rules.keras3.keras1_layers import positional_keywords
+
+        return keras_call_with(facts, ("weights",)) or positional_keywords(facts)
 
     VALID = ["from keras.layers import Embedding\ne = Embedding(10, 3, embeddings_initializer='uniform')\n",
              "from keras.layers import Dense\nd = Dense(3)\nd.set_weights(w)\n",

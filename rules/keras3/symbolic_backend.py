@@ -2,6 +2,7 @@
 and `model.add_loss(<expression of symbolic tensors>)` (-> a small loss layer)."""
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
 import libcst as cst
@@ -10,6 +11,7 @@ from kmigrate.names import keras_module
 from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import KerasRule, code_of, name_bindings, walk
 from kmigrate.rules.tables.keras2_api import BACKEND_TO_OPS, BACKEND_TO_OPS_POSITIONAL, KERAS_TENSOR_OK
+from kmigrate.rules.keras3.screens import nodes, scan, spelled
 from kmigrate.walk import code_children
 
 _INPUTS = ("layers.Input", "Input", "models.Input")
@@ -37,6 +39,37 @@ def _names(node: cst.CSTNode) -> list[str]:
 
 
 _OPAQUE = frozenset({cst.Lambda, cst.FunctionDef, cst.ClassDef})
+
+
+def _module_compile(tree: ast.Module) -> bool:
+    """A `x.compile(...)` statement at module level (where `_loss_closures` looks)."""
+    return any(type(s) is ast.Expr and type(s.value) is ast.Call and type(s.value.func) is ast.Attribute
+               and s.value.func.attr == "compile" for s in tree.body)
+
+
+def _tensor_names(facts) -> Optional[set]:
+    """The names a block may bind symbolic tensors to (`_Scope.tensors`: names assigned), or None when
+    no block can bind one: no statement assigns a layer's output (`Dense(3)(x)`, or `d(x)` for a
+    name `d` bound to a call, `d = Dense(3)`) or an `Input(...)`."""
+    ns = nodes(facts)
+    assigned, bound = set(), set()
+    for n in ns.assigns:
+        if type(n) is ast.Assign:
+            names = [t.id for t in n.targets if type(t) is ast.Name]
+            assigned.update(names)
+            if type(n.value) is ast.Call:
+                bound.update(names)
+    if any(type(c.func) is ast.Call or (type(c.func) is ast.Name and c.func.id in bound)
+           for found in ns.calls.values() for c in found) or (
+            spelled(facts, ("Input",)) and scan(facts, ("Input",), call=bool)):
+        return assigned
+    return None
+
+
+def _reads(call: ast.Call, names: set) -> bool:
+    """One of `names` is read in the call's arguments."""
+    return any(type(x) is ast.Name and x.id in names
+               for a in (*call.args, *(k.value for k in call.keywords)) for x in ast.walk(a))
 
 
 class _Scope:
@@ -146,6 +179,18 @@ class SymbolicBackend(KerasRule):
     fix_safety = Safety.SAFE
     triggers = ("backend", "add_loss")
     requires = ("keras",)
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # symbolic tensors, and `add_loss`, a loss given to a module-level `compile`, or a backend
+        # function called on a name that may hold one
+        backend = spelled(facts, ("backend",))
+        if not (backend or "add_loss" in facts.calls or "compile" in facts.calls):
+            return False
+        tensors = _tensor_names(facts)
+        return tensors is not None and ("add_loss" in facts.calls or _module_compile(facts.tree) or (
+            backend and scan(facts, ("backend",), attrs=facts.attrs - KERAS_TENSOR_OK,
+                             method=lambda c: _reads(c, tensors))))
 
     VALID = [
         "from keras import backend as K\ndef f(x):\n    return K.sum(x)\n",
