@@ -241,6 +241,13 @@ class MixedKerasImports(_ImportRule):
     fix_safety = Safety.SAFE
     needs_import = ("keras",)  # reports only standalone `keras` imports
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # an import of standalone `keras` and one of `tensorflow.keras` (`from tensorflow import keras`)
+        return context.target == "tensorflow.keras" and any(
+            m.startswith("tensorflow.keras") for m in facts.imports) and any(
+            m == "keras" or m.startswith("keras.") for m in facts.imports)
+
     VALID = ["from tensorflow import keras\nfrom tensorflow.keras import layers\n", "import keras\nfrom keras import layers\n"]
     INVALID = [
         Example("import keras\nfrom tensorflow.keras.models import Sequential\n",

@@ -1,11 +1,15 @@
 """KM104: an import of a Keras module or name that does not exist in today's Keras."""
 from __future__ import annotations
 
+import ast
+from typing import Optional
+
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from kmigrate.rule import Example, Rule, Safety, Severity
 from kmigrate.rules.imports.removed_keras_module import moved, split_root
+from kmigrate.rules.lint import statements
 from kmigrate.rules.tables.keras_modules import GONE_HINTS
 from kmigrate.rules.tables.keras_public_names import KERAS3, TF_KERAS
 
@@ -54,42 +58,68 @@ class MissingKerasName(Rule):
         Example("from tensorflow.keras.utils import conv_utils\n"),
     ]
 
-    def _table(self):
-        return TF_KERAS if self.context.target == "tensorflow.keras" else KERAS3
-
-    def _known(self, rest: str) -> bool:
-        # `import keras.engine as KE` has no single new home (KM102 moves names, not this).
-        hit = moved(rest)
-        return rest in self._table() or rest == "src" or rest.startswith("src.") or bool(hit and hit[1])
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # an import statement (any depth) of a Keras module or name the target's table lacks
+        if not any(split_root(m)[0] is not None for m in facts.imports):
+            return False
+        table = _table(context.target)
+        for s in statements(facts.tree):
+            if type(s) is ast.ImportFrom and not s.level and s.module:
+                names = None if any(a.name == "*" for a in s.names) else [a.name for a in s.names]
+                if missing_from(s.module, names, table):
+                    return True
+            elif type(s) is ast.Import and any(missing_import(a.name, table) for a in s.names):
+                return True
+        return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.relative or node.module is None:
             return
         dotted = get_full_name_for_node(node.module) or ""
-        root, rest = split_root(dotted)
-        if root is None or rest.startswith("src") or moved(rest) is not None:
-            return
-        table = self._table()
-        if rest not in table:
-            self._missing(node, f"module `{dotted}`", rest.rpartition(".")[2])
-            return
-        if isinstance(node.names, cst.ImportStar):
-            return
-        for alias in node.names:
-            name = get_full_name_for_node(alias.name) or ""
-            sub = f"{rest}.{name}" if rest else name
-            if name not in table[rest] and sub not in table and moved(sub) is None:
-                self._missing(node, f"`{name}` in `{dotted}`", name)
+        names = None if isinstance(node.names, cst.ImportStar) else [
+            get_full_name_for_node(alias.name) or "" for alias in node.names]
+        for what, key in missing_from(dotted, names, _table(self.context.target)):
+            self._missing(node, what, key)
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
-            dotted = get_full_name_for_node(alias.name) or ""
-            root, rest = split_root(dotted)
-            if root is None or not rest or self._known(rest):
-                continue
-            self._missing(node, f"module `{dotted}`", rest.rpartition(".")[2])
+            found = missing_import(get_full_name_for_node(alias.name) or "", _table(self.context.target))
+            if found:
+                self._missing(node, *found)
 
     def _missing(self, node: cst.CSTNode, what: str, key: str) -> None:
         keras = "TensorFlow 2.21's tf.keras" if self.context.target == "tensorflow.keras" else "Keras 3"
         hint = GONE_HINTS.get(key)
         self.report(node, f"{what} does not exist in {keras}" + (f"; {hint}" if hint else ""))
+
+
+def _table(target: str):
+    return TF_KERAS if target == "tensorflow.keras" else KERAS3
+
+
+def missing_from(dotted: str, names: Optional[list[str]], table) -> list[tuple[str, str]]:
+    """What `from <dotted> import <names>` (None: `*`) imports that `table` lacks, as (what, key)."""
+    root, rest = split_root(dotted)
+    if root is None or rest.startswith("src") or moved(rest) is not None:
+        return []
+    if rest not in table:
+        return [(f"module `{dotted}`", rest.rpartition(".")[2])]
+    out = []
+    for name in names or ():
+        sub = f"{rest}.{name}" if rest else name
+        if name not in table[rest] and sub not in table and moved(sub) is None:
+            out.append((f"`{name}` in `{dotted}`", name))
+    return out
+
+
+def missing_import(dotted: str, table) -> Optional[tuple[str, str]]:
+    """(what, key) when `import <dotted>` names a Keras module `table` lacks, else None."""
+    root, rest = split_root(dotted)
+    if root is None or not rest:
+        return None
+    # `import keras.engine as KE` has no single new home (KM102 moves names, not this).
+    hit = moved(rest)
+    if rest in table or rest == "src" or rest.startswith("src.") or (hit and hit[1]):
+        return None
+    return f"module `{dotted}`", rest.rpartition(".")[2]

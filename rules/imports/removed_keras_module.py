@@ -5,6 +5,7 @@ in imports and in attribute chains; KM101 changes the root separately, so the tw
 """
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
 import libcst as cst
@@ -12,6 +13,7 @@ from libcst.helpers import get_full_name_for_node
 
 from kmigrate.names import NameResolver
 from kmigrate.rule import Example, Rule, Safety, Severity
+from kmigrate.rules.lint import bound_to, calls_and_attributes
 from kmigrate.rules.tables.keras_modules import FUNCTIONS_NOT_MODULES, MOVED_MODULES, NAME_HOMES, PRIVATE_ROOTS
 from kmigrate.rules.tables.keras_public_names import KERAS3, TF_KERAS
 
@@ -34,6 +36,36 @@ def moved(rest: str) -> Optional[tuple[str, str]]:
         if old in MOVED_MODULES:
             return old, MOVED_MODULES[old] or ""
     return None
+
+
+# The last word of each gone module's path -> the words that may come before it in an attribute
+# chain that names the module: the word before it in the path (`keras` for a top module).
+_WORD_BEFORE: dict[str, set[str]] = {}
+for _old in MOVED_MODULES:
+    _head, _, _last = _old.rpartition(".")
+    _WORD_BEFORE.setdefault(_last, set()).add(_head.rpartition(".")[2] or "keras")
+
+
+def _gone_chain(tree: ast.AST) -> bool:
+    """Whether visit_Attribute could resolve some `<w>.<last>` to a gone module (a walk of the
+    `ast` tree, for the few files whose attributes hold such a last word): <w> is the word before
+    <last> in the module's path, or a name bound by an import or a plain alias (`L = keras.layers`)
+    that may stand for the path up to there (kmigrate.names.Bindings resolves nothing else)."""
+    aliases = None
+    for node in calls_and_attributes(tree)[1]:
+        if node.attr not in _WORD_BEFORE:
+            continue
+        v = node.value
+        w = v.attr if type(v) is ast.Attribute else v.id if type(v) is ast.Name else None
+        if w is None:
+            continue  # a call or a subscript: no qualified name
+        if w in _WORD_BEFORE[node.attr]:
+            return True
+        if aliases is None:
+            aliases = bound_to(tree)
+        if w in aliases:
+            return True
+    return False
 
 
 def _expr(dotted: str) -> cst.BaseExpression:
@@ -85,6 +117,14 @@ class RemovedKerasModule(Rule):
     fix_safety = Safety.SAFE
     triggers = ("keras",)
     needs_import = ("keras", "tensorflow")  # split_root: keras.*, tensorflow.*
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a gone or private Keras module imported, or an attribute chain that may name a gone module
+        if any(root is not None and (root in PRIVATE_ROOTS or moved(rest) is not None)
+               for root, rest in map(split_root, facts.imports)):
+            return True
+        return not facts.attrs.isdisjoint(_WORD_BEFORE) and _gone_chain(facts.tree)
 
     VALID = [
         "from tensorflow.keras.layers import Dense\n",

@@ -48,6 +48,11 @@ class CallShadowsInput(Rule):
     needs_import = KERAS_OR_TF
 
     @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a method `call` with a parameter `input`
+        return "call" in facts.functions and "input" in facts.local
+
+    @classmethod
     def wants(cls, context) -> bool:
         return super().wants(context) and "keras" in context.text
 

@@ -1,6 +1,7 @@
 """KM501: a name read before it is assigned in a Keras `call()`, and the input `call()` ignores."""
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
 import libcst as cst
@@ -10,6 +11,7 @@ from kmigrate.rule import KERAS_OR_TF, Rule, Safety, Severity
 from kmigrate.walk import code_children, walk
 
 from kmigrate.rules.analysis.keras_facts import Facts, FactsRule, call_reads, positional_params
+from kmigrate.rules.lint import spelled, statements
 
 _LOOPS = (cst.For, cst.While)
 
@@ -51,6 +53,16 @@ class CallUseBeforeAssignment(FactsRule, Rule):
     fix_safety = Safety.NONE
     triggers = ("def call",)
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a `call` method of a class with a base that reads a local name before its binding takes
+        # effect, or (a model's: Model or Sequential spelled) never reads its second parameter
+        if "call" not in facts.functions:
+            return False
+        models = spelled(facts, ("Model", "Sequential"))
+        return any(type(m) in _AST_DEFS and m.name == "call" and _call_may_report(m, models)
+                   for c in statements(facts.tree) if type(c) is ast.ClassDef and c.bases for m in c.body)
 
     VALID = [
         "from tensorflow import keras\n"
@@ -231,3 +243,104 @@ def _trivial(fn: cst.FunctionDef) -> bool:
 
 def _uses_locals(fn: cst.FunctionDef) -> bool:
     return any(isinstance(n, cst.Name) and n.value in ("locals", "vars", "eval", "exec") for n in walk(fn))
+
+
+# ---------------------------------------------------------------------------- screen (`ast`)
+
+_AST_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_AST_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_AST_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, *_AST_COMPREHENSIONS)
+_AST_TARGETS = (ast.Assign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)
+# What of a nested def, class or lambda the enclosing scope evaluates (its reads are there).
+_OUTER_FIELDS = {ast.FunctionDef: ("decorator_list", "args", "returns"),
+                 ast.AsyncFunctionDef: ("decorator_list", "args", "returns"),
+                 ast.ClassDef: ("decorator_list", "bases", "keywords"), ast.Lambda: ("args",)}
+
+
+def _call_may_report(fn, models: bool) -> bool:
+    """Whether CallUseBeforeAssignment could report on this `call()`: a name other than a
+    parameter is read in the method's own scope (where LibCST records it: not in the bodies of
+    nested defs, classes and lambdas, nor in a comprehension past its first iterable) before each
+    of its bindings in that scope takes effect, at `_bound_at`'s place or later (the end of an
+    assignment, of a `for` iterable, of a `with` item, of a `:=`; the start of an import, a def,
+    a class, an `except` clause), or it is bound there another way (a match capture, an
+    annotation without a value); or, `models` (the class may be a model), the second positional
+    parameter is not read in the method's own scope."""
+    a = fn.args
+    positional = [p.arg for p in (*a.posonlyargs, *a.args)]
+    skip = {*positional, *(p.arg for p in a.kwonlyargs), *(p.arg for p in (a.vararg, a.kwarg) if p is not None)}
+    first_read: dict = {}  # name -> where it is first read
+    bound_at: dict = {}  # name -> where its first binding takes effect
+    other: set = set()  # names bound in other ways
+    own_loads: set = set()
+
+    def bind(name: str, at: tuple) -> None:
+        if at < bound_at.get(name, _NEVER):
+            bound_at[name] = at
+
+    # (node, its statement, where a target there binds, in a nested scope, its names read elsewhere)
+    stack: list = [(s, None, None, False, False) for s in fn.body]
+    while stack:
+        n, stmt, effect, nested, elsewhere = stack.pop()
+        kind = type(n)
+        if isinstance(n, ast.stmt):
+            stmt, effect = n, (n.end_lineno, n.end_col_offset)
+            if not nested:
+                start = (n.lineno, n.col_offset)
+                if kind in _AST_DEFS or kind is ast.ClassDef:
+                    bind(n.name, start)
+                elif kind is ast.Import or kind is ast.ImportFrom:
+                    for x in n.names:
+                        bind((x.asname or x.name).split(".")[0], start)
+                elif kind is ast.Global or kind is ast.Nonlocal:
+                    skip.update(n.names)  # bound in another scope: never reported
+        elif kind is ast.Name:
+            if elsewhere:
+                continue
+            at, ctx = (n.lineno, n.col_offset), type(n.ctx)
+            if ctx is not ast.Store or type(stmt) is ast.AugAssign:  # `x += 1` reads x
+                if at < first_read.get(n.id, _NEVER):
+                    first_read[n.id] = at
+                if ctx is ast.Load and not nested:
+                    own_loads.add(n.id)
+            if ctx is ast.Store and not nested:
+                if type(stmt) in _AST_TARGETS or (type(stmt) is ast.AnnAssign and stmt.value is not None):
+                    bind(n.id, effect)
+                else:
+                    other.add(n.id)  # an annotation without a value...
+            continue
+        elif kind is ast.withitem and n.optional_vars is not None:
+            effect = (n.optional_vars.end_lineno, n.optional_vars.end_col_offset)
+        elif kind is ast.ExceptHandler and n.name and not nested:
+            bind(n.name, (n.lineno, n.col_offset))
+        elif kind is ast.NamedExpr:  # binds in the function, also from a comprehension
+            bind(n.target.id, (n.end_lineno, n.end_col_offset))
+            stack.append((n.value, stmt, effect, nested, elsewhere))
+            continue
+        elif kind in _AST_COMPREHENSIONS:
+            # the first iterable is read where the comprehension is; the rest in its own scope
+            first = n.generators[0]
+            stack.append((first.iter, stmt, effect, nested, elsewhere))
+            rest = [first.target, *first.ifs, *n.generators[1:]]
+            rest += [n.key, n.value] if kind is ast.DictComp else [n.elt]
+            stack.extend((x, stmt, effect, True, True) for x in rest)
+            continue
+        elif kind.__name__ in ("MatchAs", "MatchStar", "MatchMapping") and not nested:
+            other.add(getattr(n, "name", None) or getattr(n, "rest", None) or "")
+        inner = nested or kind in _AST_NESTED
+        for field in _OUTER_FIELDS.get(kind, kind._fields):  # not the bodies of nested scopes
+            v = getattr(n, field, None)
+            here = (n.iter.end_lineno, n.iter.end_col_offset) if field == "target" and (
+                kind is ast.For or kind is ast.AsyncFor) else effect
+            if type(v) is list:
+                stack.extend((x, stmt, here, inner, elsewhere) for x in v if isinstance(x, ast.AST))
+            elif isinstance(v, ast.AST):
+                stack.append((v, stmt, here, inner, elsewhere))
+    if models and len(positional) >= 2 and not positional[1].startswith("_") and positional[1] not in own_loads:
+        return True
+    return any(name not in skip and (name in other or at < bound_at.get(name, _BEFORE_ALL))
+               for name, at in first_read.items())
+
+
+_NEVER = (1 << 62, 0)  # after any position
+_BEFORE_ALL = (0, 0)

@@ -12,8 +12,10 @@ from kmigrate.rules.analysis.keras_facts import (
     ACTIVATION_LAYERS, DENSE, FUNCTIONAL, KEEPS_RANK, NEUTRAL, RANK3, RANK4, RANK5, RNN, SEQUENTIAL,
     Facts, FactsRule, LayerFacts, arg_value,
 )
+from kmigrate.rules.lint import spelled
 
 _SKIP = NEUTRAL | KEEPS_RANK | set(ACTIVATION_LAYERS) | {"Activation"}
+_BEFORE_DENSE = frozenset(RANK3 | RANK4 | RANK5 | RNN | {"Bidirectional"})  # what `_spatial`/`_sequence` accept
 
 
 def _spatial(lf: LayerFacts) -> bool:
@@ -74,6 +76,11 @@ class DenseOnUnflattened(FactsRule, Rule):
     fix_safety = Safety.NONE
     triggers = ("Dense",)
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a Dense layer and a layer with spatial or sequence output
+        return spelled(facts, DENSE) and spelled(facts, _BEFORE_DENSE)
 
     VALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"

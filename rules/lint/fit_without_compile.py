@@ -15,6 +15,10 @@ from kmigrate.rules.analysis.model_facts import (
     line_of,
 )
 
+from kmigrate.rules.lint import spelled
+
+_MODEL_MAKERS = frozenset({"Sequential", "Model", *(f.rpartition(".")[2] for f in UNCOMPILED_MODEL_FUNCTIONS)})
+
 
 class FitWithoutCompile(Rule):
     """
@@ -50,6 +54,12 @@ class FitWithoutCompile(Rule):
     fix_safety = Safety.NONE
     triggers = (".fit", ".evaluate", "_on_batch")  # and `keras` (wants)
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `<name>.fit(...)` (or evaluate...) and a model kind the file can build: Sequential, Model
+        # (a subclass of the file has one among its bases), clone_model, model_from_...
+        return not facts.calls.isdisjoint(FIT_METHODS) and spelled(facts, _MODEL_MAKERS)
 
     @classmethod
     def wants(cls, context) -> bool:

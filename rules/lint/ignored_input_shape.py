@@ -1,13 +1,16 @@
 """KM504: `input_shape`/`input_dim`/`batch_input_shape` where Keras ignores them."""
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
 import libcst as cst
 
+from kmigrate.names import canonical_keras
 from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.keras_facts import SEQUENTIAL, Facts, FactsRule, _attr_targets, _params, kwarg, small_statements, without_arg
+from kmigrate.rules.lint import bound_to, calls_and_attributes
 
 SHAPE_ARGS = ("input_shape", "input_dim", "batch_input_shape")
 _NOT_LAYERS = {"Input", "InputLayer"}
@@ -54,6 +57,14 @@ class IgnoredInputShape(FactsRule, Rule):
     fix_safety = Safety.SAFE
     triggers = ("input_shape", "input_dim")
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a call given `input_shape=` or `batch_input_shape=` by keyword, or `input_dim=` (an
+        # `Embedding`'s vocabulary size) and its callee may be another Keras layer
+        if not facts.keywords.isdisjoint(("input_shape", "batch_input_shape")):
+            return True
+        return "input_dim" in facts.keywords and _input_dim_off_embedding(facts.tree)
 
     VALID = [
         "from tensorflow import keras\n"
@@ -169,3 +180,29 @@ class IgnoredInputShape(FactsRule, Rule):
         if name == "batch_input_shape":
             message += " (it raises in Keras 3)"
         self.report(ctor, message, without_arg(ctor, arg), safety=safety, at=arg)
+
+
+# ---------------------------------------------------------------------------- screen (`ast`)
+
+
+def _input_dim_off_embedding(tree: ast.AST) -> bool:
+    """Whether a call given `input_dim=` may be a Keras layer other than `Embedding`: its callee
+    is `<x>.<name>` with another name, or a bare name imported as another Keras layer or bound
+    to an alias (a name bound otherwise resolves to itself: no Keras layer)."""
+    bindings = None
+    for n in calls_and_attributes(tree)[0]:
+        if not any(k.arg == "input_dim" for k in n.keywords):
+            continue
+        f = n.func
+        if type(f) is ast.Attribute:
+            if f.attr != "Embedding":
+                return True
+        elif type(f) is ast.Name:
+            if bindings is None:
+                bindings = bound_to(tree)
+            if any(p is None or p.rpartition(".")[2] != "Embedding" and (canonical_keras(p) or "").startswith("layers.")
+                   for p in bindings.get(f.id, ())):
+                return True
+        else:
+            return True  # `Dense(3)(...)`: the layer of the inner call
+    return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.shape_program import ShapeRule
+from kmigrate.rules.lint import shapes_known
 
 
 class InputShapeVsData(ShapeRule, Rule):
@@ -56,6 +57,11 @@ class InputShapeVsData(ShapeRule, Rule):
     fix_safety = Safety.UNSAFE
     triggers = ("Sequential", "Model", "Input")
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a tensor or array of known shape (rules/lint/__init__.py)
+        return shapes_known(facts)
 
     VALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"

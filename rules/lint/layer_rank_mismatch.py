@@ -5,6 +5,7 @@ from __future__ import annotations
 from kmigrate.rule import KERAS_OR_TF, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.shape_program import ShapeRule
+from kmigrate.rules.lint import shapes_known
 
 
 class LayerRankMismatch(ShapeRule, Rule):
@@ -69,6 +70,11 @@ class LayerRankMismatch(ShapeRule, Rule):
     fix_safety = Safety.UNSAFE
     triggers = ("Sequential", "Model", "Input")
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a tensor or array of known shape (rules/lint/__init__.py)
+        return shapes_known(facts)
 
     VALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.shape_program import ShapeRule
+from kmigrate.rules.lint import TRAINS, data_known
 
 
 class LossVsLabelEncoding(ShapeRule, Rule):
@@ -43,6 +44,11 @@ class LossVsLabelEncoding(ShapeRule, Rule):
     fix_safety = Safety.UNSAFE
     triggers = ("crossentropy", "Crossentropy")
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # labels of known shape given to `fit` (or evaluate...)
+        return data_known(facts, TRAINS)
 
     VALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"

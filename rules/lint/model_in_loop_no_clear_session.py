@@ -1,6 +1,7 @@
 """KM510: models built in a loop without `keras.backend.clear_session()`."""
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
 import libcst as cst
@@ -8,10 +9,13 @@ import libcst as cst
 from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety
 
 from kmigrate.rules.analysis.model_facts import ModuleFacts, ScopeFacts, is_clear_call, line_of, walk, walk_with_self
+from kmigrate.rules.lint import bound_to, spelled, statements, statements_in
 
 # Calls that keep an object alive after the iteration (the model is meant to survive).
 _KEEPING_METHODS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "put",
                               "appendleft"})
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_MODELS = ("Sequential", "Model")
 
 
 class ModelsInLoopWithoutClearSession(Rule):
@@ -51,6 +55,21 @@ class ModelsInLoopWithoutClearSession(Rule):
     fix_safety = Safety.NONE
     triggers = ("Sequential", "Model")  # and `keras` (wants)
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `name = <call>` in a `for`/`while` loop whose callee may be a Sequential or Model, a model
+        # class of the module, or a function of the module that calls one of those
+        if not spelled(facts, _MODELS):
+            return False
+        callees = [x.value.func for s in statements(facts.tree) if type(s) in _LOOPS for x in statements_in(s.body)
+                   if type(x) is ast.Assign and len(x.targets) == 1 and type(x.targets[0]) is ast.Name
+                   and type(x.value) is ast.Call]
+        if not callees:
+            return False
+        model = _ModelCallee(facts.tree)
+        return any(model(f) or (type(f) is ast.Name and f.id in model.functions and any(
+            type(n) is ast.Call and model(n.func) for n in ast.walk(model.functions[f.id]))) for f in callees)
 
     @classmethod
     def wants(cls, context) -> bool:
@@ -229,3 +248,23 @@ def _returns_tensor(fn: cst.FunctionDef) -> bool:
         return False
 
     return all(tensor(r.value) for r in returns)
+
+
+class _ModelCallee:
+    """Whether a callee may be what `_builds_model` takes for a model: `<x>.Sequential`/`<x>.Model`,
+    a name imported as one of them or bound to an alias, a class of the module."""
+
+    def __init__(self, tree: ast.Module):
+        self.bound = bound_to(tree)
+        self.classes = {s.name for s in tree.body if type(s) is ast.ClassDef}
+        self.functions = {s.name: s for s in tree.body if type(s) in (ast.FunctionDef, ast.AsyncFunctionDef)}
+
+    def __call__(self, f: ast.AST) -> bool:
+        while type(f) is ast.Call or type(f) is ast.Subscript:  # `Sequential(...)(x)`: named as kmigrate.names does
+            f = f.func if type(f) is ast.Call else f.value
+        if type(f) is ast.Attribute:
+            return f.attr in _MODELS
+        if type(f) is ast.Name:
+            return f.id in _MODELS or f.id in self.classes or any(
+                p is None or p.rpartition(".")[2] in _MODELS for p in self.bound.get(f.id, ()))
+        return False  # no dotted name

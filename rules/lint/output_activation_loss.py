@@ -6,16 +6,23 @@ to `model.compile` (a string, a loss class or function, or a local name assigned
 """
 from __future__ import annotations
 
+import ast
+import re
 from typing import Optional
 
 import libcst as cst
 
 from kmigrate.rule import KERAS_OR_TF, Rule, Safety, Severity
 
-from kmigrate.rules.analysis.keras_facts import DENSE, Facts, FactsRule, Loss, Output
+from kmigrate.rules.analysis.keras_facts import CROSS_ENTROPY_CLASSES, DENSE, Facts, FactsRule, Loss, Output
+from kmigrate.rules.lint import bound_to, calls_and_attributes, in_words, spelled, statements
 
 CE = {"categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy"}
 CATEGORICAL = {"categorical_crossentropy", "sparse_categorical_crossentropy"}
+# Activations and losses are matched in any case (a string's `.lower()`, `Softmax` layers).
+_SOFTMAX = re.compile("softmax", re.IGNORECASE)
+_SQUASHING = re.compile("softmax|sigmoid", re.IGNORECASE)
+_CROSSENTROPY = re.compile("crossentropy", re.IGNORECASE)
 
 
 def _line(facts: Facts, rule: Rule, node: cst.CSTNode) -> str:
@@ -78,6 +85,12 @@ class ProbabilitiesFromLogits(FactsRule, Rule):
     fix_safety = Safety.NONE
     triggers = ("from_logits",)
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `<model>.compile(...)` with a cross-entropy loss class (`from_logits=True`), and softmax/sigmoid
+        return "compile" in facts.calls and spelled(facts, CROSS_ENTROPY_CLASSES) and in_words(facts, _SQUASHING) \
+            and _compiled_model(facts.tree)
 
     VALID = [
         "from tensorflow import keras\n"
@@ -146,6 +159,12 @@ class OutputLossMismatch(FactsRule, Rule):
     triggers = ("softmax", "crossentropy")
     needs_import = KERAS_OR_TF
 
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `<model>.compile(...)` with a cross-entropy loss, or a softmax Dense layer of 1 unit (a literal)
+        return ("compile" in facts.calls and in_words(facts, _CROSSENTROPY) and _compiled_model(facts.tree)) or (
+            spelled(facts, DENSE) and in_words(facts, _SOFTMAX) and _one_unit(facts.tree))
+
     VALID = [
         "from tensorflow import keras\n"
         "model = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\n"
@@ -206,3 +225,35 @@ class OutputLossMismatch(FactsRule, Rule):
                     f"the loss, or add a {'sigmoid' if loss.name == 'binary_crossentropy' else 'softmax'} "
                     f"activation")
         return None
+
+
+def _compiled_model(tree) -> bool:
+    """`<name>.compile(...)` where the name is assigned a call somewhere (`model_output` follows
+    the name to the call that made the model: Sequential, Model, a model class)."""
+    made = {t.id for s in statements(tree) if type(s) in (ast.Assign, ast.AnnAssign) and type(s.value) is ast.Call
+            for t in (s.targets if type(s) is ast.Assign else [s.target]) if type(t) is ast.Name}
+    return bool(made) and any(type(n.func) is ast.Attribute and n.func.attr == "compile" and type(n.func.value)
+                              is ast.Name and n.func.value.id in made for n in calls_and_attributes(tree)[0])
+
+
+def _one_unit(tree) -> bool:
+    """A call that may be a `Dense` (`<x>.Dense`, a name imported as `Dense` or bound to an alias,
+    a call's result) whose first positional argument, or `units=`/`output_dim=`, is the literal 1
+    (where `literal_int` reads the units from)."""
+    bound = None
+    for n in calls_and_attributes(tree)[0]:
+        args = [n.args[0]] if n.args and type(n.args[0]) is not ast.Starred else []
+        args += [k.value for k in n.keywords if k.arg in ("units", "output_dim")]
+        if not any(type(a) is ast.Constant and type(a.value) is int and a.value == 1 for a in args):
+            continue
+        f = n.func
+        if type(f) is ast.Attribute:
+            if f.attr == "Dense":
+                return True
+        elif type(f) is ast.Name:
+            bound = bound_to(tree) if bound is None else bound
+            if any(p is None or p.rpartition(".")[2] == "Dense" for p in bound.get(f.id, ())):
+                return True
+        else:
+            return True
+    return False

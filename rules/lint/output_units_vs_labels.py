@@ -4,6 +4,7 @@ from __future__ import annotations
 from kmigrate.rule import KERAS_OR_TF, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.shape_program import ShapeRule
+from kmigrate.rules.lint import TRAINS, data_known
 
 
 class OutputUnitsVsLabels(ShapeRule, Rule):
@@ -50,6 +51,11 @@ class OutputUnitsVsLabels(ShapeRule, Rule):
     fix_safety = Safety.NONE
     triggers = ("fit", "evaluate", "train_on_batch")
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # labels of known shape given to `fit` (or evaluate...)
+        return data_known(facts, TRAINS)
 
     VALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\n"

@@ -16,6 +16,7 @@ from kmigrate.rules.analysis.model_facts import (
     walk,
     walk_with_self,
 )
+from kmigrate.rules.lint import spelled
 
 
 class SequentialLayerReuse(Rule):
@@ -53,6 +54,11 @@ class SequentialLayerReuse(Rule):
     fix_safety = Safety.UNSAFE
     triggers = ("Sequential",)  # and `keras` (wants)
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a Sequential model and a layer with weights
+        return spelled(facts, ("Sequential",)) and spelled(facts, WEIGHTED)
 
     @classmethod
     def wants(cls, context) -> bool:

@@ -1,6 +1,8 @@
 """KM505: `super().__init__()` missing or late in a Model/Layer subclass; `super(Cls, self)`."""
 from __future__ import annotations
 
+import ast
+import re
 from typing import Optional
 
 import libcst as cst
@@ -9,6 +11,7 @@ from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety, Severity
 from kmigrate.walk import code_children
 
 from kmigrate.rules.analysis.keras_facts import MODEL_BASES, Facts, FactsRule, KerasClass, _attr_targets, _params, nodes_of
+from kmigrate.rules.lint import CHILD_FIELDS, calls_and_attributes, child_fields, statements
 
 
 def _is_init_call(node: cst.CSTNode) -> bool:
@@ -58,6 +61,15 @@ class SuperInit(FactsRule, Rule):
     fix_safety = Safety.SAFE
     triggers = ("__init__", "super")
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `super(...)` with arguments, or a class with a base whose `__init__` calls no `__init__`,
+        # or assigns a call's result before its first (non-functional) one
+        if _maybe_super_with_args(context.text) and _super_with_args(facts.tree):
+            return True
+        return "__init__" in facts.functions and any(
+            type(s) is ast.ClassDef and s.bases and _init_may_report(s) for s in statements(facts.tree))
 
     VALID = [
         "from tensorflow import keras\n"
@@ -194,3 +206,72 @@ def _walk_no_nested(fn: cst.FunctionDef):
                           cst.DictComp, cst.GeneratorExp)):
             continue
         stack.extend(code_children(n))
+
+
+# ---------------------------------------------------------------------------- screen (`ast`)
+
+
+# What follows `super` in `super(Cls, self)`: `(` not followed by `)`, with anything the tokenizer
+# skips (or a `)`: `(super)(...)`) before it.
+_ARGS_AFTER_SUPER = re.compile(r"(?:\s|\\|\)|#[^\n]*)*\((?!\))")
+
+
+def _maybe_super_with_args(text: str) -> bool:
+    """The word `super` followed by arguments in the text: every `super(Cls, self)` of the code
+    (and maybe a comment or a docstring)."""
+    i = text.find("super")
+    while i != -1:
+        if (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")) and _ARGS_AFTER_SUPER.match(text, i + 5):
+            return True
+        i = text.find("super", i + 5)
+    return False
+
+
+def _super_with_args(tree: ast.AST) -> bool:
+    """A call `super(...)` with a positional argument (when the text may have one)."""
+    return any(type(n.func) is ast.Name and n.func.id == "super" and n.args for n in calls_and_attributes(tree)[0])
+
+
+def _init_may_report(cls: ast.ClassDef) -> bool:
+    """Whether SuperInit.check could report on an `__init__` of this class: its body calls no
+    `X.__init__(...)` (it may be missing), or the first statement that calls one does so without
+    the functional form (`super().__init__(inputs, outputs)`) and comes after an assignment of a
+    call's result."""
+    for init in cls.body:
+        if type(init) not in (ast.FunctionDef, ast.AsyncFunctionDef) or init.name != "__init__":
+            continue
+        for i, stmt in enumerate(init.body):
+            calls = _init_calls(stmt)
+            if calls:
+                if not any(_functional_ast(c) for c in calls) and any(
+                        type(s) is ast.Assign and type(s.value) is ast.Call for s in init.body[:i]):
+                    return True
+                break
+        else:
+            return True
+    return False
+
+
+def _init_calls(node: ast.AST) -> list:
+    """The calls `<x>.__init__(...)` under a node (a walk like `ast.walk`'s, faster)."""
+    out = []
+    stack = [node]
+    Call, Attribute, AST, fields_of = ast.Call, ast.Attribute, ast.AST, CHILD_FIELDS.get
+    while stack:
+        n = stack.pop()
+        kind = type(n)
+        if kind is Call and type(n.func) is Attribute and n.func.attr == "__init__":
+            out.append(n)
+        for field in fields_of(kind) or child_fields(kind):
+            v = getattr(n, field, None)
+            if type(v) is list:
+                stack.extend(x for x in v if isinstance(x, AST))
+            elif isinstance(v, AST):
+                stack.append(v)
+    return out
+
+
+def _functional_ast(call: ast.Call) -> bool:
+    """`_functional_init` on an `ast` call."""
+    return any(type(a) is not ast.Starred for a in call.args) or any(
+        k.arg in ("inputs", "outputs") for k in call.keywords)

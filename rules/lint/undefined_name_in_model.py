@@ -1,6 +1,7 @@
 """KM524: a name read in `call()` or in a model-building function that no scope binds."""
 from __future__ import annotations
 
+import ast
 import builtins
 from typing import Iterator, Optional
 
@@ -11,6 +12,7 @@ from kmigrate.walk import code_children
 
 from kmigrate.rules.analysis.keras_facts import ModuleIndex
 from kmigrate.rules.analysis.shape_program import _assigned_names
+from kmigrate.rules.lint import CHILD_FIELDS, child_fields, statements
 
 _BUILTINS = frozenset(dir(builtins)) | {
     "__file__", "__name__", "__doc__", "__spec__", "__loader__", "__package__", "__builtins__", "__path__",
@@ -76,6 +78,12 @@ class UndefinedNameInModel(Rule):
     triggers = ("def ",)
     requires = ("keras",)
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # a name read in `call`/`build`/`__init__` of a class with a base, or in a function that
+        # calls `Sequential`/`Model`/`Input`, that the names bound for it (as the rule counts them) lack
+        return not facts.star and _unbound_read(facts.tree, not facts.calls.isdisjoint(_CTOR_NAMES))
 
     VALID = [
         "from tensorflow import keras\nfrom tensorflow.keras import layers\nUNITS = 8\n"
@@ -303,3 +311,151 @@ def _in_annotation(n: cst.CSTNode, parents: dict, stop: cst.CSTNode) -> bool:
             return True
         p = parents.get(p)
     return False
+
+
+# ---------------------------------------------------------------------------- screen (`ast`)
+# What visit_Module reads, from the `ast` tree: the names of each function it checks (all of
+# them, not only those it finds read), against fewer bindings than it counts (no `:=`, no
+# enclosing lambda): a name it reports is one of these.
+
+_AST_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_AST_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _unbound_read(tree: ast.Module, builders: bool) -> bool:
+    """Whether some function the rule checks reads a name bound nowhere it looks. `builders`:
+    the file calls `Sequential`, `Model` or `Input` (else only methods are checked)."""
+    module = _ast_bindings(tree.body, set())
+    for s in statements(tree):
+        if type(s) is ast.Global:  # `global x` in a function binds x at module level
+            module.update(s.names)
+    module |= _BUILTINS
+    own: dict = {}  # function -> the names it binds (parameters, assignments...)
+
+    def bindings(fn) -> set:
+        found = own.get(fn)
+        if found is None:
+            found = own[fn] = _ast_bindings(fn.body, _ast_params(fn.args, set()))
+        return found
+
+    todo: list = [(tree.body, (), False)]  # (block, its enclosing functions, a class body with bases)
+    while todo:
+        body, enclosing, keras_class = todo.pop()
+        for s in _block_statements(body):
+            kind = type(s)
+            if kind is ast.ClassDef:
+                todo.append((s.body, enclosing, bool(s.bases)))  # a class's own names are not visible in its methods
+            elif kind in _AST_DEFS:
+                target = keras_class and s.name in _MODEL_METHODS and any(s is x for x in body)
+                if target or builders:
+                    names, calls, bound = _own_names(s)
+                    if target or not calls.isdisjoint(_CTOR_NAMES):
+                        names -= module
+                        names -= bindings(s)
+                        names -= bound
+                        for f in enclosing:
+                            names -= bindings(f)
+                        if names:
+                            return True
+                todo.append((s.body, (*enclosing, s), False))
+    return False
+
+
+def _block_statements(body: list) -> Iterator[ast.stmt]:
+    """The statements of a block and of the blocks of its compound statements (not of defs and
+    classes, which are yielded)."""
+    todo = [body]
+    while todo:
+        for s in todo.pop():
+            yield s
+            if type(s) in _AST_SCOPES:
+                continue
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(s, field, None)
+                if type(block) is list:
+                    todo.append(block)
+            for part in getattr(s, "handlers", ()) or getattr(s, "cases", ()):
+                todo.append(part.body)
+
+
+def _ast_bindings(body: list, out: set) -> set:
+    """`_assigned_names` of the block, on `ast` (without `:=`)."""
+    for s in _block_statements(body):
+        kind = type(s)
+        if kind is ast.Assign or kind is ast.Delete:
+            for t in s.targets:
+                _ast_targets(t, out)
+        elif kind is ast.AugAssign or kind is ast.AnnAssign or kind is ast.For or kind is ast.AsyncFor:
+            _ast_targets(s.target, out)
+        elif kind is ast.With or kind is ast.AsyncWith:
+            for item in s.items:
+                if item.optional_vars is not None:
+                    _ast_targets(item.optional_vars, out)
+        elif kind in _AST_SCOPES:
+            out.add(s.name)
+        elif kind is ast.Import:
+            out.update(a.asname or a.name.split(".")[0] for a in s.names)
+        elif kind is ast.ImportFrom:
+            out.update(a.asname or a.name for a in s.names if a.name != "*")
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            out.update(s.names)
+        elif kind is ast.Try or kind.__name__ == "TryStar":
+            out.update(h.name for h in s.handlers if h.name)
+        elif kind.__name__ == "Match":
+            for case in s.cases:
+                for p in ast.walk(case.pattern):
+                    name = getattr(p, "name", None) or getattr(p, "rest", None)
+                    if type(name) is str:
+                        out.add(name)
+    return out
+
+
+def _ast_targets(t: ast.AST, out: set) -> None:
+    kind = type(t)
+    if kind is ast.Name:
+        out.add(t.id)
+    elif kind is ast.Tuple or kind is ast.List:
+        for el in t.elts:
+            _ast_targets(el, out)
+    elif kind is ast.Starred:
+        _ast_targets(t.value, out)
+
+
+def _ast_params(args: ast.arguments, out: set) -> set:
+    out.update(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs))
+    for star in (args.vararg, args.kwarg):
+        if star is not None:
+            out.add(star.arg)
+    return out
+
+
+def _own_names(fn) -> tuple[set, set, set]:
+    """The names of a function's body (nested defs and classes not entered), the last words of its
+    callees, and the parameters of its lambdas and its comprehension targets."""
+    names: set = set()
+    calls: set = set()
+    bound: set = set()
+    stack: list = list(fn.body)
+    Name, Call, Attribute, AST, fields_of = ast.Name, ast.Call, ast.Attribute, ast.AST, CHILD_FIELDS.get
+    while stack:
+        n = stack.pop()
+        kind = type(n)
+        if kind is Name:
+            names.add(n.id)
+            continue
+        if kind in _AST_SCOPES or kind is ast.Import or kind is ast.ImportFrom:
+            continue
+        if kind is Call:
+            f = n.func
+            calls.add(f.id if type(f) is Name else f.attr if type(f) is Attribute else "")
+        elif kind is ast.Lambda:
+            _ast_params(n.args, bound)
+        elif kind is ast.comprehension:
+            bound.update(m.id for m in ast.walk(n.target) if type(m) is Name)
+        for field in fields_of(kind) or child_fields(kind):
+            v = getattr(n, field, None)
+            if type(v) is list:
+                stack.extend(x for x in v if isinstance(x, AST))
+            elif isinstance(v, AST):
+                stack.append(v)
+    return names, calls, bound

@@ -1,11 +1,14 @@
 """KM503: a layer created in `__init__` (as `self.x`) that nothing ever uses."""
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from kmigrate.rule import KERAS_OR_TF, Rule, Safety, Severity
 
 from kmigrate.rules.analysis.keras_facts import MODEL_BASES, Facts, FactsRule, _attr_targets, _params, nodes_of, small_statements
+from kmigrate.rules.lint import bound_to, calls_and_attributes, statements, statements_in
 
 # attributes the Keras base classes read themselves
 _KERAS_OWN = {"input_spec", "supports_masking", "activity_regularizer", "optimizer", "loss", "compiled_loss",
@@ -51,6 +54,23 @@ class UnusedLayer(FactsRule, Rule):
     fix_safety = Safety.NONE
     triggers = ("def call",)
     needs_import = KERAS_OR_TF
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `self.x = <call>` in `__init__` of a class with a base and a `call` method, and no `.x`
+        # read anywhere
+        if not ("call" in facts.functions and "__init__" in facts.functions):
+            return False
+        unread, layer = set(), None
+        for c in statements(facts.tree):
+            if type(c) is ast.ClassDef and c.bases:
+                methods = {m.name: m for m in c.body if type(m) in (ast.FunctionDef, ast.AsyncFunctionDef)}
+                if "call" in methods and "__init__" in methods:
+                    layer = layer or _MayBeLayer(facts.tree)
+                    unread.update(_assigned_calls(methods["__init__"], layer))
+        # `<expr>.x(...)` reads `.x` (`x` in `calls` and not a name: no bare `x(...)` put it there)
+        unread = {a for a in unread if a not in facts.calls or a in facts.names}
+        return bool(unread) and _some_unread(facts.tree, unread)
 
     VALID = [
         "from tensorflow import keras\n"
@@ -142,3 +162,44 @@ def _named_in_strings(facts: Facts, attr: str) -> bool:
         if isinstance(n, cst.SimpleString) and attr in n.value:
             return True
     return False
+
+
+# ---------------------------------------------------------------------------- screen (`ast`)
+
+
+def _assigned_calls(init, layer) -> set[str]:
+    """The attributes `<x>.a = <call>` sets in an `__init__` (nested blocks and defs included) when
+    the call may make a layer or a model, those Keras reads itself left out."""
+    return {s.targets[0].attr for s in statements_in(init.body)
+            if type(s) is ast.Assign and len(s.targets) == 1 and type(s.targets[0]) is ast.Attribute
+            and type(s.value) is ast.Call and layer(s.value.func)} - _KERAS_OWN
+
+
+class _MayBeLayer:
+    """Whether a callee may be what `layer_kind` or MODEL_BASES take for a layer or a model: a Keras
+    name that starts with a capital (`layers.Dense`, `Model`), as `<x>.Name`, or a name imported as
+    one or bound to an alias; or a class of the module."""
+
+    def __init__(self, tree: ast.Module):
+        self.tree = tree
+        self.bound = None
+        self.classes = {s.name for s in tree.body if type(s) is ast.ClassDef}
+
+    def __call__(self, f: ast.AST) -> bool:
+        while type(f) is ast.Call or type(f) is ast.Subscript:  # `Dense(3)(x)`: named as kmigrate.names does
+            f = f.func if type(f) is ast.Call else f.value
+        if type(f) is ast.Attribute:
+            return f.attr[:1].isupper()
+        if type(f) is not ast.Name:
+            return False
+        if f.id[:1].isupper() or f.id in self.classes:
+            return True
+        if self.bound is None:
+            self.bound = bound_to(self.tree)
+        return any(p is None or p.rpartition(".")[2][:1].isupper() for p in self.bound.get(f.id, ()))
+
+
+def _some_unread(tree: ast.AST, attrs: set[str]) -> bool:
+    """Whether one of `attrs` is never read as an attribute (`.a` in a load context) in the file."""
+    read = {a.attr for a in calls_and_attributes(tree)[1] if type(a.ctx) is ast.Load}
+    return not attrs <= read
