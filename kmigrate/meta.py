@@ -123,6 +123,7 @@ class Positions:
         self._whole = text is None
         self._layout: Optional[dict] = None  # statement -> _Place, for every statement in a block
         self._owners: Optional[dict] = None  # code node -> innermost statement holding it
+        self._small: Optional[dict] = None  # small statement -> its line (statement)
         self._offsets: list[int] = []  # text offset of each line start
         self._done: set = set()
         if self._whole:
@@ -158,6 +159,18 @@ class Positions:
         if self._owners is not None:
             return self._owners.get(node)
         layout, parents = self._layout, self._parents
+        if parents is None:
+            # No parent map: a statement, or a small statement of a line (an import: the
+            # findings of Keras 3 code), is found without the walk that maps every node.
+            if node in layout:
+                return node
+            if self._small is None:
+                self._small = {s: line for line in layout if type(line) is cst.SimpleStatementLine for s in line.body}
+            owner = self._small.get(node)
+            if owner is not None:
+                return owner
+            self._map_owners()
+            return self._owners.get(node)
         while node is not None and node not in layout:
             node = parents.get(node)
         return node
@@ -232,9 +245,11 @@ class Positions:
         self._layout = layout
         self._offsets = line_starts(self._text)
         self._parents = self._parents_of() if self._parents_of is not None else None
-        if self._parents is not None:
-            return True  # owners are found by going up
+        return True  # owners are found by going up the parent map, or on first need (_owner)
+
+    def _map_owners(self) -> None:
         # Code nodes only (no rule reports whitespace; if one did, the whole module is generated).
+        layout = self._layout
         self._owners = owners = {}
         stack = [(s, s) for s in self.module.body]
         while stack:
@@ -242,7 +257,6 @@ class Positions:
             owners[n] = owner
             for k in code_children(n):
                 stack.append((k, k if k in layout else owner))
-        return True
 
     def _statement(self, stmt: cst.CSTNode) -> bool:
         place = self._layout[stmt]
