@@ -124,15 +124,18 @@ class Positions:
         self._layout: Optional[dict] = None  # statement -> _Place, for every statement in a block
         self._owners: Optional[dict] = None  # code node -> innermost statement holding it
         self._small: Optional[dict] = None  # small statement -> its line (statement)
+        self._hinted: dict = {}  # owners within the top-level statements of hints (`_mapped`)
+        self._mapped: set = set()
         self._offsets: list[int] = []  # text offset of each line start
         self._done: set = set()
         if self._whole:
             self._generate_whole()
 
-    def get(self, node: cst.CSTNode, default=None):
+    def get(self, node: cst.CSTNode, default=None, hint: Optional[cst.CSTNode] = None):
+        """`hint`: a top-level statement that likely holds `node` (looked in first)."""
         r = self._ranges.get(node)
         if r is None:
-            if self._whole or not self._load(node):
+            if self._whole or not self._load(node, hint):
                 return default
             r = self._ranges.get(node)
             if r is None:
@@ -154,8 +157,8 @@ class Positions:
         owner = self._owner(node)
         return None if owner is None else self._layout[owner].top
 
-    def _owner(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        """The innermost statement holding `node`."""
+    def _owner(self, node: cst.CSTNode, hint: Optional[cst.CSTNode] = None) -> Optional[cst.CSTNode]:
+        """The innermost statement holding `node` (`hint`: a top-level statement to look in first)."""
         if self._owners is not None:
             return self._owners.get(node)
         layout, parents = self._layout, self._parents
@@ -167,6 +170,12 @@ class Positions:
             if self._small is None:
                 self._small = {s: line for line in layout if type(line) is cst.SimpleStatementLine for s in line.body}
             owner = self._small.get(node)
+            if owner is not None:
+                return owner
+            if hint is not None and hint in layout and hint not in self._mapped:
+                self._mapped.add(hint)  # the statement the rule was visiting: map it alone first
+                self._map_owners([hint], self._hinted)
+            owner = self._hinted.get(node)
             if owner is not None:
                 return owner
             self._map_owners()
@@ -222,12 +231,12 @@ class Positions:
         seg = _Segment(state.tokens)
         self._ranges = {n: (seg, a, b) for n, (a, b) in state.ranges.items()}
 
-    def _load(self, node: cst.CSTNode) -> bool:
+    def _load(self, node: cst.CSTNode, hint: Optional[cst.CSTNode] = None) -> bool:
         """Generate the statement holding `node` (or the whole module); False: nothing new to look at."""
         if self._layout is None and not self._map():
             self._generate_whole()
             return True
-        owner = self._owner(node)
+        owner = self._owner(node, hint)
         if owner is None or owner in self._done:
             if owner is None:
                 self._generate_whole()
@@ -247,11 +256,13 @@ class Positions:
         self._parents = self._parents_of() if self._parents_of is not None else None
         return True  # owners are found by going up the parent map, or on first need (_owner)
 
-    def _map_owners(self) -> None:
-        # Code nodes only (no rule reports whitespace; if one did, the whole module is generated).
+    def _map_owners(self, tops=None, owners: Optional[dict] = None) -> None:
+        """Map the code nodes of the top-level statements `tops` (all: self._owners) to their
+        innermost statements. No rule reports whitespace; if one did, the whole module is generated."""
         layout = self._layout
-        self._owners = owners = {}
-        stack = [(s, s) for s in self.module.body]
+        if owners is None:
+            self._owners = owners = {}
+        stack = [(s, s) for s in (self.module.body if tops is None else tops)]
         while stack:
             n, owner = stack.pop()
             owners[n] = owner

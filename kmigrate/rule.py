@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Iterable, Optional, Sequence, Union
 
 import libcst as cst
 from .meta import _MISSING, ModuleMeta
+from .walk import current_top
 from .result import Finding  # noqa: F401  (re-exported: it lives in a LibCST-free module)
 
 
@@ -54,6 +55,7 @@ class Report:
     replacement: Replacement | None = None
     imports: tuple[ImportEdit, ...] = ()
     anchor: cst.CSTNode | None = None  # where the finding points, if not at `node` (e.g. a block is replaced)
+    top: cst.CSTNode | None = None  # the top-level statement the pass was in: where to look first
 
     @property
     def has_fix(self) -> bool:
@@ -185,7 +187,8 @@ class Rule(cst.BatchableCSTVisitor):
             # The engine runs a report-only rule again only to see its findings still stand.
             raise TypeError(f"{self.code} has fix_safety none and cannot report a fix")
         self.reports.append(
-            Report(type(self), node, message, severity or self.severity, safety, replacement, imports, at)
+            Report(type(self), node, message, severity or self.severity, safety, replacement, imports, at,
+                   current_top())
         )
 
     # screen(facts, context) -> bool, a classmethod a rule may define: given what the file's code

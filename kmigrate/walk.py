@@ -14,7 +14,7 @@ import linecache
 import re
 import sys
 import typing
-from typing import Callable, Iterator, Sequence
+from typing import Optional, Callable, Iterator, Sequence
 
 import libcst as cst
 
@@ -180,6 +180,13 @@ def walk(node: cst.CSTNode, *, whitespace: bool = False) -> Iterator[cst.CSTNode
 
 Visit = Callable[[cst.CSTNode], object]
 
+_TOP: list = [None]  # the top-level statement `traverse` is in
+
+
+def current_top() -> Optional[cst.CSTNode]:
+    """The top-level statement the running (or last) `traverse` is in: a hint, not a fact."""
+    return _TOP[0]
+
 
 def traverse(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
     """What `module.visit_batched(visitors)` does, without rebuilding the tree.
@@ -206,9 +213,12 @@ def traverse(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]) ->
     # Iterative (deeply nested code would exhaust Python's stack): an entry is a node to enter,
     # or (node, leave functions) to leave; none is pushed for a type no visitor leaves.
     stack: list = [module]
+    tops = {id(s) for s in module.body} if type(module) is cst.Module else set()
     while stack:
         item = stack.pop()
         kind = type(item)
+        if id(item) in tops:
+            _TOP[0] = item  # where the rules' reports are, most likely (kmigrate.meta.Positions)
         if kind is tuple:
             node, fns = item
             for fn in fns:
