@@ -11,7 +11,7 @@ from kmigrate.rule import KERAS_OR_TF, Example, Rule, Safety, Severity
 from kmigrate.walk import code_children
 
 from kmigrate.rules.analysis.keras_facts import MODEL_BASES, Facts, FactsRule, KerasClass, _attr_targets, _params, nodes_of
-from kmigrate.rules.lint import CHILD_FIELDS, calls_and_attributes, child_fields, statements
+from kmigrate.rules.lint import calls_and_attributes, push_children, statements
 
 
 def _is_init_call(node: cst.CSTNode) -> bool:
@@ -256,18 +256,13 @@ def _init_calls(node: ast.AST) -> list:
     """The calls `<x>.__init__(...)` under a node (a walk like `ast.walk`'s, faster)."""
     out = []
     stack = [node]
-    Call, Attribute, AST, fields_of = ast.Call, ast.Attribute, ast.AST, CHILD_FIELDS.get
+    Call, Attribute = ast.Call, ast.Attribute
     while stack:
         n = stack.pop()
         kind = type(n)
         if kind is Call and type(n.func) is Attribute and n.func.attr == "__init__":
             out.append(n)
-        for field in fields_of(kind) or child_fields(kind):
-            v = getattr(n, field, None)
-            if type(v) is list:
-                stack.extend(x for x in v if isinstance(x, AST))
-            elif isinstance(v, AST):
-                stack.append(v)
+        push_children(stack, n, kind)
     return out
 
 

@@ -12,7 +12,7 @@ from kmigrate.walk import code_children
 
 from kmigrate.rules.analysis.keras_facts import ModuleIndex
 from kmigrate.rules.analysis.shape_program import _assigned_names
-from kmigrate.rules.lint import CHILD_FIELDS, child_fields, statements
+from kmigrate.rules.lint import push_children, statements, statements_in
 
 _BUILTINS = frozenset(dir(builtins)) | {
     "__file__", "__name__", "__doc__", "__spec__", "__loader__", "__package__", "__builtins__", "__path__",
@@ -361,21 +361,10 @@ def _unbound_read(tree: ast.Module, builders: bool) -> bool:
     return False
 
 
-def _block_statements(body: list) -> Iterator[ast.stmt]:
-    """The statements of a block and of the blocks of its compound statements (not of defs and
-    classes, which are yielded)."""
-    todo = [body]
-    while todo:
-        for s in todo.pop():
-            yield s
-            if type(s) in _AST_SCOPES:
-                continue
-            for field in ("body", "orelse", "finalbody"):
-                block = getattr(s, field, None)
-                if type(block) is list:
-                    todo.append(block)
-            for part in getattr(s, "handlers", ()) or getattr(s, "cases", ()):
-                todo.append(part.body)
+def _block_statements(body: list) -> list:
+    """The statements of a block and of the blocks of its compound statements (defs and classes
+    are listed, not entered)."""
+    return statements_in(body, _AST_SCOPES)
 
 
 def _ast_bindings(body: list, out: set) -> set:
@@ -436,7 +425,7 @@ def _own_names(fn) -> tuple[set, set, set]:
     calls: set = set()
     bound: set = set()
     stack: list = list(fn.body)
-    Name, Call, Attribute, AST, fields_of = ast.Name, ast.Call, ast.Attribute, ast.AST, CHILD_FIELDS.get
+    Name, Call, Attribute = ast.Name, ast.Call, ast.Attribute
     while stack:
         n = stack.pop()
         kind = type(n)
@@ -452,10 +441,5 @@ def _own_names(fn) -> tuple[set, set, set]:
             _ast_params(n.args, bound)
         elif kind is ast.comprehension:
             bound.update(m.id for m in ast.walk(n.target) if type(m) is Name)
-        for field in fields_of(kind) or child_fields(kind):
-            v = getattr(n, field, None)
-            if type(v) is list:
-                stack.extend(x for x in v if isinstance(x, AST))
-            elif isinstance(v, AST):
-                stack.append(v)
+        push_children(stack, n, kind)
     return names, calls, bound
