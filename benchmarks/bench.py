@@ -24,7 +24,8 @@ includes importing TensorFlow, shown apart). kmigrate is run as the real command
 subprocess, start-up included. Figures are wall seconds, files/s, ratios, and peak RSS of the
 main process (GNU time's %M; with -j2 each worker is a separate process of similar size). The
 last lines print the cold `-j1` ratio to the LibCST parse of every tree measured (target: at
-most 1.5x), from the same run.
+most 1.5x), from the same run. Per tree, benchmarks/phases.py also shows where the engine's
+time goes, and the floor no rule speed-up removes (parse, re-parse of fixed code, compile checks).
 Also: start-up (`kmigrate --version`, one small file cold and cached), best of 5; peak memory
 for 1 and 4 copies of the same small tree (flat: results are streamed, not held); and the
 per-change figure: what an editor waits for after each edit of a 1,000-line modern Keras file
@@ -259,6 +260,10 @@ def bench_tree(label: str, tree: Path, work: Path, run_tf: bool, repeat: int = 1
         row("tf_upgrade_v2 --intree", f["tf"], len(files),
             f"peak {mem['tf']:6.0f} MB (importing TensorFlow alone: {tf_import:.1f} s)")
     f["files"], f["size"] = len(files), size
+    print("  where the time goes (benchmarks/phases.py, in process, the committed code):")
+    phases = subprocess.run([*KMIGRATE[:2], str(ROOT / "benchmarks" / "phases.py"), str(tree)],
+                            cwd=WORK[0] if WORK else None, capture_output=True, text=True)
+    print(phases.stdout.rstrip() or f"  (phases.py failed: {phases.stderr[-500:]})")
     print("  ratios:")
     print(f"    kmigrate -j1 cold / libcst parse (1 proc)   {f['cold1'] / f['cst1']:6.2f}x")
     print(f"    kmigrate -j2 cold / libcst parse (1 proc)   {f['cold2'] / f['cst1']:6.2f}x")

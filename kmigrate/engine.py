@@ -23,7 +23,7 @@ from .reparse import Replace, ancestors, changed_statements, reparse
 from .result import ERROR_CODE, error_finding  # noqa: F401  (re-exported)
 from .rule import FileContext, Finding, Report, Rule, Safety
 from .source import LINE_BREAK, compile_quietly
-from .walk import children, traverse
+from .walk import WHITESPACE_TYPES, children, code_children, traverse
 
 MAX_PASSES = 8
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:\s*,\s*[A-Z]+[0-9]*)*))?", re.IGNORECASE)
@@ -341,18 +341,23 @@ def _ancestors(module: cst.Module, targets, positions=None, parents: Optional[di
     """The targets and every node above them (`parents`: the module's parent map, if known)."""
     if parents is not None and all(t is module or t in parents for t in targets):
         return ancestors(targets, parents)
-    parent: dict[cst.CSTNode, cst.CSTNode] = {}
-    # Only the top-level statements that hold a target, when the positions know which those are.
+    # Only the top-level statements that hold a target, when the positions know which those are;
+    # code nodes only (fixes replace code), keyed by id (a node's own hash is computed in Python).
     where = {positions.statement_index(t) for t in targets} if positions is not None else {None}
     stack: list[cst.CSTNode] = [module] if None in where else [module.body[i] for i in where]
-    for s in stack:
-        parent[s] = module
+    parent: dict[int, cst.CSTNode] = {id(s): module for s in stack}
+    get = children if any(type(t) in WHITESPACE_TYPES for t in targets) else code_children
     while stack:
         n = stack.pop()
-        for k in children(n):
-            parent[k] = n
+        for k in get(n):
+            parent[id(k)] = n
             stack.append(k)
-    return ancestors(targets, parent)
+    out: set[cst.CSTNode] = set()
+    for t in targets:
+        while t is not None and t not in out:
+            out.add(t)
+            t = parent.get(id(t))
+    return out
 
 
 def _apply(module: cst.Module, fixes: Sequence[Report], positions, parents: Optional[dict] = None,

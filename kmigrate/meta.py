@@ -31,16 +31,20 @@ from .walk import code_children
 class _OffsetState(CodegenState):
     """Codegen that remembers, per node, the token indices where it starts and ends."""
 
-    ranges: dict = field(default_factory=dict)  # node -> (first token, end token); syntactic range
+    ranges: dict = field(default_factory=dict)  # id(node) -> (first token, end token); syntactic range
     _stack: list = field(default_factory=list)
+    stop_at: Optional[cst.CSTNode] = None  # generate up to this node (a compound statement's header)
 
     def before_codegen(self, node: cst.CSTNode) -> None:
+        if node is self.stop_at:
+            raise _HeaderDone
         self._stack.append(len(self.tokens))
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         start = self._stack.pop()
-        if node not in self.ranges:  # a syntactic range recorded inside wins (as in PositionProvider)
-            self.ranges[node] = (start, len(self.tokens))
+        key = id(node)  # ids: a node's own hash is computed in Python
+        if key not in self.ranges:  # a syntactic range recorded inside wins (as in PositionProvider)
+            self.ranges[key] = (start, len(self.tokens))
 
     def add_indent_tokens(self) -> None:
         self.tokens.extend(self.indent_tokens)
@@ -51,6 +55,10 @@ class _OffsetState(CodegenState):
     def record_syntactic_position(self, node: cst.CSTNode, *, start_node: Optional[cst.CSTNode] = None,
                                   end_node: Optional[cst.CSTNode] = None) -> "_Syntactic":
         return _Syntactic(self, node, start_node, end_node)
+
+
+class _HeaderDone(Exception):
+    """Codegen reached the body of the compound statement whose header was asked for."""
 
 
 class _Syntactic:
@@ -64,11 +72,13 @@ class _Syntactic:
     def __enter__(self) -> None:
         self.start = len(self.state.tokens)
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, kind, *exc) -> bool:
+        if kind is not None:  # generation stopped inside: the node's end was not reached
+            return False
         ranges = self.state.ranges
-        start = self.start if self.start_node is None else ranges[self.start_node][0]
-        end = len(self.state.tokens) if self.end_node is None else ranges[self.end_node][1]
-        ranges[self.node] = (start, end)
+        start = self.start if self.start_node is None else ranges[id(self.start_node)][0]
+        end = len(self.state.tokens) if self.end_node is None else ranges[id(self.end_node)][1]
+        ranges[id(self.node)] = (start, end)
         return False
 
 
@@ -122,22 +132,23 @@ class Positions:
         self._ranges: dict = {}  # node -> (segment, first token, end token)
         self._whole = text is None
         self._layout: Optional[dict] = None  # statement -> _Place, for every statement in a block
-        self._owners: Optional[dict] = None  # code node -> innermost statement holding it
+        self._owners: Optional[dict] = None  # id(code node) -> innermost statement holding it
+        self._statement_ids: Optional[set] = None
         self._small: Optional[dict] = None  # small statement -> its line (statement)
-        self._hinted: dict = {}  # owners within the top-level statements of hints (`_mapped`)
+        self._hinted: dict = {}  # id -> owner, within the top-level statements of hints (`_mapped`)
         self._mapped: set = set()
         self._offsets: list[int] = []  # text offset of each line start
-        self._done: set = set()
+        self._done: dict = {}  # statement -> True: generated, False: its header only
         if self._whole:
             self._generate_whole()
 
     def get(self, node: cst.CSTNode, default=None, hint: Optional[cst.CSTNode] = None):
         """`hint`: a top-level statement that likely holds `node` (looked in first)."""
-        r = self._ranges.get(node)
+        r = self._ranges.get(id(node))
         if r is None:
             if self._whole or not self._load(node, hint):
                 return default
-            r = self._ranges.get(node)
+            r = self._ranges.get(id(node))
             if r is None:
                 return default
         seg, a, b = r
@@ -160,7 +171,7 @@ class Positions:
     def _owner(self, node: cst.CSTNode, hint: Optional[cst.CSTNode] = None) -> Optional[cst.CSTNode]:
         """The innermost statement holding `node` (`hint`: a top-level statement to look in first)."""
         if self._owners is not None:
-            return self._owners.get(node)
+            return self._owners.get(id(node))
         layout, parents = self._layout, self._parents
         if parents is None:
             # No parent map: a statement, or a small statement of a line (an import: the
@@ -175,11 +186,11 @@ class Positions:
             if hint is not None and hint in layout and hint not in self._mapped:
                 self._mapped.add(hint)  # the statement the rule was visiting: map it alone first
                 self._map_owners([hint], self._hinted)
-            owner = self._hinted.get(node)
+            owner = self._hinted.get(id(node))
             if owner is not None:
                 return owner
             self._map_owners()
-            return self._owners.get(node)
+            return self._owners.get(id(node))
         while node is not None and node not in layout:
             node = parents.get(node)
         return node
@@ -232,16 +243,27 @@ class Positions:
         self._ranges = {n: (seg, a, b) for n, (a, b) in state.ranges.items()}
 
     def _load(self, node: cst.CSTNode, hint: Optional[cst.CSTNode] = None) -> bool:
-        """Generate the statement holding `node` (or the whole module); False: nothing new to look at."""
+        """Generate the statement holding `node` (or the whole module); False: nothing new to look at.
+        A compound statement's header is generated first (findings in `with tf.Session() as s:`
+        need no code of its body)."""
         if self._layout is None and not self._map():
             self._generate_whole()
             return True
         owner = self._owner(node, hint)
-        if owner is None or owner in self._done:
-            if owner is None:
+        if owner is None:
+            self._generate_whole()
+            return True
+        done = self._done.get(owner)
+        if done:
+            return False
+        if done is None and type(owner) is not cst.SimpleStatementLine:
+            self._done[owner] = False
+            if not self._statement(owner, header=True):
                 self._generate_whole()
-            return owner is None
-        self._done.add(owner)
+                return True
+            if id(node) in self._ranges:
+                return True
+        self._done[owner] = True
         if not self._statement(owner):
             self._generate_whole()
         return True
@@ -259,27 +281,44 @@ class Positions:
     def _map_owners(self, tops=None, owners: Optional[dict] = None) -> None:
         """Map the code nodes of the top-level statements `tops` (all: self._owners) to their
         innermost statements. No rule reports whitespace; if one did, the whole module is generated."""
-        layout = self._layout
+        statements = self._statement_ids
+        if statements is None:
+            statements = self._statement_ids = {id(s) for s in self._layout}
         if owners is None:
             self._owners = owners = {}
         stack = [(s, s) for s in (self.module.body if tops is None else tops)]
         while stack:
             n, owner = stack.pop()
-            owners[n] = owner
+            owners[id(n)] = owner
             for k in code_children(n):
-                stack.append((k, k if k in layout else owner))
+                stack.append((k, k if id(k) in statements else owner))
 
-    def _statement(self, stmt: cst.CSTNode) -> bool:
+    def _statement(self, stmt: cst.CSTNode, header: bool = False) -> bool:
+        """Generate `stmt` (`header`: up to its body) where the layout places it, and check the
+        code against the text."""
         place = self._layout[stmt]
         state = _OffsetState(default_indent=self.module.default_indent, default_newline=self.module.default_newline)
         state.indent_tokens = list(place.indents)
-        stmt._codegen(state)
+        body = getattr(stmt, "body", None) if header else None
+        if body is not None:
+            state.stop_at = body
+            try:
+                stmt._codegen(state)
+            except _HeaderDone:
+                pass
+            else:
+                return False  # no body reached: not the statement the layout says
+        else:
+            stmt._codegen(state)
         code = "".join(state.tokens)
         text, offsets = self._text, self._offsets
         if not 0 < place.line <= len(offsets):
             return False
         at = offsets[place.line - 1]
-        if place.next_line is not None:
+        if body is not None:
+            if not text.startswith(code, at):
+                return False
+        elif place.next_line is not None:
             if not 0 < place.next_line <= len(offsets) or text[at:offsets[place.next_line - 1]] != code:
                 return False
         elif not text.startswith(code, at):

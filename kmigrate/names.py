@@ -104,13 +104,17 @@ class NameResolver:
         # its visitor (the shared analyses of a module) still reads it.
         self._v = weakref.ref(visitor)
         self._module = visitor.module
+        self._bindings: Optional[Bindings] = None  # of self._module (asked of every name: kept)
 
     @property
     def bindings(self) -> "Bindings":
         visitor = self._v()
         if visitor is not None:
             self._module = visitor.module
-        return Bindings.of(self._module)
+        b = self._bindings
+        if b is None or b.module is not self._module:
+            b = self._bindings = Bindings.of(self._module)
+        return b
 
     def qualified_names(self, node: cst.CSTNode, under: Optional[str] = None) -> set[str]:
         """With `under` (a package name), nothing when no name of the node can be under it, from
@@ -197,6 +201,7 @@ class Bindings:
         self.module = module
         self._name_counts: Optional[Counter] = None
         self.keras_names: dict = {}  # node -> NameResolver.keras_name's answer
+        self.tf_paths: dict = {}  # id(node) -> TF1Rule.tf_path's answer (the module holds the nodes)
         self._heads: dict = {}  # (name, package) -> head_under's answer
         self.imports: dict[str, set[str]] = {}
         self.import_nodes: dict[str, list[cst.CSTNode]] = {}  # name -> the Import/ImportFrom binding it
@@ -220,6 +225,16 @@ class Bindings:
         found = self._heads.get(key)
         if found is None:
             found = self._heads[key] = any(q == root or q.startswith(root + ".") for q in self.resolve([head]))
+        return found
+
+    def heads_under(self, root: str) -> frozenset:
+        """The names whose dotted references can resolve under the package `root` (a name
+        outside it is answered by one set lookup: the TF1 rules ask of every name)."""
+        key = ("*", root)
+        found = self._heads.get(key)
+        if found is None:
+            found = self._heads[key] = frozenset(
+                h for h in (*self.imports, *self.others) if self.head_under(h, root))
         return found
 
     def reads(self, name: str) -> int:

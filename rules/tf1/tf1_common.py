@@ -14,6 +14,8 @@ from kmigrate.rule import FileContext, ImportEdit, Rule
 from kmigrate.rules.tables.tf1_contrib import CONTRIB, MODULES
 from kmigrate.walk import code_children
 
+_UNSET = object()
+
 # Not part of TensorFlow's public API (private modules, other rules' families).
 _PRIVATE = frozenset({"python", "core", "tools", "_api", "include", "compiler", "tsl", "xla"})
 
@@ -47,6 +49,7 @@ class TF1Rule(Rule):
         self._skip: set[int] = set()
         self._tf1: Optional[bool] = None
         self._bound: Optional[frozenset] = None
+        self._heads: Optional[frozenset] = None
 
     @property
     def names(self) -> NameResolver:
@@ -93,12 +96,27 @@ class TF1Rule(Rule):
             bound = self._bound = frozenset(b.imports) | frozenset(b.others)
         return node.value not in bound
 
+    def tf_heads(self) -> frozenset:
+        """The module's names that can start a reference to something under tensorflow."""
+        heads = self._heads
+        if heads is None:
+            heads = self._heads = self.names.bindings.heads_under("tensorflow")
+        return heads
+
     def tf_path(self, node: cst.CSTNode) -> Optional[str]:
         """'train.AdamOptimizer' for `tf.train.AdamOptimizer` (any alias of `tensorflow`), '' for
         the module itself, None when the node does not name something under tensorflow (or names
         it ambiguously, or names private or Keras parts)."""
         if self.in_import:
             return None
+        memo = self.names.bindings.tf_paths  # the KM6xx rules ask about the same nodes
+        key = id(node)
+        found = memo.get(key, _UNSET)
+        if found is _UNSET:
+            found = memo[key] = self._tf_path(node)
+        return found
+
+    def _tf_path(self, node: cst.CSTNode) -> Optional[str]:
         qnames = self.names.qualified_names(node, "tensorflow")
         if len(qnames) != 1:
             return None

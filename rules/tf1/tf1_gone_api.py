@@ -106,7 +106,7 @@ class TF1GoneAPI(TF1Rule):
         self._ref(node)
 
     def visit_Name(self, node: cst.Name) -> None:
-        if not self.unbound_root(node):
+        if node.value in self.tf_heads():
             self._ref(node)
 
     def _ref(self, node) -> None:
@@ -117,10 +117,10 @@ class TF1GoneAPI(TF1Rule):
             chain.append(chain[-1].value)
         for n in chain[1:]:
             self._skip.add(id(n))
-        if self.unbound_root(chain[-1]):
-            return
         # through an alias of tensorflow itself (names imported from a gone module: the import says it)
-        if not isinstance(chain[-1], cst.Name) or self.names.qualified_names(chain[-1], "tensorflow") not in _TF_ROOTS:
+        root = chain[-1]
+        if type(root) is not cst.Name or root.value not in self.tf_heads() \
+                or self.names.qualified_names(root, "tensorflow") not in _TF_ROOTS:
             return
         for n in chain:
             if not isinstance(n, (cst.Attribute, cst.Name)):

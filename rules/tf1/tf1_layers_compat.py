@@ -113,7 +113,7 @@ class TF1LayersCompat(TF1Rule):
             self._use(node)
 
     def visit_Name(self, node: cst.Name) -> None:
-        if self.on and not self.in_import and id(node) not in self._skip:
+        if self.on and not self.in_import and node.value in self.tf_heads() and id(node) not in self._skip:
             qnames = self.names.qualified_names(node)
             if len(qnames) == 1 and next(iter(qnames)).startswith(("tensorflow.compat.v1.layers", "tensorflow.layers")):
                 self._use(node)

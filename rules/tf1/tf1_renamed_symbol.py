@@ -150,15 +150,8 @@ class TF1RenamedSymbol(TF1Rule):
         self._ref(node)
 
     def visit_Name(self, node: cst.Name) -> None:
-        if node.value in _FIRST_WORDS or node.value in self._imported_words():
+        if node.value in self.tf_heads():  # else it names nothing under tensorflow
             self._ref(node)
-
-    def _imported_words(self) -> frozenset:
-        cached = getattr(self, "_words", None)
-        if cached is None:
-            cached = self._words = frozenset(
-                n for n, qs in self.names.bindings.imports.items() if any(q.startswith("tensorflow.") for q in qs))
-        return cached
 
     # ---------------------------------------------------------------- references
 

@@ -148,6 +148,23 @@ def test_statement_positions_generate_only_what_is_asked():
     assert mine.statement_index(deep) == len(module.body) - 1
 
 
+def test_a_compound_statement_s_header_is_generated_without_its_body():
+    text = "import tensorflow as tf\n\n\ndef f(x):\n    with tf.Session(  # open\n            ) as s:\n" \
+           "        y = s.run(x)\n        z = 2\n    return y\n"
+    module = cst.parse_module(text)
+    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    mine = Positions(module, text)
+    with_ = module.body[1].body.body[0]
+    call = with_.items[0].item
+    assert mine.get(call) == theirs[call]
+    assert mine._done == {with_: False}  # the header only: no line of its body generated
+    assert id(with_.body.body[0]) not in mine._ranges
+    inner = with_.body.body[1]
+    assert mine.get(inner) == theirs[inner] and mine._done[with_] is False
+    assert mine.get(with_) == theirs[with_]  # the statement itself: its end is its body's end
+    assert mine._done[with_] is True and not mine._whole
+
+
 class _Recorder(cst.BatchableCSTVisitor):
     def __init__(self):
         super().__init__()
