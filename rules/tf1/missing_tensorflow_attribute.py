@@ -105,7 +105,7 @@ class MissingTensorFlowAttribute(TF1Rule):
             self._skip.add(id(inner))
             inner = inner.value
         self._skip.add(id(inner))
-        if not self.unbound_root(inner):
+        if type(inner) is cst.Name and inner.value in self.tf_heads():
             self._check(node, self.tf_path(node))
 
     def _check(self, node, path: Optional[str]) -> None:

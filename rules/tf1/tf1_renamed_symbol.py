@@ -150,7 +150,7 @@ class TF1RenamedSymbol(TF1Rule):
         self._ref(node)
 
     def visit_Name(self, node: cst.Name) -> None:
-        if node.value in self.tf_heads():  # else it names nothing under tensorflow
+        if node.value in self.tf_heads() and id(node) not in self._skip:  # else nothing under tensorflow
             self._ref(node)
 
     # ---------------------------------------------------------------- references
@@ -174,9 +174,13 @@ class TF1RenamedSymbol(TF1Rule):
             chain.append(chain[-1].value)
         for n in chain[1:]:
             self._skip.add(id(n))
-        if self.unbound_root(chain[-1]):
+        root = chain[-1]
+        if type(root) is cst.Name and root.value not in self.tf_heads():
+            # nothing under tensorflow, unless an assignment bound it to a tf.contrib module
+            if root.value in self.contrib_bound():
+                self._contrib_attribute(chain)
             return
-        if self.contrib_rewritten_root(chain[-1]):
+        if self.contrib_rewritten_root(root):
             self._contrib_attribute(chain)
             return
         for n in chain:

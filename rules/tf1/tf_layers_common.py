@@ -398,7 +398,7 @@ class Walker(TFLayersRule):
     def _visit_ref(self, node) -> None:
         if self.in_import or id(node) in self._skip:
             return
-        qnames = self.names.qualified_names(node)
+        qnames = self.names.qualified_names(node, "tensorflow")  # every root is under tensorflow
         if not qnames:
             return
         name = None
