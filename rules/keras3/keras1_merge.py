@@ -75,7 +75,8 @@ class Keras1Merge(Keras1Rule):
     Safe for every mode but `cos`, which is unsafe: Keras 1 gave its result an extra axis, so
     check the shape downstream. A computed `mode`, or a Merge of branches that is not the first
     layer of a `model = Sequential()` followed by plain `model.add(...)` lines, whose branch models
-    do not declare their input shape (or are merged models that could not be converted), or whose
+    do not declare their input shape (an `Embedding` declares it by `input_length`: its `input_dim`
+    is the vocabulary; or are merged models that could not be converted), or whose
     `model.layers` the file reads (a functional model lists its layers differently), is reported
     with what to do, not rewritten.
     """
@@ -384,10 +385,14 @@ class Keras1Merge(Keras1Rule):
                     break
         if not isinstance(first, cst.Call):
             return False
-        if class_key(self.kname(first.func)) in ("Input", "InputLayer"):
+        kind = class_key(self.kname(first.func))
+        if kind in ("Input", "InputLayer"):
             return True
-        return any(a.keyword is not None and a.keyword.value in ("input_shape", "input_dim", "batch_input_shape")
-                   for a in first.args)
+        # An Embedding's `input_dim` is its vocabulary: only `input_length` gives it an input
+        # (KM330 writes `Input(shape=(n,))` for it; without one, `.inputs` fails on Keras 3).
+        shape = ("input_shape", "input_length", "batch_input_shape") if kind == "Embedding" \
+            else ("input_shape", "input_dim", "batch_input_shape")
+        return any(a.keyword is not None and a.keyword.value in shape for a in first.args)
 
     def _branch_inputs(self, name: str) -> Optional[list[str]]:
         """The input tensors a branch model brings to a merge, as code: `[name.inputs[0]]` for a built
