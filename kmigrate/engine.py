@@ -311,7 +311,7 @@ def _unsuppressed(reports: list[Report], positions, text: str) -> list[Report]:
 
 
 def _suppressed(report: Report, positions, lines: list[str]) -> bool:
-    pos = positions.get(report.anchor or report.node, hint=report.top)
+    pos = positions.get(report.anchor or report.node, hint=report.top, statement=report.statement)
     if pos is None:
         return False
     for lineno in {pos.start.line, pos.end.line}:
@@ -325,7 +325,7 @@ def _suppressed(report: Report, positions, lines: list[str]) -> bool:
 
 
 def _finding(report: Report, positions, path: str, fixed: bool) -> Finding:
-    pos = positions.get(report.anchor or report.node, hint=report.top)
+    pos = positions.get(report.anchor or report.node, hint=report.top, statement=report.statement)
     start_line, start_col, end_line, end_col = (
         (pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1) if pos else (1, 1, 1, 1)
     )
@@ -366,8 +366,8 @@ def _apply(module: cst.Module, fixes: Sequence[Report], positions, parents: Opti
     chosen: dict[cst.CSTNode, object] = {}
     taken: list[tuple[tuple[int, int], tuple[int, int]]] = []
     imports: list = []
-    for r in sorted(fixes, key=lambda r: _span(positions, r.node, r.top)):
-        span = _span(positions, r.node, r.top)
+    for r in sorted(fixes, key=lambda r: _span(positions, r.node, r.top, r.statement)):
+        span = _span(positions, r.node, r.top, r.statement)
         if r.replacement is not None:
             if r.node in chosen or any(span[0] < t[1] and t[0] < span[1] for t in taken):
                 continue
@@ -382,8 +382,8 @@ def _apply(module: cst.Module, fixes: Sequence[Report], positions, parents: Opti
     return new
 
 
-def _span(positions, node, hint=None):
-    pos = positions.get(node, hint=hint)
+def _span(positions, node, hint=None, statement=None):
+    pos = positions.get(node, hint=hint, statement=statement)
     if pos is None:
         return ((0, 0), (0, 0))
     return ((pos.start.line, pos.start.column), (pos.end.line, pos.end.column))

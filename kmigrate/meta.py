@@ -137,16 +137,19 @@ class Positions:
         self._small: Optional[dict] = None  # small statement -> its line (statement)
         self._hinted: dict = {}  # id -> owner, within the top-level statements of hints (`_mapped`)
         self._mapped: set = set()
+        self._own_mapped: set = set()  # ids of statements whose own nodes are in _hinted
         self._offsets: list[int] = []  # text offset of each line start
         self._done: dict = {}  # statement -> True: generated, False: its header only
         if self._whole:
             self._generate_whole()
 
-    def get(self, node: cst.CSTNode, default=None, hint: Optional[cst.CSTNode] = None):
-        """`hint`: a top-level statement that likely holds `node` (looked in first)."""
+    def get(self, node: cst.CSTNode, default=None, hint: Optional[cst.CSTNode] = None,
+            statement: Optional[cst.CSTNode] = None):
+        """`hint`: a top-level statement that likely holds `node`; `statement`: the innermost
+        statement that likely holds it (looked in first, then `hint`)."""
         r = self._ranges.get(id(node))
         if r is None:
-            if self._whole or not self._load(node, hint):
+            if self._whole or not self._load(node, hint, statement):
                 return default
             r = self._ranges.get(id(node))
             if r is None:
@@ -168,8 +171,10 @@ class Positions:
         owner = self._owner(node)
         return None if owner is None else self._layout[owner].top
 
-    def _owner(self, node: cst.CSTNode, hint: Optional[cst.CSTNode] = None) -> Optional[cst.CSTNode]:
-        """The innermost statement holding `node` (`hint`: a top-level statement to look in first)."""
+    def _owner(self, node: cst.CSTNode, hint: Optional[cst.CSTNode] = None,
+               statement: Optional[cst.CSTNode] = None) -> Optional[cst.CSTNode]:
+        """The innermost statement holding `node` (`statement`, then `hint`, a top-level
+        statement: where to look first)."""
         if self._owners is not None:
             return self._owners.get(id(node))
         layout, parents = self._layout, self._parents
@@ -183,8 +188,18 @@ class Positions:
             owner = self._small.get(node)
             if owner is not None:
                 return owner
+            owner = self._hinted.get(id(node))
+            if owner is not None:
+                return owner
+            if statement is not None and statement in layout and id(statement) not in self._own_mapped:
+                # the statement the rule was visiting: its own nodes (not its blocks' statements)
+                self._own_mapped.add(id(statement))
+                self._map_own(statement)
+                owner = self._hinted.get(id(node))
+                if owner is not None:
+                    return owner
             if hint is not None and hint in layout and hint not in self._mapped:
-                self._mapped.add(hint)  # the statement the rule was visiting: map it alone first
+                self._mapped.add(hint)  # the top-level statement the rule was in: mapped alone first
                 self._map_owners([hint], self._hinted)
             owner = self._hinted.get(id(node))
             if owner is not None:
@@ -242,14 +257,15 @@ class Positions:
         seg = _Segment(state.tokens)
         self._ranges = {n: (seg, a, b) for n, (a, b) in state.ranges.items()}
 
-    def _load(self, node: cst.CSTNode, hint: Optional[cst.CSTNode] = None) -> bool:
+    def _load(self, node: cst.CSTNode, hint: Optional[cst.CSTNode] = None,
+              statement: Optional[cst.CSTNode] = None) -> bool:
         """Generate the statement holding `node` (or the whole module); False: nothing new to look at.
         A compound statement's header is generated first (findings in `with tf.Session() as s:`
         need no code of its body)."""
         if self._layout is None and not self._map():
             self._generate_whole()
             return True
-        owner = self._owner(node, hint)
+        owner = self._owner(node, hint, statement)
         if owner is None:
             self._generate_whole()
             return True
@@ -277,6 +293,18 @@ class Positions:
         self._offsets = line_starts(self._text)
         self._parents = self._parents_of() if self._parents_of is not None else None
         return True  # owners are found by going up the parent map, or on first need (_owner)
+
+    def _map_own(self, stmt: cst.CSTNode) -> None:
+        """Map the code nodes of `stmt` that no statement of its blocks holds to `stmt`."""
+        statements = self._statement_ids
+        if statements is None:
+            statements = self._statement_ids = {id(s) for s in self._layout}
+        owners = self._hinted
+        stack = [stmt]
+        while stack:
+            n = stack.pop()
+            owners[id(n)] = stmt
+            stack.extend(k for k in code_children(n) if id(k) not in statements)
 
     def _map_owners(self, tops=None, owners: Optional[dict] = None) -> None:
         """Map the code nodes of the top-level statements `tops` (all: self._owners) to their

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Iterable, Optional, Sequence, Union
 
 import libcst as cst
 from .meta import _MISSING, ModuleMeta
-from .walk import current_top
+from .walk import current_statements
 from .result import Finding  # noqa: F401  (re-exported: it lives in a LibCST-free module)
 
 
@@ -56,6 +56,7 @@ class Report:
     imports: tuple[ImportEdit, ...] = ()
     anchor: cst.CSTNode | None = None  # where the finding points, if not at `node` (e.g. a block is replaced)
     top: cst.CSTNode | None = None  # the top-level statement the pass was in: where to look first
+    statement: cst.CSTNode | None = None  # the innermost statement the pass was in: looked in before `top`
 
     @property
     def has_fix(self) -> bool:
@@ -188,7 +189,7 @@ class Rule(cst.BatchableCSTVisitor):
             raise TypeError(f"{self.code} has fix_safety none and cannot report a fix")
         self.reports.append(
             Report(type(self), node, message, severity or self.severity, safety, replacement, imports, at,
-                   current_top())
+                   *current_statements())
         )
 
     # screen(facts, context) -> bool, a classmethod a rule may define: given what the file's code

@@ -180,12 +180,15 @@ def walk(node: cst.CSTNode, *, whitespace: bool = False) -> Iterator[cst.CSTNode
 
 Visit = Callable[[cst.CSTNode], object]
 
-_TOP: list = [None]  # the top-level statement `traverse` is in
+_AT: list = [None, None]  # the top-level and the innermost statement `traverse` is in
+# Statements of blocks (compound statements and simple statement lines); an elif is an If too.
+_STATEMENTS = concrete_types(cst.BaseStatement)
 
 
-def current_top() -> Optional[cst.CSTNode]:
-    """The top-level statement the running (or last) `traverse` is in: a hint, not a fact."""
-    return _TOP[0]
+def current_statements() -> tuple[Optional[cst.CSTNode], Optional[cst.CSTNode]]:
+    """The top-level and the innermost statement the running (or last) `traverse` is in:
+    hints of where a rule's report is (kmigrate.meta.Positions), not facts."""
+    return _AT[0], _AT[1]
 
 
 def traverse(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
@@ -211,19 +214,28 @@ def traverse(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]) ->
         else (_CHILDREN.get, children_function)
 
     # Iterative (deeply nested code would exhaust Python's stack): an entry is a node to enter,
-    # or (node, leave functions) to leave; none is pushed for a type no visitor leaves.
+    # or (node, leave functions) to leave; none is pushed for a type no visitor leaves. The
+    # statements it is in are kept in _AT (where the rules' reports most likely are): entering a
+    # statement pushes (the enclosing statement, None), which puts it back once the statement is left.
     stack: list = [module]
-    tops = {id(s) for s in module.body} if type(module) is cst.Module else set()
+    at, statements = _AT, _STATEMENTS
+    at[0] = at[1] = None
     while stack:
         item = stack.pop()
         kind = type(item)
-        if id(item) in tops:
-            _TOP[0] = item  # where the rules' reports are, most likely (kmigrate.meta.Positions)
         if kind is tuple:
             node, fns = item
+            if fns is None:
+                at[1] = node
+                continue
             for fn in fns:
                 fn(node)
             continue
+        if kind in statements:
+            stack.append((at[1], None))
+            if at[1] is None:
+                at[0] = item
+            at[1] = item
         visits = by_type.get(kind)
         if visits is None:
             visits = by_type[kind] = (enter.get(kind.__name__, empty), leave.get(kind.__name__, empty))

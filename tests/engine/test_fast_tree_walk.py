@@ -165,6 +165,37 @@ def test_a_compound_statement_s_header_is_generated_without_its_body():
     assert mine._done[with_] is True and not mine._whole
 
 
+def test_traverse_knows_the_statements_it_is_in_and_positions_look_there_first():
+    from kmigrate.walk import current_statements
+
+    text = "class A:\n    def f(self, x):\n        if x:  # c\n            y = g(x)\n        return y\n\n\nz = A\n"
+    module = cst.parse_module(text)
+    seen = {}
+
+    class Where(cst.BatchableCSTVisitor):
+        def visit_Name(self, node):
+            seen[node.value] = current_statements()
+
+        def leave_If(self, node):
+            seen["leave If"] = current_statements()
+
+    traverse(module, [Where()])
+    cls = module.body[0]
+    fn = cls.body.body[0]
+    if_ = fn.body.body[0]
+    line = if_.body.body[0]
+    assert seen["g"] == (cls, line) and seen["self"] == (cls, fn) and seen["leave If"] == (cls, if_)
+    assert seen["z"] == (module.body[1], module.body[1])
+    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    mine = Positions(module, text)
+    g = line.body[0].value.func
+    assert mine.get(g, hint=cls, statement=line) == theirs[g]
+    assert not mine._mapped  # found in its own statement: the class was not mapped
+    test = if_.test
+    assert mine.get(test, hint=cls, statement=line) == theirs[test]  # a wrong hint: the class is mapped
+    assert mine._mapped == {cls}
+
+
 class _Recorder(cst.BatchableCSTVisitor):
     def __init__(self):
         super().__init__()
