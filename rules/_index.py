@@ -536,6 +536,22 @@ RULES = {
         'target': None,
         'requires': ('keras',),
     },
+    'KM336': {
+        'module': 'kmigrate.rules.keras3.keras2_layers',
+        'cls': 'SimpleRNNImplementation',
+        'name': 'simple-rnn-implementation',
+        'summary': ('`SimpleRNN(implementation=)` is rejected by Keras 3 (Keras 2 '
+                    'ignored it)'),
+        'severity': 'error',
+        'fix_safety': 'safe',
+        'triggers': ('implementation',),
+        'code_triggers': True,
+        'trigger_pattern': None,
+        'opt_in': False,
+        'to': None,
+        'target': None,
+        'requires': ('keras',),
+    },
     'KM340': {
         'module': 'kmigrate.rules.keras3.keras2_utils',
         'cls': 'Keras1FunctionKeyword',

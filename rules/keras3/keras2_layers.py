@@ -1,4 +1,4 @@
-"""KM330..KM334: layer constructor arguments of Keras 1/2 that Keras 3 removed or changed
+"""KM330..KM334, KM336: layer constructor arguments of Keras 1/2 that Keras 3 removed or changed
 (KM335, `weights=`, is in layer_weights.py)."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from kmigrate.names import canonical_keras, keras_module
+from kmigrate.walk import walk
 from kmigrate.rule import KERAS_OR_TF, Example, ImportEdit, Safety, Severity
 from kmigrate.rules.keras3.keras2_common import (
     KerasRule, LayerKeywordRule, code_of, is_layer, kwarg, make_kw, positional, with_args,
@@ -321,6 +322,67 @@ class EmbeddingDropout(LayerKeywordRule):
             self.report(node, "`Embedding(dropout=)` is gone in Keras 3 (it dropped whole words); remove it "
                         "and add `SpatialDropout1D(rate)` after the embedding if you need regularisation",
                         with_args(node, [a for a in node.args if a is not arg]))
+
+
+class SimpleRNNImplementation(LayerKeywordRule):
+    """
+    ## What it does
+    Removes `implementation=` from `SimpleRNN` (and its cell).
+
+    ## Why is this bad
+    Keras 2 took the keyword and dropped it with a deprecation warning (a simple RNN has one way
+    to compute); Keras 3 rejects it: `ValueError: Unrecognized keyword arguments passed to
+    SimpleRNN: {'implementation': 2}`. `LSTM` and `GRU` still take it.
+
+    ## Example
+    ```python
+    SimpleRNN(32, implementation=2, return_sequences=True)
+    ```
+    becomes
+    ```python
+    SimpleRNN(32, return_sequences=True)
+    ```
+
+    ## Fix safety
+    Safe: Keras 2 ignored the value. A computed value that is a call (it would no longer run) is
+    removed only with `--unsafe-fixes`.
+    """
+
+    code = "KM336"
+    needs_import = KERAS_OR_TF
+    name = "simple-rnn-implementation"
+    summary = "`SimpleRNN(implementation=)` is rejected by Keras 3 (Keras 2 ignored it)"
+    severity = Severity.ERROR
+    fix_safety = Safety.SAFE
+    triggers = ("implementation",)
+    layers = frozenset({"layers.SimpleRNN", "layers.SimpleRNNCell"})
+
+    @classmethod
+    def screen(cls, facts, context) -> bool:
+        # `SimpleRNN(implementation=)`
+        return called_with(facts, ("SimpleRNN", "SimpleRNNCell"), ("implementation",))
+
+    VALID = ["from keras.layers import LSTM\nl = LSTM(8, implementation=2)\n",
+             "from keras.layers import SimpleRNN\nr = SimpleRNN(8)\n",
+             "def SimpleRNN(n, implementation=0):\n    return n\nr = SimpleRNN(8, implementation=2)\n"]
+    INVALID = [
+        Example("from keras.layers import SimpleRNN\nr = SimpleRNN(8, implementation=2, return_sequences=True)\n",
+                "from keras.layers import SimpleRNN\nr = SimpleRNN(8, return_sequences=True)\n"),
+        Example("import tensorflow as tf\nc = tf.keras.layers.SimpleRNNCell(4, implementation=mode)\n",
+                "import tensorflow as tf\nc = tf.keras.layers.SimpleRNNCell(4)\n"),
+        Example("from keras.layers import SimpleRNN\nr = SimpleRNN(8, implementation=pick())\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        arg = kwarg(node, "implementation")
+        kind = self.layer_call(node) if arg is not None else None
+        if kind is None:
+            return
+        name = kind.rpartition(".")[2]
+        safe = not any(type(n) is cst.Call for n in walk(arg.value))
+        self.report(node, f"`{name}(implementation=)` is rejected by Keras 3 (Keras 2 ignored it): removed",
+                    with_args(node, [a for a in node.args if a is not arg]),
+                    safety=Safety.SAFE if safe else Safety.UNSAFE)
 
 
 class EmbeddingInputLength(LayerKeywordRule):

@@ -335,6 +335,24 @@ CASES = [
         assert wb.min() >= -0.2 and wb.max() <= 0.2 and wb.max() > 0.19
         assert np.allclose(wc.T @ wc, 1.1 ** 2 * np.eye(50), atol=1e-4)  # Keras 1's gain 1.1
         """, False),
+    ("simple_rnn_implementation_dropped", """
+        import numpy as np
+        from keras.models import Sequential
+        from keras.layers import Dense, SimpleRNN, LSTM
+        model = Sequential()
+        model.add(SimpleRNN(6, input_shape=(5, 3), implementation=2, return_sequences=True))
+        model.add(LSTM(4, implementation=2))  # LSTM still takes it: kept
+        model.add(Dense(1))
+        """, """
+        assert model.count_params() == (3 * 6 + 6 * 6 + 6) + 4 * (6 * 4 + 4 * 4 + 4) + 5
+        assert model.predict(np.zeros((2, 5, 3), 'float32'), verbose=0).shape == (2, 1)
+        try:
+            SimpleRNN(6, implementation=2)
+        except ValueError:
+            pass  # what the rewrite avoids: Keras 3 rejects the keyword
+        else:
+            raise AssertionError("SimpleRNN takes implementation= again: KM336 is no longer needed")
+        """, False),
     ("numpy_sizes_and_slice_x", """
         import numpy as np
         from keras.layers import Dense
