@@ -103,6 +103,12 @@ class TF1Rule(Rule):
             heads = self._heads = self.names.bindings.heads_under("tensorflow")
         return heads
 
+    def tf_rooted(self, node: cst.CSTNode) -> bool:
+        """A dotted name whose first word can name something under tensorflow (else tf_path is None)."""
+        while type(node) is cst.Attribute:
+            node = node.value
+        return type(node) is cst.Name and node.value in self.tf_heads()
+
     def tf_path(self, node: cst.CSTNode) -> Optional[str]:
         """'train.AdamOptimizer' for `tf.train.AdamOptimizer` (any alias of `tensorflow`), '' for
         the module itself, None when the node does not name something under tensorflow (or names

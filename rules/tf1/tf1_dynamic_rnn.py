@@ -100,7 +100,7 @@ class TF1DynamicRNN(TF1Rule):
         self.skip_non_references(node)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not isinstance(node.func, (cst.Attribute, cst.Name)):
+        if not self.tf_rooted(node.func):
             return
         kind = cell_kind(self.tf_path(node.func))
         if kind is not None:

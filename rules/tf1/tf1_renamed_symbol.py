@@ -131,8 +131,7 @@ class TF1RenamedSymbol(TF1Rule):
         self.skip_non_references(node)
 
     def visit_Call(self, node: cst.Call) -> None:
-        path = self.tf_path(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) \
-            and not self.unbound_root(node.func) else None
+        path = self.tf_path(node.func) if self.tf_rooted(node.func) else None
         if path is not None and path in CONTRIB_KEYWORDS:
             self._arguments(node, path)
             return
