@@ -27,6 +27,10 @@ from kmigrate.walk import code_children
 from .data_shapes import DATASETS, Array, dims, expand, eye_index, one_hot, reshape, slice_length
 from .shapes import MERGE as _ELEMENTWISE
 from .shapes import NEUTRAL_KEYWORDS, SAME_SHAPE, SIGNATURES, UNK, canonical, fmt, infer
+from kmigrate.rules.tables.keras2_api import SEQUENCE_INPUT_DIM
+
+_SEQUENCE = frozenset(k.rpartition(".")[2] for k in SEQUENCE_INPUT_DIM)
+_RECURRENT = ("LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU", "Bidirectional")
 
 SHAPE_KEYWORDS = frozenset({"return_sequences", "return_state", "keepdims", "merge_mode"})
 SCALING_LAYERS = frozenset({"Rescaling", "Normalization", "BatchNormalization", "LayerNormalization",
@@ -1097,6 +1101,7 @@ class ShapeProgram:
         pos = _positional(e)
         cfg: Optional[dict] = {} if sig is not None and pos is not None and len(pos) <= len(sig) else None
         declared = None
+        steps: Optional[dict] = None  # input_length, input_dim of a sequence layer (SEQUENCE_INPUT_DIM)
         for i, a in enumerate(pos or []):
             v = self.expr(a.value, frame)
             if cfg is not None:
@@ -1113,6 +1118,8 @@ class ShapeProgram:
                 declared = (None,) + s if s is not None else declared
             elif name == "batch_input_shape":
                 declared = _declared_shape(v) or declared
+            elif name in ("input_dim", "input_length") and kind in _SEQUENCE:
+                steps = {**(steps or {}), name: _int(v)}
             elif name == "input_dim" and kind != "Embedding":
                 n = _int(v)
                 # a `Dense` reads `input_dim` as its input's last axis: rank 2 even when the size is a
@@ -1127,6 +1134,9 @@ class ShapeProgram:
                 cfg[name] = self._cfg_value(v)
             elif name not in NEUTRAL_KEYWORDS:
                 cfg = None
+        if steps is not None and "input_dim" in steps and declared is None:
+            # one step's features: Keras 1/2 built (input_length, input_dim), any length if not given
+            declared = (None, steps.get("input_length"), steps["input_dim"])
         if cfg is not None and kind.startswith(("Conv", "SeparableConv")) and pos is not None and len(pos) >= 3:
             cfg = None  # Keras 1's Convolution2D(32, 3, 3) meant a 3x3 kernel (KM305): not guessed
         return LayerV(kind, cfg, e, declared)
@@ -1629,6 +1639,9 @@ class ShapeProgram:
                 self.issue("KM522", x.node, f"the data {data} is one sample without the batch axis, but Keras "
                            f"reads the first axis as samples: the model's input shape is {decl}; use `x[None]` "
                            f"(or a slice such as `x[0:1]`)")
+            elif flow.first_kind in _RECURRENT and len(got) == len(want) - 1:
+                self.issue("KM522", x.node, f"the data {data} has one vector per sample but `{flow.first_kind}` "
+                           f"reads sequences of {decl}; reshape it to (samples, timesteps, features)")
             elif len(want) == len(x.shape) and _agree(want[1:], got):
                 self.issue("KM522", node, f"the input shape {decl} includes the number of samples: the data is "
                            f"{data}, so each sample is {fmt(got)}; `input_shape` describes one sample, use "
@@ -1640,9 +1653,6 @@ class ShapeProgram:
                 self.issue("KM522", x.node, f"the data {data} has samples of {fmt(got)} but the model expects "
                            f"flat samples of {decl}; flatten it with `x.reshape(len(x), -1)` (or start the "
                            f"model with `Flatten()`)")
-            elif flow.first_kind in ("LSTM", "GRU", "SimpleRNN", "Bidirectional") and len(got) == len(want) - 1:
-                self.issue("KM522", x.node, f"the data {data} has one vector per sample but `{flow.first_kind}` "
-                           f"reads sequences of {decl}; reshape it to (samples, timesteps, features)")
             else:
                 self.issue("KM522", node, f"the model's input shape is {decl} but the data is {data}: "
                            f"{len(want)} axes per sample expected, {len(got)} given")

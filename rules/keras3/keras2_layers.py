@@ -16,7 +16,7 @@ from kmigrate.rules.keras3.keras2_common import (
     KerasRule, LayerKeywordRule, code_of, is_layer, kwarg, make_kw, positional, with_args,
 )
 from kmigrate.rules.keras3.screens import called_with, keras_call_with, keras_import_words, nodes, scan, spelled
-from kmigrate.rules.tables.keras2_api import INPUT_DIM_IS_NOT_SHAPE, POOLING_WITHOUT_DEFAULT
+from kmigrate.rules.tables.keras2_api import INPUT_DIM_IS_NOT_SHAPE, POOLING_WITHOUT_DEFAULT, SEQUENCE_INPUT_DIM
 
 _SHAPE_KWS = ("input_shape", "batch_input_shape", "input_dim", "input_length")
 _POOLING = tuple(k.rpartition(".")[2] for k in POOLING_WITHOUT_DEFAULT)
@@ -46,8 +46,9 @@ class InputShapeOnLayer(KerasRule):
     not visibly the first of a Sequential model) the keywords are reported.
 
     For `Embedding`, `input_dim` is the vocabulary size and stays; its `input_length=n`
-    becomes `Input(shape=(n,))`. For other layers `input_dim=d` is `shape=(d,)`, and with
-    `input_length=n` (Keras 1 recurrent layers) `shape=(n, d)`.
+    becomes `Input(shape=(n,))`. A recurrent layer or a 1D convolution read `input_dim=d` as the
+    features of one step: `shape=(n, d)` with `input_length=n`, else `shape=(None, d)` (any number
+    of steps, as Keras 1 and 2 built it). For other layers `input_dim=d` is `shape=(d,)`.
 
     ## Why is this bad
     Keras 3 rejects `batch_input_shape=` and `input_length=` on most layers (`ValueError:
@@ -111,6 +112,11 @@ class InputShapeOnLayer(KerasRule):
                 "from keras.models import Sequential\nfrom keras.layers import Embedding, LSTM\n"
                 "from tensorflow.keras.layers import Input\n\n"
                 "model = Sequential()\nmodel.add(Input(shape=(50,)))\nmodel.add(Embedding(1000, 16))\nmodel.add(LSTM(8))\n"),
+        Example("from keras.models import Sequential\nfrom keras.layers import LSTM\n"
+                "model = Sequential()\nmodel.add(LSTM(8, input_dim=3))\n",
+                "from keras.models import Sequential\nfrom keras.layers import LSTM\n"
+                "from tensorflow.keras.layers import Input\n\n"
+                "model = Sequential()\nmodel.add(Input(shape=(None, 3)))\nmodel.add(LSTM(8))\n"),
         Example("from keras.layers import LSTM\nlayer = LSTM(8, input_dim=3, input_length=5)\n"),  # not visibly first
     ]
 
@@ -156,7 +162,10 @@ class InputShapeOnLayer(KerasRule):
             args = [make_kw("shape", cst.parse_expression(f"({code_of(kws['input_length'].value)},)"))]
         elif "input_dim" in kws:
             dim = code_of(kws["input_dim"].value)
-            shape = f"({code_of(kws['input_length'].value)}, {dim})" if "input_length" in kws else f"({dim},)"
+            length = code_of(kws["input_length"].value) if "input_length" in kws else None
+            if k in SEQUENCE_INPUT_DIM:  # one step's features: (steps, features), any number of steps
+                length = length or "None"
+            shape = f"({length}, {dim})" if length is not None else f"({dim},)"
             args = [make_kw("shape", cst.parse_expression(shape))]
         else:
             return None  # input_length alone on a non-Embedding layer: no shape to give

@@ -100,6 +100,13 @@ DECAY_SCHEDULE = "optimizers.schedules.InverseTimeDecay"  # lr / (1 + decay_rate
 
 # Layers that take a per-sample shape from Keras 1/2 keywords (input_dim is NOT a shape for these).
 INPUT_DIM_IS_NOT_SHAPE = frozenset({"layers.Embedding"})
+# Layers that read Keras 1/2's `input_dim=d` as the features of one step of a sequence: input shape
+# (input_length, d), the length None when not given (Keras 2's RNN.__init__ and
+# legacy_conv1d_support; Keras 1's Recurrent and Convolution1D).
+SEQUENCE_INPUT_DIM = frozenset({
+    "layers.SimpleRNN", "layers.LSTM", "layers.GRU", "layers.CuDNNLSTM", "layers.CuDNNGRU",
+    "layers.Conv1D", "layers.Convolution1D", "layers.AtrousConvolution1D",
+})
 SHAPE_KEYWORDS = ("input_shape", "batch_input_shape", "input_dim", "input_length", "batch_size")
 INPUT = "layers.Input"
 # Pooling layers whose `pool_size` has no default any more (checked by the table test).

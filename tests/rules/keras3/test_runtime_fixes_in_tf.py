@@ -353,6 +353,25 @@ CASES = [
         else:
             raise AssertionError("SimpleRNN takes implementation= again: KM336 is no longer needed")
         """, False),
+    ("recurrent_input_dim_is_one_step", """
+        import numpy as np
+        from keras.models import Sequential
+        from keras.layers import Conv1D, Dense, LSTM
+        model = Sequential()
+        model.add(LSTM(6, input_dim=3))
+        model.add(Dense(1))
+        model.compile(loss='mse', optimizer='sgd')
+        conv = Sequential()
+        conv.add(Conv1D(4, 2, input_dim=3, input_length=5))
+        """, """
+        # Keras 2 built (None, None, 3): any number of steps of 3 features
+        assert [tuple(t.shape) for t in model.inputs] == [(None, None, 3)]
+        for steps in (4, 9):
+            assert model.predict(np.zeros((2, steps, 3), 'float32'), verbose=0).shape == (2, 1)
+        assert model.count_params() == 4 * (3 * 6 + 6 * 6 + 6) + 7
+        assert [tuple(t.shape) for t in conv.inputs] == [(None, 5, 3)]
+        assert conv.predict(np.zeros((2, 5, 3), 'float32'), verbose=0).shape == (2, 4, 4)
+        """, False),
     ("numpy_sizes_and_slice_x", """
         import numpy as np
         from keras.layers import Dense
