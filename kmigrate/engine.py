@@ -352,12 +352,7 @@ def _ancestors(module: cst.Module, targets, positions=None, parents: Optional[di
         for k in get(n):
             parent[id(k)] = n
             stack.append(k)
-    out: set[cst.CSTNode] = set()
-    for t in targets:
-        while t is not None and t not in out:
-            out.add(t)
-            t = parent.get(id(t))
-    return out
+    return ancestors(targets, parent, by_id=True)
 
 
 def _apply(module: cst.Module, fixes: Sequence[Report], positions, parents: Optional[dict] = None,

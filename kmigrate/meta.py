@@ -294,11 +294,15 @@ class Positions:
         self._parents = self._parents_of() if self._parents_of is not None else None
         return True  # owners are found by going up the parent map, or on first need (_owner)
 
+    def _statement_id_set(self) -> set:
+        """The ids of the laid-out statements (blocks' statements: owners of code nodes)."""
+        if self._statement_ids is None:
+            self._statement_ids = {id(s) for s in self._layout}
+        return self._statement_ids
+
     def _map_own(self, stmt: cst.CSTNode) -> None:
         """Map the code nodes of `stmt` that no statement of its blocks holds to `stmt`."""
-        statements = self._statement_ids
-        if statements is None:
-            statements = self._statement_ids = {id(s) for s in self._layout}
+        statements = self._statement_id_set()
         owners = self._hinted
         stack = [stmt]
         while stack:
@@ -309,9 +313,7 @@ class Positions:
     def _map_owners(self, tops=None, owners: Optional[dict] = None) -> None:
         """Map the code nodes of the top-level statements `tops` (all: self._owners) to their
         innermost statements. No rule reports whitespace; if one did, the whole module is generated."""
-        statements = self._statement_ids
-        if statements is None:
-            statements = self._statement_ids = {id(s) for s in self._layout}
+        statements = self._statement_id_set()
         if owners is None:
             self._owners = owners = {}
         stack = [(s, s) for s in (self.module.body if tops is None else tops)]

@@ -39,13 +39,13 @@ class Replace(cst.CSTTransformer):
         return self.replacements.get(original_node, updated_node)
 
 
-def ancestors(targets, parent: dict) -> set[cst.CSTNode]:
-    """The targets and every node above them, by a child -> parent map."""
+def ancestors(targets, parent: dict, by_id: bool = False) -> set[cst.CSTNode]:
+    """The targets and every node above them, by a child -> parent map (`by_id`: keyed by id(child))."""
     out: set[cst.CSTNode] = set()
     for t in targets:
         while t is not None and t not in out:
             out.add(t)
-            t = parent.get(t)
+            t = parent.get(id(t) if by_id else t)
     return out
 
 

@@ -48,7 +48,6 @@ class TF1Rule(Rule):
         self.in_import = 0
         self._skip: set[int] = set()
         self._tf1: Optional[bool] = None
-        self._bound: Optional[frozenset] = None
         self._heads: Optional[frozenset] = None
 
     @property
@@ -82,19 +81,6 @@ class TF1Rule(Rule):
             self._skip.add(id(node.attr))
         elif kind is cst.Arg and node.keyword is not None:
             self._skip.add(id(node.keyword))
-
-    def unbound_root(self, node: cst.CSTNode) -> bool:
-        """The dotted name's first word is bound by no import or assignment of the module, so
-        nothing in it resolves under tensorflow: most names of a file, answered without resolving."""
-        while type(node) is cst.Attribute:
-            node = node.value
-        if type(node) is not cst.Name:
-            return False
-        bound = self._bound
-        if bound is None:
-            b = self.names.bindings
-            bound = self._bound = frozenset(b.imports) | frozenset(b.others)
-        return node.value not in bound
 
     def tf_heads(self) -> frozenset:
         """The module's names that can start a reference to something under tensorflow."""
